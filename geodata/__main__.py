@@ -23,25 +23,51 @@ def _parser() -> argparse.ArgumentParser:
 
     imp = sub.add_parser("import", help="validate a file and store its good rows")
     imp.add_argument("kind", choices=sorted(DATASETS), help="which data set the file holds")
-    imp.add_argument("file", type=Path, help="CSV, .xlsx, GeoJSON, GeoPackage, zipped Shapefile or GeoParquet")
+    imp.add_argument(
+        "file", type=Path, help="CSV, .xlsx, GeoJSON, GeoPackage, zipped Shapefile or GeoParquet"
+    )
     imp.add_argument(
         "--datum",
         default=None,
         help="datum of the coordinates: wgs84, cgcs2000, gcj02, bd09 or any CRS pyproj knows "
         "(e.g. EPSG:4545); default: the file's own CRS, else wgs84",
     )
-    imp.add_argument("--columns", type=Path, default=None, help="JSON or CSV mapping of file headers to schema columns")
-    imp.add_argument("--data", type=Path, default=None, help="data directory (default: $PNM_DATA_DIR or ./data/demo)")
-    imp.add_argument("--replace", action="store_true", help="replace the stored table instead of appending to it")
+    imp.add_argument(
+        "--columns",
+        type=Path,
+        default=None,
+        help="JSON or CSV mapping of file headers to schema columns",
+    )
+    imp.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
+    )
+    imp.add_argument(
+        "--replace", action="store_true", help="replace the stored table instead of appending to it"
+    )
     imp.add_argument("--layer", default=None, help="layer of a GeoPackage holding several")
 
     demo = sub.add_parser("demo", help="build the synthetic Xuanhan demo data set")
-    demo.add_argument("--out", type=Path, default=None, help="data directory to write (default: $PNM_DATA_DIR or ./data/demo)")
-    demo.add_argument("--seed", type=int, default=511722, help="random seed (the same seed gives the same data)")
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="data directory to write (default: $PNM_DATA_DIR or ./data/demo)",
+    )
+    demo.add_argument(
+        "--seed", type=int, default=511722, help="random seed (the same seed gives the same data)"
+    )
     demo.add_argument("--scale", choices=["small", "county", "large"], default="county")
 
     cubes = sub.add_parser("cubes", help="index incidents and patrol fixes into H3 hex cubes")
-    cubes.add_argument("--data", type=Path, default=None, help="data directory (default: $PNM_DATA_DIR or ./data/demo)")
+    cubes.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
+    )
     return parser
 
 

@@ -157,7 +157,9 @@ def _c(
     minimum: float | None = None,
     maximum: float | None = None,
 ) -> Column:
-    return Column(name, dtype, required, Label(zh, en), (zh, en, *aliases), allowed, minimum, maximum)
+    return Column(
+        name, dtype, required, Label(zh, en), (zh, en, *aliases), allowed, minimum, maximum
+    )
 
 
 _LNG = ("经度", "Longitude", "lng", "lon", "long", "x", "经度坐标", "东经")
@@ -240,11 +242,32 @@ INCIDENTS = Dataset(
     key="incident_id",
     geometry="point",
     columns=(
-        _c("incident_id", "str", True, "警情编号", "Incident ID", "案件编号", "接警编号", "编号", "id"),
-        _c("time", "datetime", True, "发生时间", "Time", "报警时间", "接警时间", "案发时间", "时间"),
+        _c(
+            "incident_id",
+            "str",
+            True,
+            "警情编号",
+            "Incident ID",
+            "案件编号",
+            "接警编号",
+            "编号",
+            "id",
+        ),
+        _c(
+            "time", "datetime", True, "发生时间", "Time", "报警时间", "接警时间", "案发时间", "时间"
+        ),
         _lng(),
         _lat(),
-        _c("category", "str", True, "警情类别", "Category", "案件类别", "类别", allowed="incident_category"),
+        _c(
+            "category",
+            "str",
+            True,
+            "警情类别",
+            "Category",
+            "案件类别",
+            "类别",
+            allowed="incident_category",
+        ),
         _c("severity", "int", False, "严重程度", "Severity", "等级", minimum=1, maximum=3),
         _c("source", "str", False, "警情来源", "Source", "来源", allowed="incident_source"),
     ),

@@ -70,16 +70,18 @@ def write_table(data_dir: Path | str, kind: str, frame: pd.DataFrame) -> Path:
     schema = dataset(kind)
     if schema.geometry == "polygon" and not isinstance(frame, gpd.GeoDataFrame):
         raise TypeError(f"{kind} needs a GeoDataFrame")
-    if isinstance(frame, gpd.GeoDataFrame) and frame.crs is not None and frame.crs.to_epsg() != 4326:
+    if (
+        isinstance(frame, gpd.GeoDataFrame)
+        and frame.crs is not None
+        and frame.crs.to_epsg() != 4326
+    ):
         raise ValueError(f"{kind} must be stored in EPSG:4326, got {frame.crs}")
     path = table_path(data_dir, kind)
     write_frame(frame, path)
     return path
 
 
-def read_table(
-    data_dir: Path | str, kind: str, columns: list[str] | None = None
-) -> pd.DataFrame:
+def read_table(data_dir: Path | str, kind: str, columns: list[str] | None = None) -> pd.DataFrame:
     """Read data set ``kind``: a GeoDataFrame for polygon tables, a DataFrame otherwise."""
     schema = dataset(kind)
     path = table_path(data_dir, kind)
