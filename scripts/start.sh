@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# One command: set up what is missing, build the demo data set and its hex cubes if they
+# are not there yet, and serve the dashboard at http://127.0.0.1:8050 .
+# Environment: PNM_DATA_DIR (default ./data/demo), PNM_DEMO_SCALE (small|county|large,
+# default county), PNM_PORT (default 8050). See README.md for every setting.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh run
+export PNM_DATA_DIR=${PNM_DATA_DIR:-$PWD/data/demo}
+if [ ! -f "$PNM_DATA_DIR/manifest.json" ]; then
+  echo "[start] building the demo data set (${PNM_DEMO_SCALE:-county}) in $PNM_DATA_DIR" >&2
+  .venv/bin/python -m geodata demo --out "$PNM_DATA_DIR" --scale "${PNM_DEMO_SCALE:-county}"
+fi
+if [ ! -f "$PNM_DATA_DIR/cubes/meta.json" ]; then
+  echo "[start] building the hex cubes" >&2
+  .venv/bin/python -m geodata cubes --data "$PNM_DATA_DIR"
+fi
+exec .venv/bin/python -m dashboard --data "$PNM_DATA_DIR" --host 127.0.0.1 --port "${PNM_PORT:-8050}"
