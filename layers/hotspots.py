@@ -1,0 +1,262 @@
+"""Hot spots: the Getis-Ord Gi* statistic on the H3 neighbourhood of each cell.
+
+A cell is a hot spot when it *and its neighbours* hold more incidents than chance would
+put there; one busy cell among quiet ones is not. Gi* answers that with a z-score per
+cell, which the map colours by the usual confidence bins (90 / 95 / 99 %).
+
+The statistic is Getis & Ord (1992) as generalised by Ord & Getis (1995), the "star"
+form that counts the cell itself among its neighbours. With binary weights
+``w_ij = 1`` when ``j`` is ``i`` or within ``k`` grid steps of ``i`` (and ``j`` lies in
+the study area), ``0`` otherwise — not row-standardised:
+
+    z_i = (sum_j w_ij x_j - xbar W_i) / (S * sqrt((n W_i - W_i**2) / (n - 1)))
+
+with ``n`` the number of area cells, ``W_i = sum_j w_ij`` (the ``neighbours`` column),
+``xbar`` the mean and ``S = sqrt(sum_j x_j**2 / n - xbar**2)`` the population standard
+deviation of the values over the whole area. For binary weights ``sum_j w_ij**2 = W_i``,
+which is why ``W_i`` appears where the general formula has the sum of squared weights.
+This equals ArcGIS "Hot Spot Analysis (Getis-Ord Gi*)" and PySAL
+``esda.G_Local(y, w, star=True, transform="B").Zs`` on the same neighbours (a test
+proves the latter).
+
+Cells of the study area with no incidents count as zeros: leaving them out would make
+every busy place look average. Cells outside the area are neither values nor neighbours.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import h3.api.numpy_int as h3i
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import sparse, stats
+
+from geodata.hexes import cells_res
+from geodata.schema import Label
+
+#: Gi* classes, from hottest to coldest, with their labels.
+HOTSPOT_CLASSES: Final[dict[str, Label]] = {
+    "hot_99": Label("热点（99%置信）", "Hot spot, 99 % confidence"),
+    "hot_95": Label("热点（95%置信）", "Hot spot, 95 % confidence"),
+    "hot_90": Label("热点（90%置信）", "Hot spot, 90 % confidence"),
+    "not_significant": Label("不显著", "Not significant"),
+    "cold_90": Label("冷点（90%置信）", "Cold spot, 90 % confidence"),
+    "cold_95": Label("冷点（95%置信）", "Cold spot, 95 % confidence"),
+    "cold_99": Label("冷点（99%置信）", "Cold spot, 99 % confidence"),
+}
+
+# Two-sided critical values of the standard normal for 99 / 95 / 90 % confidence: the
+# bins ArcGIS reports as Gi_Bin ±3 / ±2 / ±1.
+Z_CRITICAL: Final[tuple[tuple[float, int], ...]] = ((2.576, 99), (1.960, 95), (1.645, 90))
+
+CellArray = npt.NDArray[np.uint64]
+FloatArray = npt.NDArray[np.float64]
+
+COLUMNS: Final[tuple[str, ...]] = (
+    "cell",
+    "value",
+    "neighbours",
+    "gi_z",
+    "p_value",
+    "class",
+    "label_zh",
+    "label_en",
+)
+
+
+def area_to_cells(area_cells: npt.ArrayLike) -> CellArray:
+    """The study area as sorted, unique uint64 cells of one resolution.
+
+    Raises
+    ------
+    ValueError
+        If the cells mix resolutions (a neighbourhood of mixed sizes has no meaning).
+    """
+    cells = np.unique(np.asarray(area_cells, dtype=np.uint64).ravel())
+    if cells.size and np.unique(cells_res(cells)).size > 1:
+        raise ValueError("area_cells mix H3 resolutions; pass the area at one resolution")
+    return cells
+
+
+def neighbour_weights(cells: CellArray, *, k: int = 1) -> sparse.csr_array:
+    """Binary Gi* weights: each cell with itself and its ``k``-ring, inside ``cells``.
+
+    Parameters
+    ----------
+    cells : ndarray of uint64
+        The study area, sorted and unique (see :func:`area_to_cells`); row ``i`` of the
+        result is ``cells[i]``.
+    k : int
+        Grid distance of the neighbourhood (1 = the cell and its six neighbours).
+
+    Returns
+    -------
+    scipy.sparse.csr_array
+        ``n x n`` matrix of ones and zeros with ones on the diagonal.
+    """
+    if k < 0:
+        raise ValueError(f"k must be >= 0, got {k}")
+    n = cells.size
+    if n == 0:
+        return sparse.csr_array((0, 0), dtype=np.float64)
+    # The only Python loop: H3 has no vectorised grid_disk in h3-py.
+    disks = [np.asarray(h3i.grid_disk(int(c), k), dtype=np.uint64) for c in cells]
+    sizes = np.fromiter((d.size for d in disks), dtype=np.int64, count=n)
+    rows = np.repeat(np.arange(n), sizes)
+    cols_cells = np.concatenate(disks)
+    pos = np.searchsorted(cells, cols_cells)
+    pos_clipped = np.minimum(pos, n - 1)
+    inside = cells[pos_clipped] == cols_cells
+    data = np.ones(int(inside.sum()), dtype=np.float64)
+    return sparse.csr_array((data, (rows[inside], pos_clipped[inside])), shape=(n, n))
+
+
+def gi_star_z(weights: sparse.csr_array, values: FloatArray) -> FloatArray:
+    """Gi* z-scores for one value vector (``n``) or several at once (``n x b``).
+
+    A column whose values are all equal (no incidents at all, or the same count
+    everywhere) has no spatial pattern to find: its standard deviation is zero and the
+    formula is 0/0. Such a column gets ``z = 0`` (and so ``p = 1``, not significant),
+    as does a cell whose neighbourhood is the whole area (``W_i = n``). Reporting 0
+    rather than NaN keeps every downstream sum, trend test and colour defined.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    one = x.ndim == 1
+    if one:
+        x = x[:, None]
+    n = x.shape[0]
+    z = np.zeros_like(x)
+    if n < 2:
+        return z[:, 0] if one else z
+    w_i = np.asarray(weights.sum(axis=1), dtype=np.float64).ravel()[:, None]
+    mean = x.mean(axis=0)
+    # Two-pass variance, and an exact test for a constant column: the one-pass
+    # E[x^2] - E[x]^2 can leave a tiny positive residue on a constant field and turn
+    # rounding noise into a huge z.
+    sd = np.sqrt(((x - mean) ** 2).mean(axis=0))
+    constant = np.ptp(x, axis=0) == 0
+    numerator = weights @ x - w_i * mean
+    spread = np.sqrt(np.maximum(n * w_i - w_i**2, 0.0) / (n - 1))
+    denominator = sd * spread
+    ok = (denominator > 0) & ~constant
+    np.divide(numerator, denominator, out=z, where=ok)
+    return z[:, 0] if one else z
+
+
+def z_to_class(z: npt.ArrayLike) -> npt.NDArray[np.str_]:
+    """The ArcGIS confidence bin of each z-score: ``hot_99`` … ``not_significant`` … ``cold_99``.
+
+    Thresholds are the two-sided normal critical values |z| > 2.576 / 1.960 / 1.645.
+    """
+    zz = np.asarray(z, dtype=np.float64)
+    conditions = []
+    choices = []
+    for crit, conf in Z_CRITICAL:
+        conditions.append(zz > crit)
+        choices.append(f"hot_{conf}")
+    for crit, conf in Z_CRITICAL:
+        conditions.append(zz < -crit)
+        choices.append(f"cold_{conf}")
+    return np.select(conditions, choices, default="not_significant").astype(str)
+
+
+def values_on_area(
+    values: pd.DataFrame, cells: CellArray, *, value_col: str, key_cols: tuple[str, ...] = ()
+) -> pd.DataFrame:
+    """The rows of ``values`` that lie in the area, checked: one resolution, no NaN.
+
+    Rows outside the area are dropped (the caller chose the area). Returns a new frame
+    with a uint64 ``cell`` column, ``value_col`` as float64 and ``key_cols`` untouched.
+    """
+    missing = [c for c in ("cell", value_col, *key_cols) if c not in values.columns]
+    if missing:
+        raise ValueError(f"values lack column(s) {missing}; found {list(values.columns)}")
+    vcells = np.asarray(values["cell"].to_numpy(), dtype=np.uint64)
+    v = np.asarray(values[value_col].to_numpy(), dtype=np.float64)
+    if np.isnan(v).any():
+        raise ValueError(f"{value_col!r} has NaN; a cell without incidents is 0, not missing")
+    if vcells.size and cells.size:
+        area_res = int(cells_res(cells[:1])[0])
+        found = np.unique(cells_res(vcells))
+        if found.size != 1 or int(found[0]) != area_res:
+            raise ValueError(
+                f"values are at H3 resolution(s) {sorted(found.tolist())} but the area is at "
+                f"resolution {area_res}; roll the values up to the area's resolution first"
+            )
+    pos = np.minimum(np.searchsorted(cells, vcells), max(cells.size - 1, 0))
+    inside = cells[pos] == vcells if cells.size else np.zeros(vcells.size, dtype=bool)
+    out = pd.DataFrame({"cell": vcells[inside], value_col: v[inside]})
+    for col in key_cols:
+        out[col] = values[col].to_numpy()[inside]
+    if out.duplicated(subset=["cell", *key_cols]).any():
+        keys = ", ".join(["cell", *key_cols])
+        raise ValueError(f"values repeat ({keys}); aggregate them before computing Gi*")
+    return out
+
+
+def gi_star(
+    values: pd.DataFrame,
+    *,
+    area_cells: npt.ArrayLike,
+    k: int = 1,
+    value_col: str = "count",
+) -> pd.DataFrame:
+    """Getis-Ord Gi* hot and cold spots on H3 cells.
+
+    Parameters
+    ----------
+    values : DataFrame
+        Columns ``cell`` (uint64 H3 cell, one row per cell) and ``value_col``. Cells of
+        the area missing here count as 0; rows outside the area are ignored.
+    area_cells : array-like of uint64
+        Every cell of the study area, at the resolution of ``values``.
+    k : int
+        Neighbourhood radius in grid steps; the cell itself is always included.
+    value_col : str
+        Name of the value column (incident counts, rates, ...).
+
+    Returns
+    -------
+    DataFrame
+        One row per area cell, sorted by cell: ``cell``, ``value``, ``neighbours``
+        (``W_i``: the cell plus its area neighbours), ``gi_z``, ``p_value`` (two-sided,
+        normal), ``class`` (a key of :data:`HOTSPOT_CLASSES`), ``label_zh``, ``label_en``.
+        A constant field (for example no incidents at all) gives ``gi_z = 0``,
+        ``p_value = 1`` and ``not_significant`` everywhere.
+
+    Raises
+    ------
+    ValueError
+        On a missing column, NaN values, repeated cells, or cells whose resolution
+        differs from the area's.
+
+    Notes
+    -----
+    Getis, A. & Ord, J. K. (1992), "The analysis of spatial association by use of
+    distance statistics", Geographical Analysis 24(3); Ord, J. K. & Getis, A. (1995),
+    "Local spatial autocorrelation statistics: distributional issues and an
+    application", Geographical Analysis 27(4). Weights are binary, not row-standardised.
+    No correction for multiple testing (FDR) is applied, as in ArcGIS by default.
+    """
+    cells = area_to_cells(area_cells)
+    inside = values_on_area(values, cells, value_col=value_col)
+    x = np.zeros(cells.size, dtype=np.float64)
+    x[np.searchsorted(cells, inside["cell"].to_numpy())] = inside[value_col].to_numpy()
+    weights = neighbour_weights(cells, k=k)
+    z = gi_star_z(weights, x)
+    classes = z_to_class(z)
+    return pd.DataFrame(
+        {
+            "cell": cells,
+            "value": x,
+            "neighbours": np.asarray(weights.sum(axis=1)).ravel().astype(np.int64),
+            "gi_z": z,
+            "p_value": 2.0 * stats.norm.sf(np.abs(z)),
+            "class": classes,
+            "label_zh": [HOTSPOT_CLASSES[c].zh for c in classes],
+            "label_en": [HOTSPOT_CLASSES[c].en for c in classes],
+        },
+        columns=list(COLUMNS),
+    )

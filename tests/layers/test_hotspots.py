@@ -1,0 +1,184 @@
+"""Tests for layers.hotspots: Getis-Ord Gi* on H3 cells.
+
+Known answers are derived by hand in the comments; the agreement with PySAL (esda) is
+checked on a few hundred cells with a planted cluster, for k = 1 and k = 2.
+"""
+
+from __future__ import annotations
+
+import esda
+import h3.api.numpy_int as h3i
+import libpysal
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from layers.hotspots import HOTSPOT_CLASSES, gi_star, neighbour_weights, z_to_class
+
+# The county seat of Xuanhan, res 9 (~0.1 km² cells).
+CENTRE = int(h3i.latlng_to_cell(31.35, 107.73, 9))
+
+
+def disk(cell: int, k: int) -> np.ndarray:
+    return np.sort(np.asarray(h3i.grid_disk(cell, k), dtype=np.uint64))
+
+
+def frame(cells: np.ndarray, values: np.ndarray | float) -> pd.DataFrame:
+    return pd.DataFrame({"cell": np.asarray(cells, dtype=np.uint64), "count": values})
+
+
+def test_planted_block_is_hot_99_with_hand_computed_z() -> None:
+    # Area: the 37 cells within 3 steps; the centre and its 6 neighbours hold v = 10 each.
+    # n = 37, mean = 7v/37, S^2 = 7v^2/37 - (7v/37)^2 = 210 v^2 / 37^2.
+    # Centre: W = 7, sum = 7v -> numerator 7v - 7*7v/37 = 210v/37,
+    #   denominator S*sqrt((37*7 - 49)/36) = (v*sqrt(210)/37)*(sqrt(210)/6) = 210v/222,
+    #   z = 222/37 = 6 exactly.
+    # A ring-1 cell: W = 7, 4 block cells in its disk -> numerator 4v - 49v/37 = 99v/37,
+    #   z = (99/37) * (222/210) = 99*6/210 = 2.828571...
+    area = disk(CENTRE, 3)
+    block = disk(CENTRE, 1)
+    out = gi_star(frame(block, 10), area_cells=area)
+    by_cell = out.set_index("cell")
+    assert by_cell.loc[np.uint64(CENTRE), "gi_z"] == pytest.approx(6.0, abs=1e-12)
+    ring = block[block != np.uint64(CENTRE)]
+    assert by_cell.loc[ring, "gi_z"].to_numpy() == pytest.approx(99 * 6 / 210, abs=1e-12)
+    assert (by_cell.loc[block, "class"] == "hot_99").all()
+    assert by_cell.loc[np.uint64(CENTRE), "neighbours"] == 7
+    assert by_cell.loc[np.uint64(CENTRE), "label_en"] == "Hot spot, 99 % confidence"
+    assert by_cell.loc[np.uint64(CENTRE), "label_zh"] == HOTSPOT_CLASSES["hot_99"].zh
+    # The p-value is two-sided normal: z = 6 -> 2 * (1 - Phi(6)) ~ 1.97e-9.
+    assert by_cell.loc[np.uint64(CENTRE), "p_value"] == pytest.approx(1.973e-9, rel=1e-3)
+
+
+def test_every_area_cell_is_reported_and_missing_cells_are_zero() -> None:
+    area = disk(CENTRE, 3)
+    out = gi_star(frame(np.array([CENTRE]), 3), area_cells=area)
+    assert len(out) == 37
+    assert out["cell"].to_numpy().tolist() == sorted(area.tolist())
+    assert out["value"].sum() == 3
+    assert (out.loc[out["cell"] != np.uint64(CENTRE), "value"] == 0).all()
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_z_scores_equal_esda_g_local_star(k: int) -> None:
+    # 331 cells (10 rings) of Poisson(1) counts with a planted cluster of Poisson(8).
+    area = disk(CENTRE, 10)
+    rng = np.random.default_rng(20240611)
+    y = rng.poisson(1.0, area.size).astype(np.float64)
+    seed = int(h3i.grid_disk(CENTRE, 6)[-1])
+    cluster = np.isin(area, disk(seed, 2))
+    y[cluster] = rng.poisson(8.0, int(cluster.sum()))
+
+    # The neighbour list built independently of layers.hotspots: each cell's k-disk inside
+    # the area, *without* the cell itself. esda.G_Local with star=True, transform="B" and a
+    # zero diagonal fills the diagonal with 1 (esda.getisord._infer_star_and_structure_w,
+    # fill_diagonal(w, 1)), i.e. the cell counts as its own neighbour with weight 1, which
+    # is exactly our binary Gi* weight. esda then takes the mean and the population
+    # variance over all n values (no cell removed when star is True), as we do.
+    index = {int(c): i for i, c in enumerate(area)}
+    neighbours = {
+        i: [index[int(j)] for j in h3i.grid_disk(int(c), k) if int(j) in index and int(j) != c]
+        for i, c in enumerate(area)
+    }
+    w = libpysal.weights.W(neighbours, silence_warnings=True)
+    expected = esda.G_Local(y, w, star=True, transform="B", permutations=0)
+
+    out = gi_star(frame(area, y), area_cells=area, k=k)
+    assert np.abs(out["gi_z"].to_numpy() - expected.Zs).max() < 1e-9
+    assert out["p_value"].to_numpy() == pytest.approx(2 * expected.p_norm, abs=1e-12)
+    cardinality = np.array([len(neighbours[i]) for i in range(area.size)]) + 1
+    assert out["neighbours"].to_numpy().tolist() == cardinality.tolist()
+    # The planted cluster is found (so the comparison is not of two empty maps).
+    assert (out.loc[cluster, "class"] == "hot_99").any()
+
+
+@pytest.mark.parametrize("value", [0.0, 5.0, 0.1])
+def test_constant_field_is_not_significant_with_zero_z(value: float) -> None:
+    # No variation, no pattern: S = 0 and Gi* is 0/0; we report z = 0, p = 1.
+    area = disk(CENTRE, 2)
+    out = gi_star(frame(area, value), area_cells=area)
+    assert (out["gi_z"] == 0).all()
+    assert (out["p_value"] == 1).all()
+    assert (out["class"] == "not_significant").all()
+
+
+def test_no_incidents_at_all_is_not_significant() -> None:
+    out = gi_star(frame(np.array([], dtype=np.uint64), []), area_cells=disk(CENTRE, 1))
+    assert len(out) == 7
+    assert (out["class"] == "not_significant").all()
+
+
+def test_neighbours_stop_at_the_area_edge() -> None:
+    # Area = a cell and its 6 neighbours: the centre sees all 7, each ring cell sees
+    # itself, the centre and its 2 ring neighbours = 4.
+    weights = neighbour_weights(disk(CENTRE, 1), k=1)
+    counts = np.asarray(weights.sum(axis=1)).ravel()
+    assert sorted(counts.tolist()) == [4, 4, 4, 4, 4, 4, 7]
+    assert (weights.diagonal() == 1).all()
+    assert (weights != weights.T).nnz == 0
+
+
+def test_z_to_class_uses_strict_arcgis_thresholds() -> None:
+    z = [3.0, 2.576, 2.0, 1.96, 1.7, 1.645, 0.0, -1.7, -2.0, -2.6]
+    assert z_to_class(z).tolist() == [
+        "hot_99",
+        "hot_95",
+        "hot_95",
+        "hot_90",
+        "hot_90",
+        "not_significant",
+        "not_significant",
+        "cold_90",
+        "cold_95",
+        "cold_99",
+    ]
+
+
+def test_rows_outside_the_area_are_ignored_and_input_is_not_mutated() -> None:
+    area = disk(CENTRE, 2)
+    far = int(h3i.latlng_to_cell(31.6, 108.0, 9))
+    values = frame(np.array([CENTRE, far], dtype=np.uint64), [4, 100])
+    before = values.copy()
+    out = gi_star(values, area_cells=area)
+    pd.testing.assert_frame_equal(values, before)
+    assert out["value"].sum() == 4
+    assert np.uint64(far) not in set(out["cell"])
+
+
+def test_bad_inputs_raise_clear_errors() -> None:
+    area = disk(CENTRE, 1)
+    with pytest.raises(ValueError, match="repeat"):
+        gi_star(frame(np.array([CENTRE, CENTRE]), [1, 2]), area_cells=area)
+    with pytest.raises(ValueError, match="NaN"):
+        gi_star(frame(np.array([CENTRE]), [np.nan]), area_cells=area)
+    child = int(h3i.cell_to_center_child(CENTRE, 10))
+    with pytest.raises(ValueError, match="resolution"):
+        gi_star(frame(np.array([child]), [1]), area_cells=area)
+    with pytest.raises(ValueError, match="mix H3 resolutions"):
+        gi_star(frame(area, 1), area_cells=np.append(area, np.uint64(child)))
+    with pytest.raises(ValueError, match="lack column"):
+        gi_star(pd.DataFrame({"cell": area}), area_cells=area)
+
+
+AREA_19 = disk(CENTRE, 2)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    values=st.lists(st.integers(0, 50), min_size=19, max_size=19),
+    scale=st.floats(0.1, 100.0),
+    shift=st.floats(-100.0, 100.0),
+)
+def test_gi_star_z_is_invariant_under_affine_rescaling(
+    values: list[int], scale: float, shift: float
+) -> None:
+    # Gi* standardises by the area's mean and spread: counts and "counts x 10 + 3"
+    # must map to the same hot spots, and negated values to mirrored ones.
+    x = np.asarray(values, dtype=np.float64)
+    base = gi_star(frame(AREA_19, x), area_cells=AREA_19)["gi_z"].to_numpy()
+    moved = gi_star(frame(AREA_19, x * scale + shift), area_cells=AREA_19)["gi_z"].to_numpy()
+    flipped = gi_star(frame(AREA_19, -x), area_cells=AREA_19)["gi_z"].to_numpy()
+    assert moved == pytest.approx(base, abs=1e-7)
+    assert flipped == pytest.approx(-base, abs=1e-9)
