@@ -8,9 +8,9 @@ manifest lists. The demo's clock is fixed at :data:`geodata.demo.scale.NOW`
 (2026-11-25 23:59:59 China Standard Time) so that a seed always gives the same data.
 
 Modules: ``area`` (seats, precincts, grids, population), ``communities``, ``hotspots``
-(hot spots and planted gaps), ``incidents``, ``patrol_units`` and ``patrols``,
-``response``, ``names``,
-``space`` (plane geometry), ``scale`` (sizes and the clock), ``build`` (the entry point).
+(hot spots and planted gaps), ``incidents``, ``patrol_units`` and ``patrols``, ``response``,
+``names``, ``space`` (plane geometry), ``scale`` (sizes and the clock), ``build`` (the
+entry point).
 """
 
 from __future__ import annotations
