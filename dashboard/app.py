@@ -1,0 +1,119 @@
+"""The Dash app factory, and ``server`` for gunicorn (``gunicorn dashboard.app:server``).
+
+Nothing is built at import time: :func:`create_app` does all the wiring, and the module
+attribute ``server`` builds the app on first access (module ``__getattr__``), so importing
+this module in a test or a tool never opens the data directory.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import dash
+from dash import Dash, Input, Output, dcc, html
+
+from dashboard import ids
+from dashboard.cache import LayerCache
+from dashboard.datasource import DataSource
+from dashboard.i18n import lang_of, t
+from dashboard.pages import map as map_page
+from dashboard.settings import Settings, load_settings
+
+ASSETS = Path(__file__).resolve().parent.parent / "assets"
+VENDOR = "vendor"
+# Vendored libraries, loaded before the component libraries and assets/pnm.js, in order.
+VENDOR_SCRIPTS = ("vendor/h3-js.umd.js",)
+
+
+def _not_found(lang: str) -> html.Div:
+    return html.Div(html.H1("404"), className="pnm-page pnm-not-found", lang=lang)
+
+
+def render_page(
+    source: DataSource, settings: Settings, pathname: str | None, search: str | None
+) -> tuple[Any, dict[str, str]]:
+    """The page for a URL, and the document's language and title.
+
+    ``?lang=en`` (or ``zh``) picks the language; without it the configured default.
+    """
+    query = parse_qs((search or "").lstrip("?"))
+    lang = lang_of(query.get("lang", [""])[0], settings.language)
+    document = {"lang": lang, "title": t("page_title", lang, area=source.area_name)}
+    if (pathname or "/") != map_page.PATH:
+        return _not_found(lang), document
+    page = map_page.layout(
+        source=source, settings=settings, lang=lang, pathname=pathname or "/", search=search
+    )
+    return page, document
+
+
+def create_app(settings: Settings | None = None) -> Dash:
+    """Build the dashboard: pages, callbacks, cache, assets — everything, from ``settings``.
+
+    Parameters
+    ----------
+    settings : Settings, optional
+        Default: :func:`dashboard.settings.load_settings` (environment and ``PNM_CONFIG``).
+
+    Returns
+    -------
+    dash.Dash
+        The app; its Flask server is ``app.server``.
+
+    Raises
+    ------
+    dashboard.datasource.DataDirError
+        If the data directory is missing or has no cubes (the message says how to build it).
+    """
+    cfg = settings or load_settings()
+    source = DataSource(cfg.data_dir)
+    app = Dash(
+        __name__,
+        assets_folder=str(ASSETS),
+        # vendor/ is listed explicitly below: Dash would load it after assets/pnm.js.
+        assets_path_ignore=[VENDOR],
+        serve_locally=True,
+        external_scripts=[],
+        external_stylesheets=[],
+        title=t("page_title", cfg.language, area=source.area_name),
+        update_title="",  # keep the title while callbacks run
+        suppress_callback_exceptions=True,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
+    app.config.external_scripts.extend(app.get_asset_url(path) for path in VENDOR_SCRIPTS)
+    layer_cache = LayerCache(app.server, cfg)
+    app.layout = html.Div(
+        [dcc.Location(id=ids.URL, refresh=False), dcc.Store(id=ids.DOCUMENT), html.Div(id=ids.PAGE)]
+    )
+
+    @app.callback(
+        Output(ids.PAGE, "children"),
+        Output(ids.DOCUMENT, "data"),
+        Input(ids.URL, "pathname"),
+        Input(ids.URL, "search"),
+    )
+    def _route(pathname: str | None, search: str | None) -> tuple[Any, dict[str, str]]:
+        return render_page(source, cfg, pathname, search)
+
+    app.clientside_callback(
+        dash.ClientsideFunction(namespace="pnm", function_name="setDocument"),
+        Output(ids.DOCUMENT, "id"),
+        Input(ids.DOCUMENT, "data"),
+    )
+    map_page.register_callbacks(app, source, layer_cache)
+    return app
+
+
+_app: Dash | None = None
+
+
+def __getattr__(name: str) -> Any:
+    """Build the app on first access of ``server`` (for gunicorn), not at import time."""
+    global _app
+    if name == "server":
+        if _app is None:
+            _app = create_app()
+        return _app.server
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,0 +1,167 @@
+"""The dashboard's one settings object, read from ``PNM_*`` variables and a TOML file.
+
+Precedence, lowest first: built-in defaults, the TOML file named by ``PNM_CONFIG``, the
+environment. Everything is validated at start so a typo stops the app with a message
+naming the key, instead of a map that silently ignores it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+from typing import Any
+
+from geodata.store import DATA_ENV
+
+CONFIG_ENV = "PNM_CONFIG"
+LANGUAGES = ("zh", "en")
+CACHES = ("simple", "redis")
+
+
+class SettingsError(ValueError):
+    """A setting is unknown, malformed or inconsistent with another one."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the dashboard needs to know about its environment.
+
+    Attributes
+    ----------
+    data_dir : Path
+        Data directory (store and hex cubes); ``PNM_DATA_DIR``, default ``./data/demo``.
+    tile_url : str
+        Basemap tile URL template with ``{z}``, ``{x}``, ``{y}``; ``PNM_TILE_URL``. Empty
+        (the default) draws an offline vector basemap of the area.
+    tile_attribution : str
+        Attribution shown with the tiles; ``PNM_TILE_ATTRIBUTION``.
+    language : str
+        Default language, ``zh`` or ``en``; ``PNM_LANGUAGE``, default ``zh``.
+    cache : str
+        ``simple`` (one process) or ``redis`` (shared by workers); ``PNM_CACHE``.
+    redis_url : str
+        Redis for ``cache = "redis"``; ``PNM_REDIS_URL``.
+    host, port : str, int
+        Where ``python -m dashboard`` listens; ``PNM_HOST``, ``PNM_PORT``.
+    """
+
+    data_dir: Path = Path("data/demo")
+    tile_url: str = ""
+    tile_attribution: str = ""
+    language: str = "zh"
+    cache: str = "simple"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    host: str = "127.0.0.1"
+    port: int = 8050
+
+    def __post_init__(self) -> None:
+        if self.language not in LANGUAGES:
+            raise SettingsError(
+                f"language must be one of {', '.join(LANGUAGES)}, not {self.language!r}"
+            )
+        if self.cache not in CACHES:
+            raise SettingsError(f"cache must be one of {', '.join(CACHES)}, not {self.cache!r}")
+        if self.cache == "redis" and not self.redis_url.startswith(("redis://", "rediss://")):
+            raise SettingsError(
+                f"redis_url must start with redis:// or rediss://: {self.redis_url!r}"
+            )
+        if self.tile_url:
+            if not self.tile_url.startswith(("http://", "https://", "/")):
+                raise SettingsError(f"tile_url must be an http(s) URL or a path: {self.tile_url!r}")
+            missing = [p for p in ("{z}", "{x}", "{y}") if p not in self.tile_url]
+            if missing:
+                raise SettingsError(f"tile_url lacks {', '.join(missing)}: {self.tile_url!r}")
+        if not 1 <= self.port <= 65535:
+            raise SettingsError(f"port must be 1..65535, not {self.port}")
+        if not self.host:
+            raise SettingsError("host must not be empty")
+
+
+# Setting name -> environment variable. The data directory shares geodata's variable.
+ENV_VARS: dict[str, str] = {
+    "data_dir": DATA_ENV,
+    "tile_url": "PNM_TILE_URL",
+    "tile_attribution": "PNM_TILE_ATTRIBUTION",
+    "language": "PNM_LANGUAGE",
+    "cache": "PNM_CACHE",
+    "redis_url": "PNM_REDIS_URL",
+    "host": "PNM_HOST",
+    "port": "PNM_PORT",
+}
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    if name == "data_dir":
+        if not isinstance(value, str | os.PathLike) or not str(value):
+            raise SettingsError(f"{source}: data_dir must be a non-empty path")
+        return Path(value)
+    if name == "port":
+        if isinstance(value, bool):
+            raise SettingsError(f"{source}: port must be an integer, not {value!r}")
+        try:
+            return int(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{source}: port must be an integer, not {value!r}") from None
+    if not isinstance(value, str):
+        raise SettingsError(f"{source}: {name} must be a string, not {value!r}")
+    return value.strip()
+
+
+def _from_toml(path: Path) -> dict[str, Any]:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SettingsError(f"{CONFIG_ENV} names {path}, which does not exist") from None
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(f"{path} is not valid TOML: {err}") from None
+    known = [f.name for f in fields(Settings)]
+    unknown = sorted(set(raw) - set(known))
+    if unknown:
+        raise SettingsError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}"
+        )
+    values = {k: _coerce(k, v, str(path)) for k, v in raw.items()}
+    if "data_dir" in values and not values["data_dir"].is_absolute():
+        # A relative data_dir in a file means relative to the file, not to the cwd.
+        values["data_dir"] = path.parent / values["data_dir"]
+    return values
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Read and validate the settings.
+
+    Parameters
+    ----------
+    environ : mapping, optional
+        The environment to read (default ``os.environ``).
+    **overrides
+        Values that win over everything else (e.g. from command-line options); None
+        values are ignored.
+
+    Returns
+    -------
+    Settings
+
+    Raises
+    ------
+    SettingsError
+        On an unknown key in the TOML file, a malformed value or an inconsistent pair.
+    """
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    config = env.get(CONFIG_ENV, "").strip()
+    if config:
+        values.update(_from_toml(Path(config)))
+    for name, var in ENV_VARS.items():
+        if env.get(var, "").strip():
+            values[name] = _coerce(name, env[var], var)
+    known = {f.name for f in fields(Settings)}
+    for name, value in overrides.items():
+        if name not in known:
+            raise SettingsError(f"unknown setting {name!r}")
+        if value is not None:
+            values[name] = _coerce(name, value, name)
+    return replace(Settings(), **values)
