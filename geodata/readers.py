@@ -1,0 +1,719 @@
+"""Readers: one function that opens any file a bureau sends and says what it found.
+
+Supported: CSV (UTF-8, UTF-8 with BOM, UTF-16 with BOM, GBK/GB18030), Excel ``.xlsx``,
+GeoJSON, GeoPackage, zipped Shapefile and (Geo)Parquet. The format is decided by the
+file's content, not its name (a ``.csv`` that is really an ``.xlsx`` is read as one; a
+``.csv`` that is really a PNG is refused), so a renamed file neither fools nor stops us.
+
+Row numbers. The frame's index, named ``row``, is the row number a person sees when they
+open the file: for CSV and Excel the header is row 1 and the first data row is row 2
+(as in Excel; a quoted cell spanning lines still counts as one row); for GeoJSON,
+GeoPackage, Shapefile and Parquet, rows are features numbered from 1. Fully blank rows are
+dropped but keep the numbering, so a rejects file points at the right line.
+
+Hostile files. A size cap for the file; for zips (Shapefile and ``.xlsx``) a cap on the
+unpacked size, the number of members and the compression ratio (zip bombs), refusal of
+members whose path would leave the folder (zip slip), symbolic links and encryption.
+Every such problem, and every other mistake a user can make with a file, is a
+:class:`ReadError` with a one-line message in Chinese and English.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import stat
+import tempfile
+import unicodedata
+import warnings
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any, Final
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+from pyproj import CRS
+
+__all__ = [
+    "FORMATS",
+    "MAX_FILE_BYTES",
+    "MAX_UNZIPPED_BYTES",
+    "ReadError",
+    "ReadResult",
+    "detect_format",
+    "read_file",
+]
+
+MAX_FILE_BYTES: Final = 2 * 1024**3
+"""Largest file accepted (2 GiB): ten million patrol fixes as CSV take about 0.7 GiB."""
+
+MAX_UNZIPPED_BYTES: Final = 2 * 1024**3
+"""Largest total size of the members a zip may unpack to."""
+
+MAX_ZIP_MEMBERS: Final = 10_000
+# Deflate reaches about 1030:1 at best; real DBF and sheet XML full of blanks reach 100:1
+# or so. A member that claims more than this ratio, and is big, is treated as a zip bomb.
+MAX_ZIP_RATIO: Final = 400
+_ZIP_RATIO_MIN_BYTES: Final = 10 * 1024**2
+
+FORMATS: Final = ("csv", "xlsx", "geojson", "gpkg", "shapefile", "geoparquet", "parquet")
+"""Format names a :class:`ReadResult` may carry."""
+
+_SNIFF_BYTES: Final = 1024**2
+_SHAPEFILE_PARTS: Final = (".shp", ".shx", ".dbf")
+_SHAPEFILE_OPTIONAL: Final = (".prj", ".cpg")
+
+# .cpg contents seen in the wild, mapped to a codec that both Python and GDAL's iconv know.
+# GBK and its relatives all decode as GB18030, their superset.
+_CPG_CODECS: Final = {
+    "utf8": "utf-8",
+    "utf-8": "utf-8",
+    "65001": "utf-8",
+    "gbk": "gb18030",
+    "cp936": "gb18030",
+    "936": "gb18030",
+    "ansi936": "gb18030",
+    "gb2312": "gb18030",
+    "gb18030": "gb18030",
+    "54936": "gb18030",
+}
+
+
+class ReadError(ValueError):
+    """A file that cannot be read at all, for a reason the user can fix.
+
+    The message is one line, Chinese first, then English, and never a traceback.
+    """
+
+
+@dataclass(frozen=True)
+class ReadResult:
+    """What a reader found in a file.
+
+    Attributes
+    ----------
+    frame : pandas.DataFrame or geopandas.GeoDataFrame
+        The rows, index ``row`` = row number in the file (see the module docstring).
+        CSV cells are strings exactly as written (blank = ``""``); Excel cells keep their
+        types (numbers, text, datetimes); vector formats carry a ``geometry`` column.
+    crs : str or None
+        The coordinate reference system the file declares (``"EPSG:4490"``, or WKT when
+        it has no code), None when it declares none.
+    encoding : str or None
+        The text encoding used to decode the file (None for binary formats).
+    format : str
+        One of :data:`FORMATS`.
+    layer : str or None
+        The GeoPackage layer, Excel sheet or Shapefile (inside the zip) that was read.
+    """
+
+    frame: pd.DataFrame
+    crs: str | None
+    encoding: str | None
+    format: str
+    layer: str | None = None
+
+
+def _error(zh: str, en: str) -> ReadError:
+    return ReadError(f"{zh} / {en}")
+
+
+# ---------------------------------------------------------------------------------------
+# Format detection
+# ---------------------------------------------------------------------------------------
+
+
+def detect_format(path: Path | str) -> str:
+    """Name the format of ``path`` from its first bytes (and, for zips, its members).
+
+    Parameters
+    ----------
+    path : path-like
+        The file to look at.
+
+    Returns
+    -------
+    str
+        One of ``"csv"``, ``"xlsx"``, ``"geojson"``, ``"gpkg"``, ``"shapefile"``,
+        ``"parquet"`` (GeoParquet or plain Parquet; the reader tells them apart).
+
+    Raises
+    ------
+    ReadError
+        For an empty file, a zip that is neither a workbook nor a Shapefile, an old
+        ``.xls`` workbook, or binary content of an unknown kind.
+    """
+    path = Path(path)
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    if not head:
+        raise _error(f"文件是空的：{path.name}", f"the file is empty: {path.name}")
+    if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
+        return _zip_format(path)
+    if head.startswith(b"SQLite format 3\x00"):
+        return "gpkg"
+    if head.startswith(b"PAR1"):
+        return "parquet"
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _error(
+            f"{path.name} 是旧版 Excel（.xls）文件，请另存为 .xlsx 或 CSV 后再导入",
+            f"{path.name} is an old Excel .xls workbook; save it as .xlsx or CSV and import again",
+        )
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "csv"  # UTF-16 text with a BOM: Excel's "Unicode text" export
+    if b"\x00" in head:
+        raise _error(
+            f"无法识别的文件格式（二进制内容）：{path.name}",
+            f"unrecognised file format (binary content): {path.name}; "
+            "expected CSV, .xlsx, GeoJSON, GeoPackage, zipped Shapefile or GeoParquet",
+        )
+    text = head.removeprefix(codecs.BOM_UTF8).lstrip()
+    if text.startswith(b"{"):
+        return "geojson"
+    return "csv"
+
+
+def _zip_format(path: Path) -> str:
+    try:
+        with zipfile.ZipFile(path) as zf:
+            names = zf.namelist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _error(
+            f"ZIP 文件已损坏：{path.name}", f"corrupt zip file: {path.name} ({exc})"
+        ) from exc
+    lowered = [n.lower() for n in names]
+    if "xl/workbook.xml" in lowered:
+        return "xlsx"
+    if any(n.endswith(".shp") for n in lowered):
+        return "shapefile"
+    shown = ", ".join(names[:8]) + (" …" if len(names) > 8 else "")
+    raise _error(
+        f"ZIP 文件中没有 .shp 文件：{path.name}（内容：{shown or '空'}）",
+        f"the zip holds no .shp file: {path.name} (members: {shown or 'none'})",
+    )
+
+
+# ---------------------------------------------------------------------------------------
+# Entry point
+# ---------------------------------------------------------------------------------------
+
+
+def read_file(
+    path: Path | str,
+    *,
+    encoding: str | None = None,
+    layer: str | None = None,
+    max_bytes: int = MAX_FILE_BYTES,
+) -> ReadResult:
+    """Read a CSV, .xlsx, GeoJSON, GeoPackage, zipped Shapefile or (Geo)Parquet file.
+
+    Parameters
+    ----------
+    path : path-like
+        The file. Its format is decided by content, not by extension.
+    encoding : str, optional
+        Text encoding of a CSV or of a Shapefile's DBF, overriding detection (e.g.
+        ``"gbk"``). Detection tries UTF-8 (with or without BOM) strictly, then GB18030.
+    layer : str, optional
+        GeoPackage layer, Excel sheet, or Shapefile name inside a zip holding several.
+    max_bytes : int
+        Size cap of the file (and of a zip's unpacked members).
+
+    Returns
+    -------
+    ReadResult
+
+    Raises
+    ------
+    ReadError
+        For anything about the file a user can fix: missing, too big, unknown format,
+        undecodable text, empty or without rows, corrupt, an unsafe or bomb-like zip, an
+        unknown or unchosen layer.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise _error(f"找不到文件：{path}", f"no such file: {path}")
+    if not path.is_file():
+        raise _error(f"不是文件：{path}", f"not a file: {path}")
+    size = path.stat().st_size
+    if size > max_bytes:
+        raise _error(
+            f"文件过大（{size / 1024**2:.0f} MB，上限 {max_bytes / 1024**2:.0f} MB）：{path.name}",
+            f"file too big ({size / 1024**2:.0f} MB, limit {max_bytes / 1024**2:.0f} MB): "
+            f"{path.name}; split it and import the parts",
+        )
+    if encoding is not None:
+        try:
+            encoding = codecs.lookup(encoding).name
+        except LookupError:
+            raise _error(f"未知的编码：{encoding}", f"unknown encoding: {encoding}") from None
+    fmt = detect_format(path)
+    if fmt == "csv":
+        result = _read_csv(path, encoding)
+    elif fmt == "xlsx":
+        _check_zip(path, max_bytes)
+        result = _read_xlsx(path, layer)
+    elif fmt == "shapefile":
+        result = _read_zipped_shapefile(path, encoding, layer, max_bytes)
+    elif fmt == "parquet":
+        result = _read_parquet(path)
+    else:
+        result = _read_vector(path, fmt, layer, encoding=None)
+    if result.frame.empty:
+        raise _error(f"文件中没有数据行：{path.name}", f"the file has no data rows: {path.name}")
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# CSV
+# ---------------------------------------------------------------------------------------
+
+
+def _csv_encodings(path: Path, override: str | None) -> list[str]:
+    """Encodings to try, in order: the override alone, else a BOM's, else UTF-8 then GB18030."""
+    if override is not None:
+        return [override]
+    with path.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ["utf-16"]
+    if head.startswith(codecs.BOM_UTF8):
+        return ["utf-8-sig"]
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return ["gb18030"]  # not UTF-8 in the first megabyte: go straight to GBK
+    return ["utf-8-sig", "gb18030"]
+
+
+def _sniff_delimiter(path: Path, encoding: str) -> str:
+    """The delimiter of the header line: the most frequent of , tab ; | (comma on a tie)."""
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
+        first = fh.readline()
+    counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > counts[","] else ","
+
+
+def _read_csv(path: Path, override: str | None) -> ReadResult:
+    last_error: UnicodeDecodeError | None = None
+    for enc in _csv_encodings(path, override):
+        sep = _sniff_delimiter(path, enc)
+        try:
+            frame = pd.read_csv(
+                path,
+                sep=sep,
+                encoding=enc,
+                encoding_errors="strict",
+                dtype=str,
+                na_filter=False,
+                keep_default_na=False,
+                skip_blank_lines=False,
+            )
+        except UnicodeDecodeError as exc:
+            last_error = exc
+            continue
+        except pd.errors.EmptyDataError:
+            raise _error(f"文件是空的：{path.name}", f"the file is empty: {path.name}") from None
+        except (pd.errors.ParserError, ValueError) as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise _error(
+                f"CSV 格式错误：{path.name}", f"malformed CSV {path.name}: {first}"
+            ) from exc
+        frame.columns = [_clean_header(c, i) for i, c in enumerate(frame.columns)]
+        frame.index = pd.RangeIndex(2, 2 + len(frame), name="row")
+        frame = _drop_blank_rows(frame)
+        name = "utf-8" if enc == "utf-8-sig" and not _has_bom(path) else enc
+        return ReadResult(frame=frame, crs=None, encoding=name, format="csv")
+    where = f" ({last_error})" if last_error is not None else ""
+    raise _error(
+        f"无法识别文件编码（不是 UTF-8 也不是 GBK）：{path.name}",
+        f"cannot decode {path.name}: neither UTF-8 nor GBK/GB18030{where}; "
+        "save it as UTF-8 CSV, or name the encoding",
+    )
+
+
+def _has_bom(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(3) == codecs.BOM_UTF8
+
+
+def _clean_header(value: object, position: int) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return f"column_{position + 1}"
+    text = unicodedata.normalize("NFC", str(value)).replace("\ufeff", "").strip()
+    return text or f"column_{position + 1}"
+
+
+def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """Drop rows where every cell is blank, keeping the others' row numbers."""
+    if frame.empty or frame.shape[1] == 0:
+        return frame
+    blank = np.ones(len(frame), dtype=bool)
+    for name in frame.columns:
+        col = frame[name]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype):
+            text = col.astype("str").str.strip()
+            blank &= (col.isna() | (text == "")).to_numpy(dtype=bool)
+        else:
+            blank &= col.isna().to_numpy(dtype=bool)
+    return frame.loc[~blank]
+
+
+# ---------------------------------------------------------------------------------------
+# Excel
+# ---------------------------------------------------------------------------------------
+
+
+def _read_xlsx(path: Path, sheet: str | None) -> ReadResult:
+    import openpyxl
+
+    # Opened from a file object: openpyxl refuses a workbook by its name otherwise, and
+    # the content has already said this is a workbook.
+    with path.open("rb") as fh:
+        try:
+            wb = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+            raise _error(
+                f"Excel 文件已损坏或无法打开：{path.name}",
+                f"corrupt or unreadable Excel workbook {path.name}: {type(exc).__name__}",
+            ) from exc
+        try:
+            names = list(wb.sheetnames)
+            if sheet is not None and sheet not in names:
+                raise _error(
+                    f"工作表 {sheet!r} 不存在；现有：{', '.join(names)}",
+                    f"no sheet {sheet!r} in {path.name}; sheets: {', '.join(names)}",
+                )
+            ws = wb[sheet] if sheet is not None else wb.worksheets[0]
+            title = ws.title
+            header: list[str] | None = None
+            rows: list[tuple[Any, ...]] = []
+            numbers: list[int] = []
+            for number, values in enumerate(ws.iter_rows(values_only=True), start=1):
+                if all(_blank_cell(v) for v in values):
+                    continue
+                if header is None:
+                    header = [_clean_header(v, i) for i, v in enumerate(values)]
+                    continue
+                rows.append(values)
+                numbers.append(number)
+        finally:
+            wb.close()
+    if header is None:
+        raise _error(f"文件是空的：{path.name}", f"the file is empty: {path.name}")
+    width = len(header)
+    padded = [tuple(r[:width]) + (None,) * (width - len(r)) for r in rows]
+    frame = pd.DataFrame(padded, columns=_dedupe(header), dtype=object)
+    frame.index = pd.Index(numbers, name="row", dtype="int64")
+    return ReadResult(frame=frame, crs=None, encoding=None, format="xlsx", layer=title)
+
+
+def _blank_cell(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _dedupe(names: list[str]) -> list[str]:
+    """Make header names unique the way pandas does for CSV (``a``, ``a.1``, …)."""
+    seen: dict[str, int] = {}
+    out = []
+    for n in names:
+        if n in seen:
+            seen[n] += 1
+            out.append(f"{n}.{seen[n]}")
+        else:
+            seen[n] = 0
+            out.append(n)
+    return out
+
+
+# ---------------------------------------------------------------------------------------
+# Vector formats (GDAL through pyogrio) and Parquet
+# ---------------------------------------------------------------------------------------
+
+
+def _crs_name(crs: Any) -> str | None:
+    """``"EPSG:n"`` when the CRS matches a code, else its WKT; None for no CRS."""
+    if crs is None:
+        return None
+    parsed = CRS.from_user_input(crs)
+    code = parsed.to_epsg(min_confidence=70)
+    return f"EPSG:{code}" if code is not None else parsed.to_wkt()
+
+
+def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    frame = frame.reset_index(drop=True)
+    frame.index = pd.RangeIndex(1, 1 + len(frame), name="row")
+    frame.columns = [
+        c if c == "geometry" else _clean_header(c, i) for i, c in enumerate(frame.columns)
+    ]
+    return frame
+
+
+def _read_vector(
+    path: Path, fmt: str, layer: str | None, *, encoding: str | None, shown_name: str = ""
+) -> ReadResult:
+    name = shown_name or path.name
+    try:
+        with warnings.catch_warnings():
+            # GDAL's complaints about a broken file become the ReadError below, not noise.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            layers = [str(row[0]) for row in pyogrio.list_layers(path)]
+    except (pyogrio.errors.DataSourceError, OSError) as exc:
+        raise _error(
+            f"文件已损坏或格式不对：{name}",
+            f"corrupt or unreadable {fmt} file {name}: {_first_line(exc)}",
+        ) from exc
+    if not layers:
+        raise _error(f"文件中没有图层：{name}", f"the file has no layers: {name}")
+    if fmt == "shapefile":
+        chosen = layers[0]
+    elif layer is None:
+        if len(layers) > 1:
+            raise _error(
+                f"{name} 含有多个图层，请用 --layer 指定其一：{', '.join(layers)}",
+                f"{name} has several layers; choose one with --layer: {', '.join(layers)}",
+            )
+        chosen = layers[0]
+    elif layer in layers:
+        chosen = layer
+    else:
+        raise _error(
+            f"图层 {layer!r} 不存在；现有：{', '.join(layers)}",
+            f"no layer {layer!r} in {name}; layers: {', '.join(layers)}",
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            frame = pyogrio.read_dataframe(path, layer=chosen, encoding=encoding)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        raise _error(
+            f"文件已损坏或格式不对：{name}",
+            f"corrupt or unreadable {fmt} file {name}: {_first_line(exc)}",
+        ) from exc
+    except (UnicodeDecodeError, LookupError) as exc:
+        raise _error(
+            f"无法按 {encoding} 解码：{name}", f"cannot decode {name} as {encoding}: {exc}"
+        ) from exc
+    crs = _crs_name(frame.crs) if isinstance(frame, gpd.GeoDataFrame) else None
+    frame = _with_rows(frame)
+    return ReadResult(
+        frame=frame,
+        crs=crs,
+        encoding=encoding if fmt == "shapefile" else ("utf-8" if fmt == "geojson" else None),
+        format=fmt,
+        layer=chosen,
+    )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _read_parquet(path: Path) -> ReadResult:
+    try:
+        import pyarrow.parquet as pq
+
+        meta = pq.read_schema(path).metadata or {}
+        if b"geo" in meta:
+            gframe = gpd.read_parquet(path)
+            crs = _crs_name(gframe.crs)
+            if gframe.geometry.name != "geometry":
+                gframe = gframe.rename_geometry("geometry")
+            return ReadResult(_with_rows(gframe), crs, None, "geoparquet")
+        frame = pd.read_parquet(path)
+    except (OSError, ValueError, TypeError) as exc:
+        raise _error(
+            f"Parquet 文件已损坏：{path.name}",
+            f"corrupt Parquet file {path.name}: {_first_line(exc)}",
+        ) from exc
+    return ReadResult(_with_rows(frame), None, None, "parquet")
+
+
+# ---------------------------------------------------------------------------------------
+# Zips: safety checks, then the Shapefile inside
+# ---------------------------------------------------------------------------------------
+
+
+def _unsafe_member(info: zipfile.ZipInfo) -> bool:
+    """Whether a member's path leaves the folder (zip slip) or it is a symbolic link."""
+    name = info.filename.replace("\\", "/")
+    if name.startswith("/") or re.match(r"^[A-Za-z]:", name):
+        return True
+    if ".." in PurePosixPath(name).parts:
+        return True
+    mode = info.external_attr >> 16
+    return stat.S_ISLNK(mode)
+
+
+def _check_zip(path: Path, max_bytes: int) -> list[zipfile.ZipInfo]:
+    """Refuse a zip that escapes its folder, is encrypted, or would unpack too big."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise _error(
+            f"ZIP 文件已损坏：{path.name}", f"corrupt zip file: {path.name} ({exc})"
+        ) from exc
+    if len(infos) > MAX_ZIP_MEMBERS:
+        raise _error(
+            f"ZIP 文件成员过多（{len(infos)}）：{path.name}",
+            f"the zip has too many members ({len(infos)} > {MAX_ZIP_MEMBERS}): {path.name}",
+        )
+    total = 0
+    for info in infos:
+        if _unsafe_member(info):
+            raise _error(
+                f"ZIP 成员路径越出目录，拒绝读取：{info.filename}",
+                f"zip member escapes the folder, refused: {info.filename}",
+            )
+        if info.flag_bits & 0x1:
+            raise _error(
+                f"ZIP 文件已加密，无法读取：{path.name}",
+                f"the zip is encrypted: {path.name}; send it without a password",
+            )
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _ZIP_RATIO_MIN_BYTES and ratio > MAX_ZIP_RATIO:
+            raise _error(
+                f"ZIP 压缩比异常（疑似压缩炸弹）：{info.filename}",
+                f"zip member {info.filename} expands {ratio:.0f}:1 (limit {MAX_ZIP_RATIO}:1); "
+                "refused as a possible zip bomb",
+            )
+    if total > min(max_bytes, MAX_UNZIPPED_BYTES):
+        limit = min(max_bytes, MAX_UNZIPPED_BYTES)
+        raise _error(
+            f"ZIP 解压后过大（{total / 1024**2:.0f} MB）：{path.name}",
+            f"the zip would unpack to {total / 1024**2:.0f} MB "
+            f"(limit {limit / 1024**2:.0f} MB): {path.name}",
+        )
+    return infos
+
+
+def _extract_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, budget: int) -> int:
+    """Copy one member to ``target``, refusing more bytes than declared or than ``budget``.
+
+    The sizes in a zip's directory can lie; counting what is actually inflated cannot.
+    """
+    limit = min(info.file_size, budget)
+    written = 0
+    with zf.open(info) as src, target.open("wb") as dst:
+        while chunk := src.read(1024**2):
+            written += len(chunk)
+            if written > limit:
+                raise _error(
+                    f"ZIP 成员实际大小超出声明（疑似压缩炸弹）：{info.filename}",
+                    f"zip member {info.filename} inflates beyond its declared size; refused",
+                )
+            dst.write(chunk)
+    return written
+
+
+def _read_zipped_shapefile(
+    path: Path, override: str | None, layer: str | None, max_bytes: int
+) -> ReadResult:
+    infos = _check_zip(path, max_bytes)
+    files = [i for i in infos if not i.is_dir()]
+    stems: dict[str, dict[str, zipfile.ZipInfo]] = {}
+    for info in files:
+        p = PurePosixPath(info.filename.replace("\\", "/"))
+        ext = p.suffix.lower()
+        if ext in _SHAPEFILE_PARTS + _SHAPEFILE_OPTIONAL:
+            stems.setdefault(str(p.with_suffix("")), {})[ext] = info
+    shapes = sorted(s for s, parts in stems.items() if ".shp" in parts)
+    if not shapes:
+        raise _error(
+            f"ZIP 文件中没有 .shp 文件：{path.name}", f"the zip holds no .shp file: {path.name}"
+        )
+    names = {PurePosixPath(s).name: s for s in shapes}
+    if layer is not None:
+        if layer not in names and layer not in shapes:
+            raise _error(
+                f"ZIP 中没有图层 {layer!r}；现有：{', '.join(names)}",
+                f"no shapefile {layer!r} in {path.name}; shapefiles: {', '.join(names)}",
+            )
+        stem = names.get(layer, layer)
+    elif len(shapes) > 1:
+        raise _error(
+            f"{path.name} 含有多个 Shapefile，请用 --layer 指定其一：{', '.join(names)}",
+            f"{path.name} holds several shapefiles; choose one with --layer: {', '.join(names)}",
+        )
+    else:
+        stem = shapes[0]
+    parts = stems[stem]
+    missing = [ext for ext in _SHAPEFILE_PARTS if ext not in parts]
+    if missing:
+        raise _error(
+            f"Shapefile 缺少必需的组成文件：{', '.join(missing)}",
+            f"the shapefile {PurePosixPath(stem).name} in {path.name} lacks {', '.join(missing)}",
+        )
+    with tempfile.TemporaryDirectory(prefix="pnm-shp-") as tmp, zipfile.ZipFile(path) as zf:
+        budget = min(max_bytes, MAX_UNZIPPED_BYTES)
+        for ext, info in parts.items():
+            # Our own file names: nothing from the zip decides where bytes land.
+            budget -= _extract_capped(zf, info, Path(tmp) / f"layer{ext}", budget)
+        shp = Path(tmp) / "layer.shp"
+        encoding = override or _shapefile_encoding(Path(tmp))
+        result = _read_vector(
+            shp, "shapefile", None, encoding=encoding, shown_name=f"{path.name}:{stem}.shp"
+        )
+    return ReadResult(
+        frame=result.frame,
+        crs=result.crs,
+        encoding=encoding,
+        format="shapefile",
+        layer=PurePosixPath(stem).name,
+    )
+
+
+def _shapefile_encoding(folder: Path) -> str:
+    """The DBF's text encoding: the .cpg's when it names one we know, else sniffed.
+
+    Sniffing decodes the DBF's field names and records as strict UTF-8; text that is not
+    valid UTF-8 is taken as GBK (read as GB18030, its superset), which is what Chinese
+    GIS software writes by default.
+    """
+    cpg = folder / "layer.cpg"
+    if cpg.exists():
+        raw = cpg.read_bytes()[:64].decode("ascii", errors="ignore")
+        key = re.sub(r"[\s_]", "", raw).lower()
+        if key in _CPG_CODECS:
+            return _CPG_CODECS[key]
+        try:
+            return codecs.lookup(raw.strip()).name
+        except LookupError:
+            pass  # an unknown .cpg: sniff as if there were none
+    dbf = (folder / "layer.dbf").read_bytes()
+    if _dbf_text_is_utf8(dbf):
+        return "utf-8"
+    return "gb18030"
+
+
+def _dbf_text_is_utf8(dbf: bytes) -> bool:
+    """Whether the DBF's field names and records read as UTF-8 (ASCII counts as UTF-8).
+
+    A text field cut mid-character by its byte width leaves one invalid sequence in an
+    otherwise valid UTF-8 file; GBK text read as UTF-8 is mostly invalid. So the test is:
+    strictly valid, or valid multi-byte characters outnumber invalid ones twenty to one.
+    """
+    if len(dbf) < 32:
+        return True
+    header_len = int.from_bytes(dbf[8:10], "little")
+    names = b"".join(
+        dbf[i : i + 11].split(b"\x00", 1)[0]
+        for i in range(32, max(32, header_len - 32), 32)
+        if dbf[i : i + 1] != b"\r"
+    )
+    text = names + b" " + dbf[header_len:]
+    try:
+        text.decode("utf-8")
+    except UnicodeDecodeError:
+        decoded = text.decode("utf-8", errors="replace")
+        bad = decoded.count("\ufffd")
+        multibyte = len(decoded) - len(decoded.encode("ascii", errors="ignore")) - bad
+        return multibyte > 20 * bad
+    return True
