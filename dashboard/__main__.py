@@ -42,7 +42,14 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, DataDirError) as err:
         print(f"python -m dashboard: {err}", file=sys.stderr)
         return 2
-    app.run(host=settings.host, port=settings.port, debug=args.debug)
+    # Dash's dev tools would ask dash-version.plotly.com for updates: the page must
+    # request nothing from outside hosts, in debug mode too.
+    app.run(
+        host=settings.host,
+        port=settings.port,
+        debug=args.debug,
+        dev_tools_disable_version_check=True,
+    )
     return 0
 
 

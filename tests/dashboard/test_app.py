@@ -300,6 +300,30 @@ def test_map_page_in_chinese_by_default_with_the_banner(
     assert not any(re.search(r"[A-Za-z]{3,}", s) for s in texts if s not in {"EN", "English"})
 
 
+def _components(component: Any) -> list[Any]:
+    if isinstance(component, list | tuple):
+        return [c for child in component for c in _components(child)]
+    if not hasattr(component, "to_plotly_json"):
+        return []
+    return [component, *_components(getattr(component, "children", None))]
+
+
+def test_basemap_tiles_only_when_configured(source: DataSource, settings: Settings) -> None:
+    page, _ = render_page(source, settings, "/", "")
+    assert not [c for c in _components(page) if type(c).__name__ == "TileLayer"]
+    tiled = dataclasses.replace(
+        settings, tile_url="http://tiles.bureau.local/{z}/{x}/{y}.png", tile_attribution="局内"
+    )
+    page, _ = render_page(source, tiled, "/", "")
+    tiles = [c for c in _components(page) if type(c).__name__ == "TileLayer"]
+    assert [(t.url, t.attribution) for t in tiles] == [
+        ("http://tiles.bureau.local/{z}/{x}/{y}.png", "局内")
+    ]
+    (map_view,) = [c for c in _components(page) if type(c).__name__ == "MapContainer"]
+    assert map_view.preferCanvas is True
+    assert map_view.attributionControl is True
+
+
 def test_unknown_path_renders_not_found(source: DataSource, settings: Settings) -> None:
     page, _ = render_page(source, settings, "/nope", "")
     assert "404" in _strings(page)
