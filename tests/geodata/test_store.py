@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import geopandas as gpd
@@ -64,3 +66,12 @@ def test_manifest_round_trip(tmp_path: Path) -> None:
     assert store.read_manifest(tmp_path) == {}
     store.write_manifest(tmp_path, {"synthetic": True, "note": "演示数据"})
     assert store.read_manifest(tmp_path) == {"synthetic": True, "note": "演示数据"}
+
+
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    old = os.umask(0o027)
+    try:
+        path = store.write_table(tmp_path, "precincts", _precincts())
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
