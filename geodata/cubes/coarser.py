@@ -1,0 +1,219 @@
+"""Cubes and visits at coarser resolutions than the base.
+
+Cells become their parents by :func:`geodata.hexes.parent_expr` (H3's ``cellToParent``
+as bit operations). Counts, fixes and dwell add up; visits and distinct units do not,
+and are recomputed from the visits table instead of summed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+import pandas as pd
+import polars as pl
+
+from geodata.cubes.patrol import BREAK_S
+from geodata.cubes.tables import ADDITIVE, CODE_COLUMNS, NON_ADDITIVE, US_PER_S
+from geodata.hexes import NULL_CELL, cells_res, parent_expr
+
+Frame = TypeVar("Frame", pd.DataFrame, pl.DataFrame)
+
+
+def to_polars(frame: pd.DataFrame | pl.DataFrame) -> pl.DataFrame:
+    """A polars copy of a cube or visits frame: ``cell`` UInt64, codes as String."""
+    out = frame if isinstance(frame, pl.DataFrame) else pl.from_pandas(frame)
+    fixes = [pl.col(c).cast(pl.String) for c in CODE_COLUMNS if c in out.columns]
+    if "cell" in out.columns:
+        fixes.append(pl.col("cell").cast(pl.UInt64))
+    return out.with_columns(fixes)
+
+
+def to_pandas(frame: pl.DataFrame) -> pd.DataFrame:
+    """The pandas form the loaders give: ``cell`` uint64, times datetime64[us], str codes."""
+    return frame.with_columns(
+        pl.col(c).cast(pl.String) for c in CODE_COLUMNS if c in frame.columns
+    ).to_pandas()
+
+
+def _like(result: pl.DataFrame, given: pd.DataFrame | pl.DataFrame) -> Any:
+    return result if isinstance(given, pl.DataFrame) else to_pandas(result)
+
+
+def cube_res(cells: pl.Series) -> int | None:
+    """The resolution shared by the cells of a cube (None when it has none)."""
+    nonnull = cells.filter(cells != NULL_CELL)
+    if nonnull.len() == 0:
+        return None
+    res = cells_res(nonnull.to_numpy())
+    if res.min() != res.max():
+        raise ValueError("the cells of one cube must share a resolution")
+    return int(res[0])
+
+
+def visits_at(visits: Frame, res: int, *, max_gap_s: float = BREAK_S) -> Frame:
+    """Visits at a coarser resolution: a unit's consecutive stays inside one parent merged.
+
+    Two consecutive stays of the same unit (in order of ``entered``) merge when their
+    cells share the res-``res`` parent and the second starts at most ``max_gap_s`` after
+    the last fix of the first. With the default (the build's :data:`BREAK_S`) the result
+    equals a visits table built directly at ``res`` from the same fixes.
+
+    Parameters
+    ----------
+    visits : pandas.DataFrame or polars.DataFrame
+        A visits table (``unit_id``, ``unit_kind``, ``cell``, ``entered``, ``last_fix``,
+        ``left``, ``fixes``) as the loaders give it; rows in any order.
+    res : int
+        Target resolution, no finer than the cells of ``visits``.
+    max_gap_s : float
+        Longest silence (s) between two stays that still makes one visit.
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        The same columns, ``cell`` at ``res``, sorted by (unit_id, entered); the kind of
+        frame that was given.
+    """
+    v = to_polars(visits)
+    base = cube_res(v["cell"])
+    if base is not None and res > base:
+        raise ValueError(f"cannot make res-{res} visits from res-{base} visits")
+    unit, cell = pl.col("unit_id"), pl.col("cell")
+    silence_us = pl.col("entered").to_physical() - pl.col("last_fix").shift(1).to_physical()
+    merged = (
+        v.lazy()
+        .sort("unit_id", "entered")
+        .with_columns(parent_expr("cell", res))
+        .with_columns(
+            (
+                unit.ne_missing(unit.shift(1))
+                | cell.ne_missing(cell.shift(1))
+                | (silence_us > max_gap_s * US_PER_S).fill_null(True)
+            )
+            .cum_sum()
+            .alias("_visit")
+        )
+        .group_by("_visit", maintain_order=True)
+        .agg(
+            unit.first(),
+            pl.col("unit_kind").first(),
+            cell.first(),
+            pl.col("entered").first(),
+            pl.col("last_fix").last(),
+            pl.col("left").last(),
+            pl.col("fixes").sum().cast(pl.Int32),
+        )
+        .drop("_visit")
+        .collect()
+    )
+    return _like(merged, visits)
+
+
+def rollup(
+    cube: Frame,
+    res: int,
+    *,
+    keys: Sequence[str] | None = None,
+    visits: pd.DataFrame | pl.DataFrame | None = None,
+) -> Frame:
+    """A cube at the coarser resolution ``res``, optionally over fewer keys.
+
+    Cells become their res-``res`` parents and rows sharing the keys are summed over the
+    additive columns (``count``, ``severity_sum``, ``severity_known``, ``fixes``,
+    ``dwell_s``). The non-additive columns of the patrol cube are
+
+    * recomputed exactly when ``visits`` (the visits table) is given and the keys keep
+      ``hour``: ``visits`` counts the res-``res`` visits (:func:`visits_at`) starting in
+      each cell-hour, ``units`` the distinct units with a visit spanning that hour (every
+      such hour holds a fix of it, as no visit has a silence as long as an hour);
+    * otherwise kept only where summing stays exact — ``visits`` over hours when the
+      cells keep their resolution, ``units`` when no two rows merge — and dropped
+      elsewhere rather than overcounted.
+
+    Parameters
+    ----------
+    cube : pandas.DataFrame or polars.DataFrame
+        An incidents or patrol cube, or any subset of its rows (a time window).
+    res : int
+        Target resolution, no finer than the cube's.
+    keys : sequence of str, optional
+        Columns to keep as keys; ``cell`` always is one. Default: all key columns of the
+        cube (``cell``, ``hour`` and ``category`` or ``unit_kind``).
+    visits : pandas.DataFrame or polars.DataFrame, optional
+        The visits table of the same build (covering at least the cube's hours).
+
+    Returns
+    -------
+    pandas.DataFrame or polars.DataFrame
+        Sorted by (hour, cell, other keys); the kind of frame that was given.
+    """
+    c = to_polars(cube)
+    measures = [m for m in (*ADDITIVE, *NON_ADDITIVE) if m in c.columns]
+    all_keys = [k for k in c.columns if k not in measures]
+    wanted = set(all_keys if keys is None else keys) | {"cell"}
+    unknown = wanted - set(all_keys)
+    if unknown:
+        raise ValueError(f"unknown keys {sorted(unknown)}; the cube's keys are {all_keys}")
+    chosen = [k for k in all_keys if k in wanted]
+    base = cube_res(c["cell"])
+    if base is not None and res > base:
+        raise ValueError(f"cannot roll a res-{base} cube up to the finer res {res}")
+    same_res = base is None or res == base
+    patrol_like = bool({"units", "visits"} & set(c.columns))
+    recompute = visits is not None and patrol_like
+    if recompute and "hour" not in chosen:
+        raise ValueError(
+            "recomputing visits and units needs 'hour' among the keys; over a whole "
+            "window, count visits and distinct units from visits_at directly"
+        )
+
+    aggs = [pl.col(m).sum().cast(c.schema[m]) for m in ADDITIVE if m in c.columns]
+    if "visits" in c.columns and same_res and not recompute:
+        aggs.append(pl.col("visits").sum().cast(pl.Int32))
+    if "units" in c.columns and same_res and chosen == all_keys and not recompute:
+        aggs.append(pl.col("units").sum().cast(pl.Int32))
+    out = c.lazy().with_columns(parent_expr("cell", res)).group_by(chosen).agg(aggs)
+
+    if recompute:
+        assert visits is not None
+        out = _with_visits_and_units(out, to_polars(visits), res, chosen, c.schema["hour"])
+
+    order = [k for k in ("hour", "cell") if k in chosen]
+    order += [k for k in chosen if k not in order]
+    result = out.collect()
+    present = set(result.columns)
+    columns = chosen + [m for m in c.columns if m in measures and m in present]
+    return _like(result.select(columns).sort(order), cube)
+
+
+def _with_visits_and_units(
+    out: pl.LazyFrame, visits: pl.DataFrame, res: int, keys: list[str], hour_dtype: pl.DataType
+) -> pl.LazyFrame:
+    vk = [k for k in keys if k in ("cell", "hour", "unit_kind")]
+    v = visits_at(visits, res).lazy()
+    hour = pl.col("entered").dt.truncate("1h")
+    starts = (
+        v.with_columns(hour.cast(hour_dtype).alias("hour"))
+        .group_by(vk)
+        .agg(pl.len().cast(pl.Int32).alias("visits"))
+    )
+    present = (
+        v.with_columns(
+            pl.datetime_ranges(hour, pl.col("last_fix").dt.truncate("1h"), interval="1h").alias(
+                "hour"
+            )
+        )
+        .explode("hour")
+        .with_columns(pl.col("hour").cast(hour_dtype))
+        .group_by(vk)
+        .agg(pl.col("unit_id").n_unique().cast(pl.Int32).alias("units"))
+    )
+    return (
+        out.join(starts, on=vk, how="left")
+        .join(present, on=vk, how="left")
+        .with_columns(pl.col("visits", "units").fill_null(0))
+    )
+
+
+__all__ = ["cube_res", "rollup", "to_pandas", "to_polars", "visits_at"]
