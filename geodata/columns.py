@@ -37,6 +37,9 @@ __all__ = [
 ]
 
 
+_SHOWN_HEADERS = 40  # headers listed in a message; a hostile file may have thousands
+
+
 class ColumnError(ValueError):
     """Required columns are missing, or a mapping file is wrong; the message says which."""
 
@@ -179,7 +182,9 @@ def _missing_message(
     want_zh = ", ".join(f"{m}（{schema.column(m).label.zh}）" for m in missing)
     want_en = ", ".join(f"{m} ({schema.column(m).label.en})" for m in missing)
     found = headers + ([f"{geometry_name} (geometry)"] if geometry_name else [])
-    shown = ", ".join(found) if found else "—"
+    shown = ", ".join(found[:_SHOWN_HEADERS]) if found else "—"
+    if len(found) > _SHOWN_HEADERS:
+        shown += f", … (+{len(found) - _SHOWN_HEADERS})"
     hint = ""
     if "geometry" in missing:
         hint = "; polygons come from a GeoJSON/GeoPackage/Shapefile/GeoParquet geometry or a WKT column"

@@ -68,6 +68,8 @@ class ImportReport:
         The rejects file, when rows were rejected.
     table_rows : int
         Rows in the stored table after the import.
+    area_checked : bool
+        Whether locations were checked against a stored area (else only their ranges).
     """
 
     kind: str
@@ -80,6 +82,7 @@ class ImportReport:
     rejected: Counter[str] = field(default_factory=Counter)
     rejects_path: Path | None = None
     table_rows: int = 0
+    area_checked: bool = False
 
     @property
     def rows_rejected(self) -> int:
@@ -170,6 +173,7 @@ def import_file(
     frame = result.frame
     report = ImportReport(kind, file, result.format, result.encoding, used_datum)
     report.rows_read = len(frame)
+    report.area_checked = area is not None
     goods: list[pd.DataFrame] = []
     rejects: list[pd.DataFrame] = []
     bar = tqdm(
@@ -304,6 +308,11 @@ def _summary(report: ImportReport, data_dir: Path) -> str:
         lines.append(f"    {code:<22} {count:>8,}  {text}")
     if report.rejects_path is not None:
         lines.append(f"  拒绝明细 / rejects file: {report.rejects_path}")
+    if not report.area_checked and report.kind != "area":
+        lines.append(
+            "  注意：库中没有辖区边界（area），只检查了经纬度范围 / note: the store has no "
+            "area, so only coordinate ranges were checked; import the area first"
+        )
     return "\n".join(lines)
 
 

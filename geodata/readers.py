@@ -27,6 +27,7 @@ import tempfile
 import unicodedata
 import warnings
 import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any, Final
@@ -303,25 +304,35 @@ def _read_csv(path: Path, override: str | None) -> ReadResult:
     for enc in _csv_encodings(path, override):
         sep = _sniff_delimiter(path, enc)
         try:
-            frame = pd.read_csv(
-                path,
-                sep=sep,
-                encoding=enc,
-                encoding_errors="strict",
-                dtype=str,
-                na_filter=False,
-                keep_default_na=False,
-                skip_blank_lines=False,
-            )
+            with warnings.catch_warnings():
+                # A row with more cells than the header would be cut short (pandas only
+                # warns); that loses data, so it is an error here, like on later rows.
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(
+                    path,
+                    sep=sep,
+                    encoding=enc,
+                    encoding_errors="strict",
+                    dtype=str,
+                    na_filter=False,
+                    keep_default_na=False,
+                    skip_blank_lines=False,
+                    index_col=False,
+                )
         except UnicodeDecodeError as exc:
             last_error = exc
             continue
         except pd.errors.EmptyDataError:
             raise _error(f"文件是空的：{path.name}", f"the file is empty: {path.name}") from None
-        except (pd.errors.ParserError, ValueError) as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        except pd.errors.ParserWarning as exc:
             raise _error(
-                f"CSV 格式错误：{path.name}", f"malformed CSV {path.name}: {first}"
+                f"CSV 格式错误：{path.name} 第 2 行的单元格比表头多",
+                f"malformed CSV {path.name}: row 2 has more cells than the header",
+            ) from exc
+        except (pd.errors.ParserError, ValueError) as exc:
+            raise _error(
+                f"CSV 格式错误（某行的单元格数与表头不符）：{path.name}",
+                f"malformed CSV {path.name}: {_first_line(exc)}",
             ) from exc
         frame.columns = [_clean_header(c, i) for i, c in enumerate(frame.columns)]
         frame.index = pd.RangeIndex(2, 2 + len(frame), name="row")
@@ -655,7 +666,13 @@ def _read_zipped_shapefile(
         budget = min(max_bytes, MAX_UNZIPPED_BYTES)
         for ext, info in parts.items():
             # Our own file names: nothing from the zip decides where bytes land.
-            budget -= _extract_capped(zf, info, Path(tmp) / f"layer{ext}", budget)
+            try:
+                budget -= _extract_capped(zf, info, Path(tmp) / f"layer{ext}", budget)
+            except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+                raise _error(
+                    f"ZIP 文件已损坏：{path.name}",
+                    f"corrupt zip file {path.name}: {info.filename}: {_first_line(exc)}",
+                ) from exc
         shp = Path(tmp) / "layer.shp"
         encoding = override or _shapefile_encoding(Path(tmp))
         result = _read_vector(

@@ -8,6 +8,7 @@ through ``make_valid``, whose guess at what was meant may be wrong.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 from typing import Final
@@ -44,7 +45,7 @@ def is_geographic(datum: str) -> bool:
     -------
     bool
     """
-    if datum.strip().lower().replace("-", "").replace("_", "") in _GEOGRAPHIC_NAMES:
+    if re.sub(r"[-_\s]", "", datum).lower() in _GEOGRAPHIC_NAMES:
         return True
     return bool(CRS.from_user_input(datum).is_geographic)
 

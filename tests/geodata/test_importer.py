@@ -344,3 +344,53 @@ def test_cli_success_and_nothing_valid(tmp_path):
 def test_every_reason_has_both_labels():
     for label in REASONS.values():
         assert label.zh and label.en
+
+
+COMMUNITY_HEAD = "小区编号,小区名称,类型,经度,纬度,创建状态,命名日期,户数\n"
+
+
+@pytest.mark.parametrize(
+    ("line", "reason"),
+    [
+        ("C2,桂花园,小区,107.74,31.36,已创建,去年春天,120", "unparseable_date"),
+        ("C2,桂花园,小区,107.74,31.36,已创建,2023-06-01,-5", "out_of_range"),
+        ("C2,桂花园,小区,107.74,31.36,已创建,2023-06-01,一百", "non_numeric_value"),
+        ("C2,桂花园,小区,107.74,31.36,已评上,2023-06-01,120", "unknown_category"),
+        ("C2,,小区,107.74,31.36,已创建,2023-06-01,120", "missing_required"),
+    ],
+)
+def test_community_bad_rows(tmp_path, square_store, line, reason):
+    text = COMMUNITY_HEAD + "C1,东城小区,compound,107.73,31.35,certified,2023年6月1日,1,200\n"
+    path = _csv(tmp_path, text.replace("1,200", '"1,200"') + line + "\n")
+    assert run_import("communities", path, data_dir=square_store) == 0
+    stored = store.read_table(square_store, "communities")
+    assert stored[["community_id", "kind", "status", "households"]].values.tolist() == [
+        ["C1", "compound", "certified", 1200]
+    ]
+    assert stored.loc[0, "certified_on"] == pd.Timestamp(2023, 6, 1)
+    assert _rejects(square_store)[["row", "reason"]].values.tolist() == [["3", reason]]
+
+
+def test_datum_comes_from_the_files_crs(tmp_path):
+    # A GeoParquet in CGCS2000 Gauss-Krüger (EPSG:4545): no --datum, the file says it.
+    wgs = gpd.GeoDataFrame(
+        {"单元编号": ["U1"], "单元名称": ["东乡警务站"], "单元类型": ["巡逻警务站"]},
+        geometry=[shapely.Point(107.73, 31.35)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "units.parquet"
+    wgs.to_crs("EPSG:4545").to_parquet(path)
+    report = import_file("response_units", path, data_dir=tmp_path / "d")
+    assert (report.format, report.datum, report.rows_stored) == ("geoparquet", "EPSG:4545", 1)
+    row = store.read_table(tmp_path / "d", "response_units").iloc[0]
+    assert (row["lng"], row["lat"]) == (
+        pytest.approx(107.73, abs=1e-8),
+        pytest.approx(31.35, abs=1e-8),
+    )
+    assert row["kind"] == "patrol_post"
+
+
+def test_no_area_is_said_in_the_summary(tmp_path, capsys):
+    path = _csv(tmp_path, HEAD + "A,2024-05-01,107.73,31.35,盗窃\n")
+    assert run_import("incidents", path, data_dir=tmp_path / "d") == 0
+    assert "only coordinate ranges were checked" in capsys.readouterr().out

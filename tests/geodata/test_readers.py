@@ -11,6 +11,8 @@ import numpy as np
 import openpyxl
 import pytest
 import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geodata.readers import ReadError, detect_format, read_file
 from tests.geodata.conftest import zipped_shapefile
@@ -290,13 +292,18 @@ def test_zip_symlink_member_is_refused(tmp_path):
         read_file(path)
 
 
-def test_zip_bomb_is_refused(tmp_path):
+@pytest.mark.parametrize(
+    ("small", "big"),
+    [(("layer.shp", "layer.shx"), "layer.dbf"), (("xl/workbook.xml",), "xl/worksheets/s1.xml")],
+    ids=["shapefile", "xlsx"],
+)
+def test_zip_bomb_is_refused(tmp_path, small, big):
     # 64 MiB of zeros deflate to about 64 KiB: a ratio near 1000:1.
     path = tmp_path / "bomb.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("layer.shp", b"x")
-        zf.writestr("layer.shx", b"x")
-        with zf.open("layer.dbf", "w") as member:
+        for name in small:
+            zf.writestr(name, b"x")
+        with zf.open(big, "w") as member:
             block = b"\x00" * 1024**2
             for _ in range(64):
                 member.write(block)
@@ -341,3 +348,56 @@ def test_messages_are_one_line_chinese_then_english(tmp_path):
     assert "\n" not in text
     zh, en = text.split(" / ", 1)
     assert "空" in zh and "empty" in en
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a,b,c\n1,2,3,4\n5,6,7\n", "a,b,c\n5,6,7\n1,2,3,4\n"],
+    ids=["first-row", "later-row"],
+)
+def test_csv_row_with_more_cells_than_the_header_is_an_error(write_text, text):
+    # pandas would silently drop the extra cell of the first row; nothing may be lost.
+    with pytest.raises(ReadError, match="malformed CSV"):
+        read_file(write_text("ragged.csv", text))
+
+
+def test_zip_with_damaged_member_data(tmp_path):
+    path = zipped_shapefile(tmp_path, _points())
+    data = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as zf:
+        info = zf.getinfo("layer.dbf")
+    # Overwrite the middle of the member's compressed bytes: its CRC can no longer match.
+    start = info.header_offset + 30 + len(info.filename) + len(info.extra)
+    for i in range(start, start + info.compress_size // 2):
+        data[i] ^= 0x5A
+    path.write_bytes(bytes(data))
+    with pytest.raises(ReadError, match="corrupt zip"):
+        read_file(path)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.one_of(
+        st.binary(max_size=400),
+        st.text(max_size=300).map(lambda t: t.encode("utf-8")),
+        st.lists(st.text(alphabet=",\n\"'\r\t;|a1经度", max_size=20), max_size=20).map(
+            lambda cells: ",".join(cells).encode("gb18030")
+        ),
+    )
+)
+def test_fuzz_any_bytes_are_read_or_fail_clearly(tmp_path, data):
+    path = tmp_path / "fuzz.csv"
+    path.write_bytes(data)
+    message = ""
+    try:
+        result = read_file(path)
+    except ReadError as exc:  # the only exception a file may cause
+        message = str(exc)
+        result = None
+    if result is None:
+        assert message and "\n" not in message
+    else:
+        assert len(result.frame) > 0
+        assert result.frame.index.is_unique

@@ -403,3 +403,25 @@ def test_user_mapping_errors(tmp_path):
     one_column.write_text("a\nb\n", encoding="utf-8")
     with pytest.raises(ColumnError, match="two columns"):
         load_user_mapping(one_column)
+
+
+def test_enormous_polygons_are_refused(run, monkeypatch):
+    monkeypatch.setattr("geodata.validate.location.MAX_VERTICES", 4)
+    text = (
+        "code,name,wkt\n"
+        '1,小,"POLYGON ((107.7 31.3, 107.8 31.3, 107.8 31.4, 107.7 31.3))"\n'
+        '2,大,"POLYGON ((107.7 31.3, 107.8 31.3, 107.8 31.4, 107.75 31.45, 107.7 31.3))"\n'
+    )
+    result = run(text, kind="area")
+    assert result.good["code"].tolist() == ["1"]
+    rejected = _one_reject(result)
+    assert (rejected["row"], rejected["reason"]) == (3, "invalid_geometry")
+    assert "too many vertices" in rejected["detail"]
+
+
+def test_missing_columns_message_is_bounded():
+    frame = pd.DataFrame(columns=[f"c{i}" for i in range(5000)])
+    with pytest.raises(ColumnError) as info:
+        map_columns(frame, INCIDENTS)
+    assert len(str(info.value)) < 2000
+    assert "(+4960)" in str(info.value)
