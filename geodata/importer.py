@@ -17,7 +17,6 @@ import contextlib
 import datetime as dt
 import os
 import sys
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -254,13 +253,12 @@ def _write_rejects(data_dir: Path, kind: str, rejects: pd.DataFrame) -> Path:
     for name in safe.columns[3:]:
         if safe[name].dtype == object or pd.api.types.is_string_dtype(safe[name].dtype):
             safe[name] = safe[name].map(_defuse)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    os.close(fd)
+    tmp = store._atomic_target(path)  # the store's temporary file, with the store's mode
     try:
         safe.to_csv(tmp, index=False, encoding="utf-8-sig")
         os.replace(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
     return path
 
 

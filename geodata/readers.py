@@ -21,6 +21,7 @@ Every such problem, and every other mistake a user can make with a file, is a
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import re
 import stat
 import tempfile
@@ -261,6 +262,8 @@ def read_file(
         result = _read_zipped_shapefile(path, encoding, layer, max_bytes)
     elif fmt == "parquet":
         result = _read_parquet(path)
+    elif fmt == "geojson":
+        result = _read_geojson(path, layer)
     else:
         result = _read_vector(path, fmt, layer, encoding=None)
     if result.frame.empty:
@@ -293,7 +296,7 @@ def _csv_encodings(path: Path, override: str | None) -> list[str]:
 def _sniff_delimiter(path: Path, encoding: str) -> str:
     """The delimiter of the header line: the most frequent of , tab ; | (comma on a tie)."""
     with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
-        first = fh.readline()
+        first = fh.readline(_SNIFF_BYTES)
     counts = {d: first.count(d) for d in (",", "\t", ";", "|")}
     best = max(counts, key=lambda d: counts[d])
     return best if counts[best] > counts[","] else ","
@@ -334,7 +337,8 @@ def _read_csv(path: Path, override: str | None) -> ReadResult:
                 f"CSV 格式错误（某行的单元格数与表头不符）：{path.name}",
                 f"malformed CSV {path.name}: {_first_line(exc)}",
             ) from exc
-        frame.columns = [_clean_header(c, i) for i, c in enumerate(frame.columns)]
+        # Stripping can make two headers equal ("a" and "a "): keep them apart.
+        frame.columns = _dedupe([_clean_header(c, i) for i, c in enumerate(frame.columns)])
         frame.index = pd.RangeIndex(2, 2 + len(frame), name="row")
         frame = _drop_blank_rows(frame)
         name = "utf-8" if enc == "utf-8-sig" and not _has_bom(path) else enc
@@ -429,15 +433,15 @@ def _blank_cell(value: object) -> bool:
 
 def _dedupe(names: list[str]) -> list[str]:
     """Make header names unique the way pandas does for CSV (``a``, ``a.1``, …)."""
-    seen: dict[str, int] = {}
+    taken: set[str] = set()
     out = []
-    for n in names:
-        if n in seen:
-            seen[n] += 1
-            out.append(f"{n}.{seen[n]}")
-        else:
-            seen[n] = 0
-            out.append(n)
+    for name in names:
+        unique, n = name, 0
+        while unique in taken:
+            n += 1
+            unique = f"{name}.{n}"
+        taken.add(unique)
+        out.append(unique)
     return out
 
 
@@ -458,9 +462,9 @@ def _crs_name(crs: Any) -> str | None:
 def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reset_index(drop=True)
     frame.index = pd.RangeIndex(1, 1 + len(frame), name="row")
-    frame.columns = [
-        c if c == "geometry" else _clean_header(c, i) for i, c in enumerate(frame.columns)
-    ]
+    frame.columns = _dedupe(
+        [c if c == "geometry" else _clean_header(c, i) for i, c in enumerate(frame.columns)]
+    )
     return frame
 
 
@@ -506,8 +510,9 @@ def _read_vector(
             f"corrupt or unreadable {fmt} file {name}: {_first_line(exc)}",
         ) from exc
     except (UnicodeDecodeError, LookupError) as exc:
+        shown = encoding or "UTF-8"
         raise _error(
-            f"无法按 {encoding} 解码：{name}", f"cannot decode {name} as {encoding}: {exc}"
+            f"无法按 {shown} 解码：{name}", f"cannot decode {name} as {shown}: {_first_line(exc)}"
         ) from exc
     crs = _crs_name(frame.crs) if isinstance(frame, gpd.GeoDataFrame) else None
     frame = _with_rows(frame)
@@ -518,6 +523,37 @@ def _read_vector(
         format=fmt,
         layer=chosen,
     )
+
+
+def _is_utf8(path: Path) -> bool:
+    """Whether the whole file decodes as UTF-8, read in chunks to bound memory."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        with path.open("rb") as fh:
+            while chunk := fh.read(_SNIFF_BYTES):
+                decoder.decode(chunk, final=False)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_geojson(path: Path, layer: str | None) -> ReadResult:
+    """GeoJSON is UTF-8 by its standard (RFC 7946); a GBK one is transcoded first."""
+    if _is_utf8(path):
+        return _read_vector(path, "geojson", layer, encoding=None)
+    try:
+        text = path.read_bytes().decode("gb18030")
+    except UnicodeDecodeError:
+        raise _error(
+            f"无法识别文件编码（不是 UTF-8 也不是 GBK）：{path.name}",
+            f"cannot decode {path.name}: neither UTF-8 nor GBK/GB18030",
+        ) from None
+    with tempfile.TemporaryDirectory(prefix="pnm-geojson-") as tmp:
+        copy = Path(tmp) / "layer.geojson"
+        copy.write_text(text, encoding="utf-8")
+        result = _read_vector(copy, "geojson", layer, encoding=None, shown_name=path.name)
+    return dataclasses.replace(result, encoding="gb18030")
 
 
 def _first_line(exc: BaseException) -> str:

@@ -157,6 +157,16 @@ def test_geojson(tmp_path):
     assert result.frame.geometry.x.tolist() == [107.73, 107.80]
 
 
+@pytest.mark.parametrize(("encoding", "detected"), [("utf-8-sig", "utf-8"), ("gbk", "gb18030")])
+def test_geojson_with_bom_or_in_gbk(tmp_path, encoding, detected):
+    # RFC 7946 says UTF-8, but Chinese tools also write a BOM, or GBK.
+    path = tmp_path / "p.geojson"
+    path.write_bytes(_points().to_json(ensure_ascii=False).encode(encoding))
+    result = read_file(path)
+    assert result.encoding == detected
+    assert result.frame["名称"].tolist() == NAMES
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -401,3 +411,9 @@ def test_fuzz_any_bytes_are_read_or_fail_clearly(tmp_path, data):
     else:
         assert len(result.frame) > 0
         assert result.frame.index.is_unique
+
+
+def test_headers_equal_after_stripping_stay_apart(write_text):
+    frame = read_file(write_text("dup.csv", "a,a ,a.1\n1,2,3\n")).frame
+    assert list(frame.columns) == ["a", "a.1", "a.1.1"]
+    assert frame.loc[2].tolist() == ["1", "2", "3"]

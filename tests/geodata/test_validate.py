@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import shapely
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from geodata.columns import ColumnError, load_user_mapping, map_columns
 from geodata.datum import gcj02_to_wgs84
@@ -425,3 +427,34 @@ def test_missing_columns_message_is_bounded():
         map_columns(frame, INCIDENTS)
     assert len(str(info.value)) < 2000
     assert "(+4960)" in str(info.value)
+
+
+def test_population_rows_need_a_grid_or_a_place(run):
+    text = "网格编号,经度,纬度,实有人口\nG1,,,120\n,107.73,31.35,80\n,,,50\nG2,107.73,,30\n"
+    result = run(text, kind="population")
+    assert result.good["residents"].tolist() == [120, 80]
+    reasons = dict(zip(result.rejects["row"], result.rejects["reason"], strict=True))
+    assert reasons == {4: "missing_required", 5: "missing_required"}
+    assert "neither a grid id nor coordinates" in result.rejects["detail"].iloc[0]
+    assert "only one coordinate" in result.rejects["detail"].iloc[1]
+
+
+_CELL = st.text(alphabet='0123456789.-e,nainf年月日时分 :/盗窃theft"', max_size=14)
+
+
+@settings(
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=st.lists(st.lists(_CELL, min_size=5, max_size=5), min_size=1, max_size=20))
+def test_every_row_ends_up_in_exactly_one_place(tmp_path, rows):
+    assume(any(c.replace('"', "").strip() for r in rows for c in r))  # else no data rows
+    path = tmp_path / "fuzz.csv"
+    body = "".join(",".join(f'"{c.replace(chr(34), "")}"' for c in r) + "\n" for r in rows)
+    path.write_text(HEAD + body, encoding="utf-8")
+    frame = read_file(path).frame
+    result = validate(frame, map_columns(frame, INCIDENTS))
+    assert len(result.good) + len(result.rejects) == len(frame)
+    assert set(result.rejects["row"]) <= set(frame.index)
+    assert set(result.rejects["reason"]) <= set(REASONS)
+    assert result.good["lng"].between(-180, 180).all()
+    assert result.good["time"].notna().all()
