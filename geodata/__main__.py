@@ -47,7 +47,12 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--replace", action="store_true", help="replace the stored table instead of appending to it"
     )
-    imp.add_argument("--layer", default=None, help="layer of a GeoPackage holding several")
+    imp.add_argument(
+        "--layer", default=None, help="GeoPackage layer, Excel sheet or Shapefile inside a zip"
+    )
+    imp.add_argument(
+        "--encoding", default=None, help="text encoding of a CSV or DBF (default: detected)"
+    )
 
     demo = sub.add_parser("demo", help="build the synthetic Xuanhan demo data set")
     demo.add_argument(
@@ -85,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             columns=args.columns,
             replace=args.replace,
             layer=args.layer,
+            encoding=args.encoding,
         )
     if args.command == "demo":
         from geodata.demo import build_demo

@@ -112,6 +112,7 @@ def import_file(
     columns: Path | str | None = None,
     replace: bool = False,
     layer: str | None = None,
+    encoding: str | None = None,
     progress: bool = False,
 ) -> ImportReport:
     """Import ``file`` into data set ``kind`` of the store at ``data_dir``.
@@ -133,6 +134,8 @@ def import_file(
         already stored, as ``duplicate_id``).
     layer : str, optional
         GeoPackage layer, Excel sheet or Shapefile inside a zip.
+    encoding : str, optional
+        Text encoding of a CSV or DBF (e.g. ``gbk``); default: detected.
     progress : bool
         Show a progress bar on stderr (only when it is a terminal).
 
@@ -151,7 +154,7 @@ def import_file(
     if datum is not None:
         _resolve_datum(datum, None)  # an unknown datum fails before the file is read
     mapping = load_user_mapping(columns) if columns is not None else None
-    result = read_file(file, layer=layer)
+    result = read_file(file, layer=layer, encoding=encoding)
     colmap = map_columns(result.frame, schema, user_mapping=mapping)
     used_datum = _resolve_datum(datum, result.crs)
 
@@ -323,12 +326,13 @@ def run_import(
     columns: Path | str | None = None,
     replace: bool = False,
     layer: str | None = None,
+    encoding: str | None = None,
 ) -> int:
     """Import a file from the command line: print a summary, return the exit code.
 
     Parameters
     ----------
-    kind, file, data_dir, datum, columns, replace, layer
+    kind, file, data_dir, datum, columns, replace, layer, encoding
         As for :func:`import_file`.
 
     Returns
@@ -352,6 +356,7 @@ def run_import(
             columns=columns,
             replace=replace,
             layer=layer,
+            encoding=encoding,
             progress=True,
         )
     except (ReadError, ColumnError, DatumError, ImportFailed, store.StoreError) as exc:
