@@ -64,8 +64,13 @@ def lnglat_to_cells(lng: npt.ArrayLike, lat: npt.ArrayLike, res: int) -> CellArr
     lat_a = np.asarray(lat, dtype=np.float64).ravel()
     if lng_a.shape != lat_a.shape:
         raise ValueError(f"lng and lat differ in length: {lng_a.size} vs {lat_a.size}")
-    frame = pl.DataFrame({"lat": lat_a, "lng": lng_a})
-    return frame.select(cell_expr("lng", "lat", res))["cell"].to_numpy()
+    return frame_to_cells(pl.DataFrame({"lng": lng_a, "lat": lat_a}), res)
+
+
+def frame_to_cells(frame: pl.DataFrame, res: int, lng: str = "lng", lat: str = "lat") -> CellArray:
+    """:func:`lnglat_to_cells` of two Float64 columns of a polars frame, without copying them."""
+    out: CellArray = frame.select(cell_expr(lng, lat, res))["cell"].to_numpy()
+    return out
 
 
 def cell_expr(lng: str | pl.Expr, lat: str | pl.Expr, res: int) -> pl.Expr:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
-import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,17 +24,12 @@ import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from geodata.cubes.coarser import to_pandas
+from geodata.cubes.fixes import CODE_FIX_COLUMNS, FIX_COLUMNS
 from geodata.cubes.incidents import incident_cube
-from geodata.cubes.patrol import (
-    BREAK_S,
-    CAP_FACTOR,
-    CODE_FIX_COLUMNS,
-    FIX_COLUMNS,
-    patrol_cubes,
-)
+from geodata.cubes.patrol import BREAK_S, CAP_FACTOR, prepare_patrol
 from geodata.cubes.tables import BASE_RES, CODE_COLUMNS, CUBE_NAMES, TIME_COLUMN, empty
 from geodata.hexes import MAX_RES
-from geodata.store import StoreError, cubes_dir, has_table, table_path
+from geodata.store import StoreError, _atomic_target, cubes_dir, has_table, table_path
 
 META_FILE = "meta.json"
 FORMAT_VERSION = 1
@@ -44,24 +38,21 @@ _INCIDENT_COLUMNS = ("time", "lng", "lat", "category", "severity")
 _COMPRESSION: dict[str, Any] = {"compression": "zstd", "compression_level": 1}
 
 
-def _write_parquet(frame: pl.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+def _write_parquet(frame: pl.DataFrame, tmp: Path, path: Path) -> None:
     try:
         frame.write_parquet(tmp, **_COMPRESSION)
         os.replace(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = _atomic_target(path)
     try:
-        Path(tmp).write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
         os.replace(tmp, path)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
 
 
 def _fingerprint(path: Path) -> dict[str, Any]:
@@ -145,80 +136,102 @@ def build_cubes(
             k for k, ok in (("incidents", have_incidents), ("patrol_fixes", have_fixes)) if not ok
         ],
     }
-    frames = {name: empty(name) for name in CUBE_NAMES}
+    # Temporary files are made here, in one thread: making one reads the umask by setting
+    # it, which is not thread-safe. Each cube is renamed into place once written.
+    paths = {name: out_dir / f"{name}.parquet" for name in CUBE_NAMES}
+    targets = {name: _atomic_target(path) for name, path in paths.items()}
+    rows: dict[str, int] = {}
+
+    def write(name: str, frame: pl.DataFrame) -> None:
+        _write_parquet(frame, targets[name], paths[name])
+        rows[name] = frame.height
+
     spans: list[tuple[Any, Any]] = []
-    steps = ("incidents", "patrol fixes", "write")
-    with tqdm(total=len(steps), desc="cubes", unit="step", disable=not progress) as bar:
-        bar.set_postfix_str(steps[0])
-        if have_incidents:
-            path = table_path(data_dir, "incidents")
-            present = set(pq.read_schema(path).names)
-            incidents = pl.read_parquet(
-                path, columns=[c for c in _INCIDENT_COLUMNS if c in present]
-            )
-            frames["incidents"] = incident_cube(incidents, base_res=base_res)
-            span = (incidents["time"].min(), incidents["time"].max())
-            meta["sources"]["incidents"] = {
-                **_fingerprint(path),
-                "rows": incidents.height,
-                "dropped": incidents.height - int(frames["incidents"]["count"].sum()),
-                "time_min": _iso(span[0]),
-                "time_max": _iso(span[1]),
-            }
-            spans.append(span)
-        bar.update()
-
-        bar.set_postfix_str(steps[1])
-        if have_fixes:
-            path = table_path(data_dir, "patrol_fixes")
-            table = _read_fixes(path)
-            built = patrol_cubes(
-                table, base_res=base_res, break_s=break_s, fix_interval_s=fix_interval_s
-            )
-            frames["patrol"], frames["visits"] = built.patrol, built.visits
-            bounds = pc.min_max(table["time"])
-            span = (bounds["min"].as_py(), bounds["max"].as_py())
-            meta["sources"]["patrol_fixes"] = {
-                **_fingerprint(path),
-                "rows": table.num_rows,
-                "dropped": built.dropped,
-                "sorted": built.was_sorted,
-                "time_min": _iso(span[0]),
-                "time_max": _iso(span[1]),
-            }
-            spans.append(span)
-            meta["dwell"] = {
-                "break_s": break_s,
-                "cap_factor": CAP_FACTOR,
-                "fix_interval_s": built.fix_interval_s,
-                "fix_interval_source": built.interval_source,
-                "cap_s": built.cap_s,
-            }
-            del table
-        bar.update()
-
-        bar.set_postfix_str(steps[2])
-        with ThreadPoolExecutor(max_workers=len(frames)) as pool:
-            jobs = [
-                pool.submit(_write_parquet, frame, out_dir / f"{name}.parquet")
-                for name, frame in frames.items()
-            ]
+    steps = ("indexing fixes", "writing cubes", "writing meta.json")
+    bar = tqdm(total=len(steps), desc="cubes", unit="step", disable=not progress)
+    try:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            bar.set_postfix_str(steps[0])
+            incidents_job = pool.submit(_incidents, data_dir, base_res) if have_incidents else None
+            jobs = []
+            if have_fixes:
+                path = table_path(data_dir, "patrol_fixes")
+                table = _read_fixes(path)
+                work = prepare_patrol(
+                    table, base_res=base_res, break_s=break_s, fix_interval_s=fix_interval_s
+                )
+                bounds = pc.min_max(table["time"])
+                span = (_iso(bounds["min"].as_py()), _iso(bounds["max"].as_py()))
+                meta["sources"]["patrol_fixes"] = {
+                    **_fingerprint(path),
+                    "rows": table.num_rows,
+                    "dropped": work.dropped,
+                    "sorted": work.was_sorted,
+                    "time_min": span[0],
+                    "time_max": span[1],
+                }
+                spans.append(span)
+                meta["dwell"] = {
+                    "break_s": break_s,
+                    "cap_factor": CAP_FACTOR,
+                    "fix_interval_s": work.fix_interval_s,
+                    "fix_interval_source": work.interval_source,
+                    "cap_s": work.cap_s,
+                }
+                del table
+                bar.update()
+                bar.set_postfix_str(steps[1])
+                # The visits table is made and written while the patrol cube is grouped.
+                jobs.append(pool.submit(lambda: write("visits", work.visits())))
+                write("patrol", work.patrol())
+            else:
+                jobs.append(pool.submit(write, "visits", empty("visits")))
+                write("patrol", empty("patrol"))
+                bar.update()
+                bar.set_postfix_str(steps[1])
+            if incidents_job is None:
+                write("incidents", empty("incidents"))
+            else:
+                incidents, source = incidents_job.result()
+                meta["sources"] = {"incidents": source, **meta["sources"]}
+                spans.append((source["time_min"], source["time_max"]))
+                write("incidents", incidents)
             for job in jobs:
                 job.result()
+            bar.update()
+            bar.set_postfix_str(steps[2])
         meta["cubes"] = {
-            name: {"file": f"{name}.parquet", "rows": frame.height}
-            for name, frame in frames.items()
+            name: {"file": paths[name].name, "rows": rows[name]} for name in CUBE_NAMES
         }
         starts = [a for a, _ in spans if a is not None]
         ends = [b for _, b in spans if b is not None]
         meta["time_range"] = {
-            "start": _iso(min(starts)) if starts else None,
-            "end": _iso(max(ends)) if ends else None,
+            "start": min(starts) if starts else None,
+            "end": max(ends) if ends else None,
         }
         meta["seconds"] = round(time.perf_counter() - started, 3)
         _write_json(meta, out_dir / META_FILE)
         bar.update()
+    finally:
+        bar.close()
+        for tmp in targets.values():
+            tmp.unlink(missing_ok=True)
     return meta
+
+
+def _incidents(data_dir: Path, base_res: int) -> tuple[pl.DataFrame, dict[str, Any]]:
+    path = table_path(data_dir, "incidents")
+    present = set(pq.read_schema(path).names)
+    incidents = pl.read_parquet(path, columns=[c for c in _INCIDENT_COLUMNS if c in present])
+    cube = incident_cube(incidents, base_res=base_res)
+    source = {
+        **_fingerprint(path),
+        "rows": incidents.height,
+        "dropped": incidents.height - int(cube["count"].sum()),
+        "time_min": _iso(incidents["time"].min()),
+        "time_max": _iso(incidents["time"].max()),
+    }
+    return cube, source
 
 
 def scan_cube(data_dir: Path | str, name: str) -> pl.LazyFrame:

@@ -23,10 +23,9 @@ time plus its credited dwell.
 How it is fast
 --------------
 Everything after the H3 indexing is numpy over whole columns: unit and kind codes come
-straight from the Parquet dictionaries (no string is compared), consecutive fixes of a
-unit in the same cell-hour collapse into segments, and segments group by one packed
-64-bit key (hour, cell, kind) with an unstable sort and ``bincount``. Distinct units per
-group come from sorting packed (group, unit) pairs.
+straight from the Parquet dictionaries (:mod:`geodata.cubes.fixes`, no string compared
+per row), consecutive fixes of a unit in one cell-hour collapse into segments, and the
+segments are grouped by one packed 64-bit key (:mod:`geodata.cubes.segments`).
 """
 
 from __future__ import annotations
@@ -35,13 +34,13 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
-import numpy.typing as npt
 import polars as pl
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from geodata.cubes.tables import BASE_RES, TIME, US_PER_HOUR, US_PER_S, empty
-from geodata.hexes import MAX_RES, NULL_CELL, cell_expr
+from geodata.cubes.fixes import Fixes, FloatArray, IntArray, fix_arrays, starts
+from geodata.cubes.segments import Segments, patrol_table, visits_table
+from geodata.cubes.tables import BASE_RES, US_PER_HOUR, US_PER_S, empty
+from geodata.hexes import MAX_RES, NULL_CELL
 
 BREAK_S = 600.0
 """A gap between two fixes of one unit longer than this (10 min) is not presence: the
@@ -66,15 +65,6 @@ DEFAULT_FIX_INTERVAL_S: dict[str, float] = {
 FALLBACK_FIX_INTERVAL_S = 30.0
 """Nominal interval of a kind neither in the data's gaps nor in the table above."""
 
-FIX_COLUMNS = ("unit_id", "unit_kind", "time", "lng", "lat")
-CODE_FIX_COLUMNS = ("unit_id", "unit_kind")
-
-_U64 = np.uint64
-IntArray = npt.NDArray[np.int64]
-FloatArray = npt.NDArray[np.float64]
-BoolArray = npt.NDArray[np.bool_]
-CellArray = npt.NDArray[np.uint64]
-
 
 class PatrolCubes(NamedTuple):
     """What :func:`patrol_cubes` returns."""
@@ -93,86 +83,6 @@ class PatrolCubes(NamedTuple):
     """Fixes left out for want of a unit, a kind, a time or a placeable coordinate."""
     was_sorted: bool
     """Whether the fixes came sorted by (unit_id, time); if not, they were sorted."""
-
-
-class _Fixes(NamedTuple):
-    unit: IntArray  # rank of unit_id among the sorted names
-    unit_names: list[str]
-    kind: IntArray  # rank of unit_kind among the sorted names
-    kind_names: list[str]
-    t: IntArray  # microseconds since 1970, naive China Standard Time
-    cell: CellArray
-
-    def take(self, index: npt.NDArray[np.intp] | BoolArray) -> _Fixes:
-        return self._replace(
-            unit=self.unit[index], kind=self.kind[index], t=self.t[index], cell=self.cell[index]
-        )
-
-
-def _starts(values: npt.NDArray[np.generic]) -> BoolArray:
-    """True on the first row and wherever a value differs from the one before."""
-    out = np.empty(values.size, dtype=np.bool_)
-    out[:1] = True
-    np.not_equal(values[1:], values[:-1], out=out[1:])
-    return out
-
-
-def _codes(column: pa.ChunkedArray) -> tuple[IntArray, list[str]]:
-    """Integer codes of a string column, numbered in the sorted order of the strings."""
-    if not pa.types.is_dictionary(column.type):
-        column = pc.dictionary_encode(column.cast(pa.string()))
-    if column.num_chunks == 0:
-        return np.zeros(0, dtype=np.int32), []
-    arr = column.unify_dictionaries().combine_chunks()
-    names = [str(x) for x in arr.dictionary.to_pylist()]
-    index = arr.indices.to_numpy(zero_copy_only=False).astype(np.int32, copy=False)
-    order = sorted(range(len(names)), key=names.__getitem__)
-    if order == list(range(len(names))):  # already in order, as a sorted file gives it
-        return index, names
-    rank = np.empty(len(names), dtype=np.int32)
-    rank[order] = np.arange(len(names), dtype=np.int32)
-    return rank[index], [names[i] for i in order]
-
-
-def _times_us(column: pa.ChunkedArray) -> IntArray:
-    typ = column.type
-    if not pa.types.is_timestamp(typ):
-        raise ValueError(f"patrol fixes: 'time' must be a timestamp, got {typ}")
-    if typ.tz is not None:  # wall-clock time in China, as the rest of the store
-        column = pc.local_timestamp(column.cast(pa.timestamp(typ.unit, "Asia/Shanghai")))
-    column = column.cast(pa.timestamp("us"))
-    if column.num_chunks == 0:
-        return np.zeros(0, dtype=np.int64)
-    out: IntArray = column.combine_chunks().to_numpy(zero_copy_only=False).view(np.int64)
-    return out
-
-
-def _fix_arrays(fixes: pl.DataFrame | pa.Table, base_res: int) -> tuple[_Fixes, int]:
-    table = fixes.to_arrow() if isinstance(fixes, pl.DataFrame) else fixes
-    missing = [c for c in FIX_COLUMNS if c not in table.column_names]
-    if missing:
-        raise ValueError(f"patrol fixes lack the columns {missing}")
-    table = table.select(list(FIX_COLUMNS))
-    rows = table.num_rows
-    if any(table[c].null_count for c in FIX_COLUMNS):
-        valid = pc.is_valid(table["unit_id"])
-        for c in FIX_COLUMNS[1:]:
-            valid = pc.and_(valid, pc.is_valid(table[c]))
-        table = table.filter(valid)
-    unit, unit_names = _codes(table["unit_id"])
-    kind, kind_names = _codes(table["unit_kind"])
-    f = _Fixes(
-        unit=unit,
-        unit_names=unit_names,
-        kind=kind,
-        kind_names=kind_names,
-        t=_times_us(table["time"]),
-        # Index straight from the Arrow columns (no copy); the order of rows is irrelevant.
-        cell=pl.from_arrow(table.select(["lng", "lat"]))  # type: ignore[union-attr]
-        .select(cell_expr("lng", "lat", base_res))["cell"]
-        .to_numpy(),
-    )
-    return f, rows - table.num_rows
 
 
 def _nominal_intervals(
@@ -230,27 +140,85 @@ def patrol_cubes(
     -------
     PatrolCubes
     """
+    work = prepare_patrol(
+        fixes,
+        base_res=base_res,
+        break_s=break_s,
+        fix_interval_s=fix_interval_s,
+        pack_bits=pack_bits,
+    )
+    return PatrolCubes(
+        work.patrol(),
+        work.visits(),
+        work.fix_interval_s,
+        work.interval_source,
+        work.cap_s,
+        work.dropped,
+        work.was_sorted,
+    )
+
+
+class PreparedPatrol(NamedTuple):
+    """Fixes indexed, sorted, credited and cut into segments: what both tables are made of.
+
+    :func:`patrol_cubes` makes both tables at once; the build makes them in two threads
+    so that writing the visits overlaps with grouping the patrol cube.
+    """
+
+    f: Fixes
+    segments: Segments | None
+    credited: FloatArray
+    fix_interval_s: dict[str, float]
+    interval_source: dict[str, str]
+    cap_s: dict[str, float]
+    dropped: int
+    was_sorted: bool
+    base_res: int
+    pack_bits: int
+
+    def patrol(self) -> pl.DataFrame:
+        """The patrol cube."""
+        if self.segments is None:
+            return empty("patrol")
+        return patrol_table(self.segments, self.f.kind_names, self.base_res, self.pack_bits)
+
+    def visits(self) -> pl.DataFrame:
+        """The visits table."""
+        if self.segments is None:
+            return empty("visits")
+        return visits_table(self.segments, self.f, self.credited)
+
+
+def prepare_patrol(
+    fixes: pl.DataFrame | pa.Table,
+    *,
+    base_res: int = BASE_RES,
+    break_s: float = BREAK_S,
+    fix_interval_s: Mapping[str, float] | None = None,
+    pack_bits: int = 64,
+) -> PreparedPatrol:
+    """Everything of :func:`patrol_cubes` up to the two tables (same parameters)."""
     if not 0 < break_s < 3_600:
         raise ValueError(f"break_s must lie in (0, 3600) s, got {break_s}")
     if not 0 <= base_res <= MAX_RES:
         raise ValueError(f"base_res must be 0..15, got {base_res}")
-    f, dropped = _fix_arrays(fixes, base_res)
+    f, dropped = fix_arrays(fixes, base_res)
 
     # Sorted by (unit_id, time)? Units appear in ascending order, once each, and time
     # never goes back inside a unit. Only if not, sort.
-    unit_start = _starts(f.unit)
+    unit_start = starts(f.unit)
     back = np.zeros(f.t.size, dtype=np.bool_)
     np.less(f.t[1:], f.t[:-1], out=back[1:])
     runs = f.unit[unit_start]
     was_sorted = not np.any(back & ~unit_start) and bool(np.all(runs[1:] > runs[:-1]))
     if not was_sorted:
         f = f.take(np.lexsort((f.t, f.unit)))
-        unit_start = _starts(f.unit)
+        unit_start = starts(f.unit)
 
     bad = f.cell == NULL_CELL
     if bad.any():
         f = f.take(~bad)
-        unit_start = _starts(f.unit)
+        unit_start = starts(f.unit)
         dropped += int(bad.sum())
     cell = f.cell
 
@@ -264,179 +232,38 @@ def patrol_cubes(
     gap_s[last] = np.inf
     interval, source = _nominal_intervals(gap_s, f.kind, f.kind_names, fix_interval_s, break_s)
     cap_s = {k: min(v * CAP_FACTOR, break_s) for k, v in interval.items()}
-    cap = np.array([cap_s[k] for k in f.kind_names] or [0.0])
-    credited = np.minimum(gap_s, cap[f.kind])
-
     new_visit = unit_start.copy()
     new_visit[1:] |= (cell[1:] != cell[:-1]) | (gap_s[:-1] > break_s)
 
+    cap = np.array([cap_s[k] for k in f.kind_names] or [0.0])
+    credited = np.minimum(gap_s, cap[f.kind], out=gap_s)  # the gaps are not needed again
+
     if n == 0:
-        return PatrolCubes(
-            empty("patrol"), empty("visits"), interval, source, cap_s, dropped, was_sorted
+        segments = None
+    else:
+        # Segments: runs of fixes of one unit in one cell, hour and kind, with no break.
+        hour = f.t // US_PER_HOUR
+        seg = new_visit | starts(hour) | starts(f.kind)
+        s = np.flatnonzero(seg)
+        segments = Segments(
+            start=s,
+            cell=cell[s],
+            hour=hour[s],
+            kind=f.kind[s],
+            unit=f.unit[s],
+            fixes=np.diff(np.append(s, n)),
+            dwell=np.add.reduceat(credited, s),
+            visit=new_visit[s],  # a visit starts only at a segment start
         )
-    # Segments: runs of fixes of one unit in one cell, hour and kind, with no break.
-    hour = f.t // US_PER_HOUR
-    seg = new_visit | _starts(hour) | _starts(f.kind)
-    s = np.flatnonzero(seg)
-    segments = _Segments(
-        start=s,
-        cell=cell[s],
-        hour=hour[s],
-        kind=f.kind[s],
-        unit=f.unit[s],
-        fixes=np.diff(np.append(s, n)),
-        dwell=np.add.reduceat(credited, s),
-        visit=new_visit[s],  # a visit starts only at a segment start
-    )
-    patrol = _patrol_table(segments, f.kind_names, base_res, pack_bits)
-    visits = _visits_table(segments, f, credited)
-    return PatrolCubes(patrol, visits, interval, source, cap_s, dropped, was_sorted)
-
-
-class _Segments(NamedTuple):
-    start: npt.NDArray[np.intp]  # row of the first fix
-    cell: CellArray
-    hour: IntArray  # hours since 1970
-    kind: IntArray
-    unit: IntArray
-    fixes: IntArray
-    dwell: FloatArray
-    visit: BoolArray  # whether a visit starts here
-
-
-def _enum(codes: npt.NDArray[np.integer], names: list[str]) -> pl.Series:
-    return pl.Series(codes.astype(np.uint32, copy=False)).cat.to(pl.Enum(names))
-
-
-def _patrol_table(
-    seg: _Segments, kind_names: list[str], base_res: int, pack_bits: int
-) -> pl.DataFrame:
-    shift = _U64(3 * (MAX_RES - base_res))
-    cell_bits = 7 + 3 * base_res  # base cell (7 bits) and one 3-bit digit per resolution
-    kind_bits = max(1, (len(kind_names) - 1).bit_length())
-    low_bits = cell_bits + kind_bits
-    cell_kind = ((seg.cell >> shift) & _U64((1 << cell_bits) - 1)) << _U64(kind_bits)
-    cell_kind |= seg.kind.astype(_U64)
-    h0 = int(seg.hour.min())
-    hour_off = seg.hour - h0
-    if int(hour_off.max()).bit_length() + low_bits > pack_bits:
-        return _patrol_table_general(seg, hour_off, cell_kind, kind_names, h0, base_res, kind_bits)
-
-    key = (hour_off.astype(_U64) << _U64(low_bits)) | cell_kind
-    order = np.argsort(key)
-    sk = key[order]
-    first = _starts(sk)
-    gid_sorted = np.cumsum(first) - 1
-    groups = int(gid_sorted[-1]) + 1
-    gid = np.empty(key.size, dtype=np.int64)
-    gid[order] = gid_sorted
-    fixes = np.bincount(gid, weights=seg.fixes, minlength=groups)
-    dwell = np.bincount(gid, weights=seg.dwell, minlength=groups)
-    visits = np.bincount(gid, weights=seg.visit, minlength=groups)
-    # Distinct units per group: distinct (group, unit) pairs, counted per group.
-    pairs = (gid.astype(_U64) << _U64(32)) | seg.unit.astype(_U64)
-    pairs.sort()
-    distinct = (pairs[_starts(pairs)] >> _U64(32)).astype(np.int64)
-    units = np.bincount(distinct, minlength=groups)
-
-    keys = sk[first]
-    hours = (keys >> _U64(low_bits)).astype(np.int64) + h0
-    cell_kind_g = keys & _U64((1 << low_bits) - 1)
-    return _patrol_frame(
-        kind_names, hours, cell_kind_g, fixes, units, dwell, visits, base_res, kind_bits
-    )
-
-
-def _patrol_table_general(
-    seg: _Segments,
-    hour_off: IntArray,
-    cell_kind: CellArray,
-    kind_names: list[str],
-    h0: int,
-    base_res: int,
-    kind_bits: int,
-) -> pl.DataFrame:
-    """The same grouping with polars, for keys wider than 64 bits (fine cells, long spans)."""
-    g = (
-        pl.DataFrame(
-            {
-                "hour": hour_off,
-                "ck": cell_kind,
-                "unit": seg.unit,
-                "f": seg.fixes,
-                "d": seg.dwell,
-                "v": seg.visit.astype(np.int32),
-            }
-        )
-        .group_by("hour", "ck")
-        .agg(
-            pl.col("f").sum(),
-            pl.col("unit").n_unique().alias("u"),
-            pl.col("d").sum(),
-            pl.col("v").sum(),
-        )
-        .sort("hour", "ck")
-    )
-    return _patrol_frame(
-        kind_names,
-        g["hour"].to_numpy() + h0,
-        g["ck"].to_numpy(),
-        g["f"].to_numpy(),
-        g["u"].to_numpy(),
-        g["d"].to_numpy(),
-        g["v"].to_numpy(),
+    return PreparedPatrol(
+        f,
+        segments,
+        credited,
+        interval,
+        source,
+        cap_s,
+        dropped,
+        was_sorted,
         base_res,
-        kind_bits,
-    )
-
-
-def _patrol_frame(
-    kind_names: list[str],
-    hours: IntArray,
-    cell_kind: CellArray,
-    fixes: npt.NDArray[np.number],
-    units: npt.NDArray[np.number],
-    dwell: npt.NDArray[np.number],
-    visits: npt.NDArray[np.number],
-    base_res: int,
-    kind_bits: int,
-) -> pl.DataFrame:
-    shift = _U64(3 * (MAX_RES - base_res))
-    cells = (
-        (_U64(1) << _U64(59))  # H3 index mode 1: a cell
-        | (_U64(base_res) << _U64(52))
-        | ((cell_kind >> _U64(kind_bits)) << shift)
-        | _U64((1 << int(shift)) - 1)  # the unused finer digits are all 7
-    )
-    kinds = cell_kind & _U64((1 << kind_bits) - 1)
-    return pl.DataFrame(
-        {
-            "cell": cells,
-            "hour": pl.Series(hours * US_PER_HOUR, dtype=pl.Int64).cast(TIME),
-            "unit_kind": _enum(kinds, kind_names),
-            "fixes": fixes.astype(np.int32),
-            "units": units.astype(np.int32),
-            "dwell_s": dwell.astype(np.float32),
-            "visits": visits.astype(np.int32),
-        }
-    )
-
-
-def _visits_table(seg: _Segments, f: _Fixes, credited: FloatArray) -> pl.DataFrame:
-    n = f.t.size
-    vs = seg.start[seg.visit]
-    ve = np.append(vs[1:], n) - 1
-    last_fix = f.t[ve]
-    left = last_fix + np.rint(credited[ve] * US_PER_S).astype(np.int64)
-    which = np.flatnonzero(seg.visit)
-    return pl.DataFrame(
-        {
-            "unit_id": _enum(seg.unit[which], f.unit_names),
-            "unit_kind": _enum(seg.kind[which], f.kind_names),
-            "cell": seg.cell[which],
-            "entered": pl.Series(f.t[vs], dtype=pl.Int64).cast(TIME),
-            "last_fix": pl.Series(last_fix, dtype=pl.Int64).cast(TIME),
-            "left": pl.Series(left, dtype=pl.Int64).cast(TIME),
-            "fixes": np.diff(np.append(vs, n)).astype(np.int32),
-        }
+        pack_bits,
     )

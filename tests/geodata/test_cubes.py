@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
+import stat
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -363,6 +365,20 @@ def test_build_writes_cubes_and_meta(tmp_path: Path) -> None:
     assert day_two["category"].tolist() == ["fraud"]
     assert load_cube(data_dir, "visits", columns=["unit_id"])["unit_id"].tolist() == ["u1", "u2"]
     assert scan_cube(data_dir, "visits").collect_schema()["unit_id"] == pl.String
+    # The pandas frames of the loaders go through rollup and visits_at as they are.
+    rolled = rollup(patrol, 9, visits=load_cube(data_dir, "visits"))
+    assert isinstance(rolled, pd.DataFrame)
+    assert rolled["cell"].dtype == np.uint64
+    assert rolled[["fixes", "units", "visits"]].sum().tolist() == [7, 2, 2]
+
+
+def test_cube_files_take_the_umask_mode(tmp_path: Path) -> None:
+    data_dir = _store(tmp_path)
+    build_cubes(data_dir)
+    umask = os.umask(0)
+    os.umask(umask)
+    for path in cubes_dir(data_dir).iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask, path.name
 
 
 def test_build_with_only_incidents_writes_an_empty_patrol_cube(tmp_path: Path) -> None:
