@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from geodata.schema import DATASETS
-from geodata.store import default_data_dir
+from geodata.store import StoreError, cubes_dir, default_data_dir
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -92,15 +92,23 @@ def main(argv: list[str] | None = None) -> int:
             layer=args.layer,
             encoding=args.encoding,
         )
-    if args.command == "demo":
-        from geodata.demo import build_demo
+    try:
+        if args.command == "demo":
+            from geodata.demo import build_demo
 
-        build_demo(args.out or default_data_dir(), seed=args.seed, scale=args.scale, progress=True)
+            out = args.out or default_data_dir()
+            build_demo(out, seed=args.seed, scale=args.scale, progress=True)
+            print(f"演示数据已生成 / demo data written: {out}")
+            return 0
+        from geodata.cubes import build_cubes
+
+        data = args.data or default_data_dir()
+        build_cubes(data, progress=True)
+        print(f"六边形数据立方已生成 / hex cubes written: {cubes_dir(data)}")
         return 0
-    from geodata.cubes import build_cubes
-
-    build_cubes(args.data or default_data_dir(), progress=True)
-    return 0
+    except (StoreError, OSError, ValueError) as exc:
+        print(f"失败 / failed: {' '.join(str(exc).split())}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

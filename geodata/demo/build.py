@@ -9,6 +9,7 @@ analytics can check that they are found.
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -41,7 +42,7 @@ from geodata.demo.response import (
 )
 from geodata.demo.scale import NOW, Scale
 from geodata.demo.scale import scale as get_scale
-from geodata.store import write_manifest, write_table
+from geodata.store import cubes_dir, write_manifest, write_table
 from geodata.xuanhan import ADCODE, BOUNDARY_PATH, NAME
 
 NOTE = {"zh": "演示数据，系为合成，非真实警情", "en": "Synthetic demo data, not real incidents"}
@@ -243,6 +244,8 @@ def build_demo(
     sc: Scale = get_scale(scale)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    # Cubes built from an earlier data set would silently disagree with the new tables.
+    shutil.rmtree(cubes_dir(out), ignore_errors=True)
     rng = np.random.default_rng(seed)
     counts: dict[str, int] = {}
     bar = tqdm(total=len(_STEPS), desc="demo", disable=not progress, unit="table")
