@@ -48,7 +48,7 @@ if [ "$mode" = test ]; then
     say "starting PostgreSQL"
     pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
   fi
-  psql -h 127.0.0.1 -d test -qtAc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
+  PGOPTIONS="-c client_min_messages=warning" psql -h 127.0.0.1 -d test -qtAc "CREATE EXTENSION IF NOT EXISTS postgis" >/dev/null
   if ! redis-cli -h 127.0.0.1 ping >/dev/null 2>&1; then
     say "starting Redis"
     redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
