@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 import geopandas as gpd
 import h3
-import h3.api.basic_int as h3i
 import h3.api.numpy_int as h3n
 import numpy as np
 import numpy.typing as npt
@@ -25,7 +24,7 @@ import pyproj
 import shapely
 from shapely.geometry.base import BaseGeometry
 
-from geodata.hexes import CellArray
+from geodata.hexes import NULL_CELL, CellArray, cells_res, cells_to_lnglat
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
 
@@ -61,14 +60,49 @@ def area_cells(area: BaseGeometry, *, res: int) -> CellArray:
 def cell_centres(cells: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
     """Longitude and latitude (WGS84 degrees) of the centre of each cell.
 
-    About 1.7 µs per cell (h3-py per cell; ~0.08 s for 45,000 cells).
+    The same as :func:`geodata.hexes.cells_to_lnglat` (vectorised, ~0.2 µs per cell),
+    kept under this name for the layers that place cells in zones by their centre.
     """
-    c = np.asarray(cells, dtype=np.uint64).ravel()
-    to_latlng = h3i.cell_to_latlng
-    flat = np.fromiter(
-        (v for x in c.tolist() for v in to_latlng(x)), dtype=np.float64, count=2 * c.size
-    )
-    return flat[1::2].copy(), flat[0::2].copy()
+    return cells_to_lnglat(cells)
+
+
+def area_to_cells(cells: npt.ArrayLike, *, res: int | None = None) -> CellArray:
+    """An area given as cells, checked: sorted, unique uint64 cells of one resolution.
+
+    :func:`area_cells` makes such an array from a polygon; this one accepts an array a
+    caller already holds (a chief's scope, a cached county fill) and refuses what would
+    make a neighbourhood, a rollup or a per-cell table meaningless.
+
+    Parameters
+    ----------
+    cells : array_like of uint64
+        The cells of the area, in any order, repeats allowed.
+    res : int, optional
+        The resolution the cells must have; None accepts any one resolution.
+
+    Returns
+    -------
+    numpy.ndarray of uint64
+        Distinct cells in increasing order.
+
+    Raises
+    ------
+    ValueError
+        If the cells hold the null cell 0, mix resolutions, or differ from ``res``.
+    """
+    out = np.unique(np.asarray(cells, dtype=np.uint64).ravel())
+    if out.size == 0:
+        return out
+    if out[0] == NULL_CELL:
+        raise ValueError("area cells contain the null cell 0 (a point that could not be placed)")
+    found = np.unique(cells_res(out))
+    if found.size > 1:
+        raise ValueError(
+            f"area cells mix H3 resolutions {found.tolist()}; pass the area at one resolution"
+        )
+    if res is not None and int(found[0]) != res:
+        raise ValueError(f"area cells are at resolution {int(found[0])}, not {res}")
+    return out
 
 
 def points_to_zones(

@@ -35,6 +35,7 @@ from scipy import sparse, stats
 
 from geodata.hexes import cells_res
 from geodata.schema import Label
+from layers.grids import area_to_cells  # also imported from here by emerging, hotspot_quality
 
 #: Gi* classes, from hottest to coldest, with their labels.
 HOTSPOT_CLASSES: Final[dict[str, Label]] = {
@@ -66,28 +67,14 @@ COLUMNS: Final[tuple[str, ...]] = (
 )
 
 
-def area_to_cells(area_cells: npt.ArrayLike) -> CellArray:
-    """The study area as sorted, unique uint64 cells of one resolution.
-
-    Raises
-    ------
-    ValueError
-        If the cells mix resolutions (a neighbourhood of mixed sizes has no meaning).
-    """
-    cells = np.unique(np.asarray(area_cells, dtype=np.uint64).ravel())
-    if cells.size and np.unique(cells_res(cells)).size > 1:
-        raise ValueError("area_cells mix H3 resolutions; pass the area at one resolution")
-    return cells
-
-
 def neighbour_weights(cells: CellArray, *, k: int = 1) -> sparse.csr_array:
     """Binary Gi* weights: each cell with itself and its ``k``-ring, inside ``cells``.
 
     Parameters
     ----------
     cells : ndarray of uint64
-        The study area, sorted and unique (see :func:`area_to_cells`); row ``i`` of the
-        result is ``cells[i]``.
+        The study area, sorted and unique (see :func:`layers.grids.area_to_cells`); row
+        ``i`` of the result is ``cells[i]``.
     k : int
         Grid distance of the neighbourhood (1 = the cell and its six neighbours).
 

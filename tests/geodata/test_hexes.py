@@ -16,6 +16,7 @@ from geodata.hexes import (
     cell_to_boundary,
     cell_to_str,
     cells_res,
+    cells_to_lnglat,
     cells_to_parent,
     cells_to_polygons,
     cells_to_str,
@@ -161,3 +162,32 @@ def test_boundary_is_a_closed_hexagon_around_the_centre() -> None:
     assert polygon.contains(shapely.Point(lng, lat))  # longitude first
     # h3-py's published first vertex of this cell (tests/test_h3.py), as (lng, lat)
     assert ring[0] == pytest.approx((-122.41719971841658, 37.775197782893386))
+
+
+def test_centre_known_answer() -> None:
+    # h3-py tests/test_basic_str.py::test_cell_to_latlng publishes this centre.
+    lng, lat = cells_to_lnglat([h3s.str_to_int("85283473fffffff")])
+    assert lat[0] == pytest.approx(37.34579337536848, abs=1e-12)
+    assert lng[0] == pytest.approx(-121.97637597255124, abs=1e-12)
+
+
+def test_centre_of_null_and_invalid_cells_is_nan() -> None:
+    lng, lat = cells_to_lnglat(np.array([NULL_CELL, 5], dtype=np.uint64))
+    assert np.isnan(lng).all() and np.isnan(lat).all()
+    empty_lng, empty_lat = cells_to_lnglat(np.zeros(0, dtype=np.uint64))
+    assert empty_lng.size == empty_lat.size == 0
+
+
+@given(
+    st.lists(st.tuples(st.floats(-179.9, 179.9), st.floats(-89.9, 89.9)), min_size=1, max_size=20),
+    st.integers(0, 15),
+)
+@settings(max_examples=50, deadline=None)
+def test_centres_agree_with_h3py(points: list[tuple[float, float]], res: int) -> None:
+    cells = np.array([h3i.latlng_to_cell(lat, lng, res) for lng, lat in points], dtype=np.uint64)
+    lng, lat = cells_to_lnglat(cells)
+    for cell, x, y in zip(cells.tolist(), lng, lat, strict=True):
+        ref_lat, ref_lng = h3i.cell_to_latlng(cell)
+        # h3o (under polars-h3) and H3 differ in the last digits: ~2e-11 deg near the poles.
+        assert y == pytest.approx(ref_lat, abs=1e-9)
+        assert x == pytest.approx(ref_lng, abs=1e-9)
