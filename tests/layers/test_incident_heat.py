@@ -10,8 +10,11 @@ import h3
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from layers.incident_heat import incident_counts, last_days
+from geodata.schema import INCIDENT_CATEGORIES
+from layers.incident_heat import decay_weights, incident_counts, incident_heat, last_days
 
 # Three res-11 cells near the county seat: A and B share a res-8 parent, C lies ~3 km away.
 A = h3.str_to_int(h3.latlng_to_cell(31.3500, 107.7300, 11))
@@ -103,3 +106,216 @@ def test_last_days_ends_at_midnight_after_the_data_s_last_hour(cube: pd.DataFram
     assert since == pd.Timestamp("2026-10-26")
     with pytest.raises(ValueError, match="empty"):
         last_days(cube.iloc[:0], days=30)
+
+
+# --- incident_heat: rates, decay, states ---------------------------------------------------
+
+
+def _cube(rows: list[tuple[int, str, str, int]]) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"])
+    return frame.astype(
+        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
+    )
+
+
+def _population(pairs: dict[int, float]) -> pd.DataFrame:
+    return pd.DataFrame(
+        {"cell": np.array(list(pairs), dtype=np.uint64), "population": list(pairs.values())}
+    )
+
+
+def test_three_incidents_among_1500_residents_are_2_per_1000(cube: pd.DataFrame) -> None:
+    heat = incident_heat(
+        cube,
+        res=11,
+        since="2026-11-20",
+        until="2026-11-21",
+        categories=["theft"],
+        population=_population({A: 1500.0, B: 500.0}),
+    )
+    row = heat.set_index("cell").loc[A]
+    assert row["count"] == 3
+    assert row["population"] == 1500.0
+    assert row["rate_per_1000"] == pytest.approx(2.0)  # 3 / 1500 x 1000
+    assert row["state"] == "ok"
+    assert heat.set_index("cell").loc[B, "rate_per_1000"] == pytest.approx(10.0)  # 5 / 500
+    assert heat["value"].tolist() == pytest.approx(heat["rate_per_1000"].tolist())
+
+
+def test_population_of_children_is_summed_into_the_parent(cube: pd.DataFrame) -> None:
+    # A and B (res 11) share the res-8 parent P_AB: 750 + 750 residents, 12 incidents.
+    heat = incident_heat(
+        cube,
+        res=8,
+        since="2026-11-01",
+        until="2026-11-26",
+        population=_population({A: 750.0, B: 750.0}),
+    ).set_index("cell")
+    assert heat.loc[P_AB, "population"] == 1500.0
+    assert heat.loc[P_AB, "rate_per_1000"] == pytest.approx(12 / 1500 * 1000)
+
+
+def test_a_half_life_of_7_days_halves_an_incident_7_days_old() -> None:
+    cube = _cube(
+        [
+            (A, "2026-11-13 00:00", "theft", 1),  # 7 days before `until`: 0.5
+            (A, "2026-11-06 00:00", "theft", 2),  # 14 days: 2 x 0.25
+            (C, "2026-11-19 12:00", "theft", 1),  # 12 hours: 0.5 ** (0.5 / 7)
+        ]
+    )
+    heat = incident_heat(
+        cube, res=11, since="2026-11-01", until="2026-11-20", half_life_days=7
+    ).set_index("cell")
+    assert heat.loc[A, "count"] == 3
+    assert heat.loc[A, "weighted"] == pytest.approx(0.5 + 2 * 0.25)
+    assert heat.loc[C, "weighted"] == pytest.approx(2 ** (-0.5 / 7))
+    assert heat.loc[A, "value"] == pytest.approx(1.0)  # no population: the weighted count
+    weights = decay_weights(
+        pd.Series(pd.to_datetime(["2026-11-13"])), until="2026-11-20", half_life_days=7
+    )
+    assert weights.tolist() == [0.5]
+    with pytest.raises(ValueError, match="positive"):
+        incident_heat(cube, res=11, since="2026-11-01", until="2026-11-20", half_life_days=0)
+
+
+def test_decayed_rate_is_the_weighted_count_per_1000_residents() -> None:
+    cube = _cube([(A, "2026-11-13 00:00", "theft", 4)])
+    heat = incident_heat(
+        cube,
+        res=11,
+        since="2026-11-01",
+        until="2026-11-20",
+        half_life_days=7,
+        population=_population({A: 1000.0}),
+    )
+    assert heat["rate_per_1000"].tolist() == pytest.approx([4.0])  # from the plain count
+    assert heat["value"].tolist() == pytest.approx([2.0])  # 4 x 0.5 per 1,000
+
+
+def test_cells_without_population_have_no_rate(cube: pd.DataFrame) -> None:
+    heat = incident_heat(
+        cube,
+        res=11,
+        since="2026-11-01",
+        until="2026-11-26",
+        population=_population({A: 0.0, B: np.nan}),
+    )
+    assert (heat["state"] == "no_population").all()  # A: zero residents, B: unknown, C: none
+    assert heat["rate_per_1000"].isna().all() and heat["value"].isna().all()
+    assert heat["class"].isna().all()
+    assert heat.attrs["breaks"] == []
+    plain = incident_heat(cube, res=11, since="2026-11-01", until="2026-11-26")
+    assert (plain["state"] == "no_population").all() and plain["rate_per_1000"].isna().all()
+    assert plain["value"].tolist() == plain["count"].tolist()
+    assert plain["class"].notna().all()
+
+
+def test_an_area_gives_exactly_its_cells_with_zeros(cube: pd.DataFrame) -> None:
+    quiet = h3.str_to_int(h3.latlng_to_cell(31.40, 107.80, 11))
+    heat = incident_heat(
+        cube,
+        res=11,
+        since="2026-11-01",
+        until="2026-11-26",
+        cells=[quiet, A, A],
+        population=_population({quiet: 2000.0}),
+    )
+    assert heat["cell"].tolist() == sorted([quiet, A])  # B and C lie outside the area
+    row = heat.set_index("cell").loc[quiet]
+    assert row["count"] == 0 and row["rate_per_1000"] == 0.0 and row["state"] == "ok"
+    with pytest.raises(ValueError, match="resolution 11, not 8"):
+        incident_heat(cube, res=8, since="2026-11-01", until="2026-11-26", cells=[A])
+
+
+def test_classes_follow_the_breaks(cube: pd.DataFrame) -> None:
+    heat = incident_heat(cube, res=11, since="2026-11-01", until="2026-11-26", k=3)
+    # counts A 7, B 5, C 7: two distinct values, so two classes with breaks 5 and 7.
+    assert heat.attrs["breaks"] == [5.0, 7.0]
+    assert dict(zip(heat["cell"], heat["class"], strict=True)) == {A: 1, B: 0, C: 1}
+
+
+def test_heat_counts_agree_with_incident_counts(cube: pd.DataFrame) -> None:
+    window = {"since": "2026-10-01", "until": "2026-11-26", "categories": ["theft", "fraud"]}
+    heat = incident_heat(cube, res=9, **window)
+    counts = incident_counts(cube, res=9, **window)
+    pd.testing.assert_frame_equal(heat[["cell", "count"]], counts)
+
+
+def test_heat_does_not_modify_its_inputs(cube: pd.DataFrame) -> None:
+    population = _population({A: 10.0})
+    before, pop_before = cube.copy(), population.copy()
+    incident_heat(
+        cube,
+        res=8,
+        since="2026-11-01",
+        until="2026-11-26",
+        population=population,
+        half_life_days=3,
+    )
+    pd.testing.assert_frame_equal(cube, before)
+    pd.testing.assert_frame_equal(population, pop_before)
+
+
+# --- properties --------------------------------------------------------------------------
+
+T0 = pd.Timestamp("2026-10-01")
+
+
+@st.composite
+def cubes(draw: st.DrawFn) -> pd.DataFrame:
+    n = draw(st.integers(0, 30))
+    rows = []
+    for _ in range(n):
+        lat = draw(st.floats(31.30, 31.40))
+        lng = draw(st.floats(107.68, 107.78))
+        cell = h3.str_to_int(h3.latlng_to_cell(lat, lng, 11))
+        hour = T0 + pd.Timedelta(hours=draw(st.integers(0, 24 * 60)))
+        category = draw(st.sampled_from(list(INCIDENT_CATEGORIES)[:4]))
+        rows.append((cell, hour, category, draw(st.integers(1, 5))))
+    frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"])
+    return frame.astype(
+        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
+    )
+
+
+@given(cubes(), st.integers(6, 10), st.none() | st.floats(0.5, 60))
+@settings(max_examples=40, deadline=None)
+def test_counts_at_res_r_are_the_sums_of_their_children(
+    cube: pd.DataFrame, res: int, half_life: float | None
+) -> None:
+    window = {"since": T0, "until": T0 + pd.Timedelta(days=61), "half_life_days": half_life}
+    coarse = incident_heat(cube, res=res, **window)
+    fine = incident_heat(cube, res=res + 1, **window)
+    parents = [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res)) for c in fine["cell"]]
+    measures = ["count"] if half_life is None else ["count", "weighted"]
+    summed = fine[measures].groupby(np.array(parents, dtype=np.uint64)).sum()
+    assert coarse["cell"].tolist() == summed.index.tolist()
+    assert coarse["count"].tolist() == summed["count"].tolist()
+    assert int(coarse["count"].sum()) == int(cube["count"].sum())
+    if half_life is not None:
+        np.testing.assert_allclose(coarse["weighted"], summed["weighted"], rtol=1e-12)
+
+
+@given(
+    cubes(),
+    st.lists(st.none() | st.just(0.0) | st.floats(0.001, 1e6), min_size=1, max_size=30),
+)
+@settings(max_examples=40, deadline=None)
+def test_no_population_never_has_a_finite_rate(
+    cube: pd.DataFrame, figures: list[float | None]
+) -> None:
+    cells = cube["cell"].drop_duplicates().to_numpy(dtype=np.uint64)[: len(figures)]
+    population = pd.DataFrame(
+        {"cell": cells, "population": [np.nan if f is None else f for f in figures[: cells.size]]}
+    )
+    heat = incident_heat(
+        cube, res=11, since=T0, until=T0 + pd.Timedelta(days=61), population=population
+    )
+    missing = heat["state"] == "no_population"
+    assert heat.loc[missing, "rate_per_1000"].isna().all()
+    assert heat.loc[missing, "value"].isna().all()
+    assert heat.loc[missing, "class"].isna().all()
+    ok = ~missing
+    assert np.isfinite(heat.loc[ok, "rate_per_1000"]).all()
+    assert (heat.loc[ok, "population"] > 0).all()
+    assert set(heat["state"]) <= {"ok", "no_population"}
