@@ -1,0 +1,204 @@
+"""Visits as time intervals: read at a resolution, cut to a window, merged, and gaps found.
+
+Everything here works on int64 microseconds (see :mod:`layers.patrol_coverage.bands`)
+in polars, for the layer functions of this package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import polars as pl
+
+from geodata.cubes.coarser import cube_res, to_polars, visits_at
+from geodata.hexes import cells_res
+from layers.patrol_coverage.bands import US_PER_S, IntArray
+
+VISIT_COLUMNS = ("unit_id", "unit_kind", "cell", "entered", "last_fix", "left", "fixes")
+
+
+def as_cells(cells: object, res: int, what: str) -> np.ndarray:
+    """Sorted unique uint64 cells, all at ``res`` (ValueError otherwise)."""
+    c = np.unique(np.asarray(cells, dtype=np.uint64).ravel())
+    if c.size and np.any(cells_res(c) != res):
+        raise ValueError(f"{what} must all be H3 cells at resolution {res}")
+    return c
+
+
+def check_res(cells: pl.Series, res: int, what: str) -> None:
+    """Refuse a ``res`` finer than the cells of a cube or visits table."""
+    base = cube_res(cells)
+    if base is not None and res > base:
+        raise ValueError(f"cannot report res-{res} cells from the res-{base} cells of {what}")
+
+
+def visits_near(
+    visits: pd.DataFrame | pl.DataFrame,
+    *,
+    res: int,
+    kinds: Sequence[str],
+    start_us: int,
+    end_us: int,
+    margin_s: float,
+    max_gap_s: float,
+) -> pl.DataFrame:
+    """The visits at ``res`` of the kinds given that can matter to ``[start, end)``.
+
+    Stays ending more than ``margin_s`` before the window or starting at its end are
+    dropped before merging with :func:`geodata.cubes.visits_at`; a margin of at least
+    ``max_gap_s`` keeps every merged visit that reaches into the window with its true
+    start (a dropped stay ended too early to be merged with one inside the window).
+
+    Returns
+    -------
+    polars.DataFrame
+        ``unit_id``, ``unit_kind`` (str), ``cell`` (UInt64 at ``res``), ``entered``,
+        ``last_fix``, ``left`` (Int64 µs).
+    """
+    v = to_polars(visits)
+    missing = [c for c in VISIT_COLUMNS if c not in v.columns]
+    if missing:
+        raise ValueError(f"the visits table lacks columns {missing}; has {v.columns}")
+    check_res(v["cell"], res, "the visits table")
+    us = [pl.col(c).cast(pl.Datetime("us")).dt.epoch("us") for c in ("entered", "last_fix", "left")]
+    near = (
+        v.lazy()
+        .select(*VISIT_COLUMNS)
+        .with_columns(us)
+        .filter(
+            pl.col("unit_kind").is_in(list(kinds)),
+            pl.col("last_fix") >= start_us - int(margin_s * US_PER_S),
+            pl.col("entered") < end_us,
+        )
+        .with_columns(pl.col(c).cast(pl.Datetime("us")) for c in ("entered", "last_fix", "left"))
+        .collect()
+    )
+    merged = visits_at(near, res, max_gap_s=max_gap_s)
+    return merged.select(
+        "unit_id",
+        "unit_kind",
+        "cell",
+        *(pl.col(c).dt.epoch("us") for c in ("entered", "last_fix", "left")),
+    )
+
+
+def clip_to_segments(frame: pl.DataFrame, seg_start: IntArray, seg_end: IntArray) -> pl.DataFrame:
+    """Cut each row's ``[start, end)`` to the segments it overlaps, one row per piece.
+
+    ``seg_start`` and ``seg_end`` are sorted, disjoint segments. Rows keep their other
+    columns and gain ``seg`` (the segment's index); pieces of no length are dropped.
+    """
+    s = frame["start"].to_numpy()
+    e = frame["end"].to_numpy()
+    first = np.searchsorted(seg_end, s, side="right")  # first segment ending after s
+    stop = np.searchsorted(seg_start, e, side="left")  # segments starting before e
+    n = np.maximum(stop - first, 0)
+    row = np.repeat(np.arange(s.size), n)
+    offset = np.arange(row.size) - np.repeat(np.cumsum(n) - n, n)
+    seg = first[row] + offset
+    pieces = frame[row].with_columns(
+        pl.Series("seg", seg, dtype=pl.Int64),
+        pl.Series("start", np.maximum(s[row], seg_start[seg]), dtype=pl.Int64),
+        pl.Series("end", np.minimum(e[row], seg_end[seg]), dtype=pl.Int64),
+    )
+    return pieces.filter(pl.col("end") > pl.col("start"))
+
+
+def union(frame: pl.DataFrame) -> pl.DataFrame:
+    """Merge overlapping or touching ``[start, end)`` intervals per ``cell``."""
+    return (
+        frame.lazy()
+        .select("cell", "start", "end")
+        .sort("cell", "start")
+        .with_columns(pl.col("end").cum_max().over("cell").alias("_reach"))
+        .with_columns(pl.col("_reach").shift(1).over("cell").alias("_prev"))
+        .with_columns(
+            (pl.col("_prev").is_null() | (pl.col("start") > pl.col("_prev")))
+            .cum_sum()
+            .alias("_run")
+        )
+        .group_by("cell", "_run")
+        .agg(pl.col("start").min(), pl.col("end").max())
+        .drop("_run")
+        .sort("cell", "start")
+        .collect()
+    )
+
+
+def longest_gaps(pieces: pl.DataFrame, seg_start: IntArray, seg_end: IntArray) -> pl.DataFrame:
+    """The longest time without presence in each cell that has any, over all segments.
+
+    A gap is a stretch of a segment covered by no piece: from the segment's start to the
+    first piece, between pieces, and from the last piece to the segment's end. A
+    segment with no piece in a cell is one gap as long as the segment; a gap never runs
+    from one segment into the next (with a night band, each night is measured alone).
+
+    Parameters
+    ----------
+    pieces : polars.DataFrame
+        ``cell``, ``seg``, ``start``, ``end`` from :func:`clip_to_segments`.
+    seg_start, seg_end : ndarray of int64
+        The segments.
+
+    Returns
+    -------
+    polars.DataFrame
+        ``cell`` and ``gap_us`` (Int64), one row per cell of ``pieces``. A cell with
+        no piece has no row: its gap is the longest segment.
+    """
+    segs = pl.DataFrame(
+        {"seg": np.arange(seg_start.size), "seg_start": seg_start, "seg_end": seg_end},
+        schema={"seg": pl.Int64, "seg_start": pl.Int64, "seg_end": pl.Int64},
+    )
+    within = (
+        pieces.lazy()
+        .select("cell", "seg", "start", "end")
+        .sort("cell", "seg", "start")
+        .with_columns(pl.col("end").cum_max().over("cell", "seg").alias("_reach"))
+        .with_columns(pl.col("_reach").shift(1).over("cell", "seg").alias("_prev"))
+        .join(segs.lazy(), on="seg")
+        .with_columns(
+            (pl.col("start") - pl.coalesce("_prev", "seg_start")).clip(0).alias("_gap"),
+        )
+        .group_by("cell", "seg")
+        .agg(
+            pl.max_horizontal(
+                pl.col("_gap").max(), pl.col("seg_end").first() - pl.col("_reach").max()
+            ).alias("_gap")
+        )
+    )
+    # A segment without presence is one whole gap. Segments come in few lengths (whole
+    # nights, and the cut ones at the window's edges), so the longest absent segment of a
+    # cell is the longest length of which the cell misses at least one segment: no need
+    # to pair every cell with every segment.
+    lengths = (
+        segs.group_by((pl.col("seg_end") - pl.col("seg_start")).alias("_len"))
+        .agg(pl.len().alias("_n"))
+        .lazy()
+    )
+    seen = (
+        within.join(segs.lazy(), on="seg")
+        .group_by("cell", (pl.col("seg_end") - pl.col("seg_start")).alias("_len"))
+        .agg(pl.len().alias("_seen"))
+    )
+    absent = (
+        within.select("cell")
+        .unique()
+        .join(lengths, how="cross")
+        .join(seen, on=["cell", "_len"], how="left")
+        .filter(pl.col("_seen").fill_null(0) < pl.col("_n"))
+        .group_by("cell")
+        .agg(pl.col("_len").max().alias("_absent"))
+    )
+    return (
+        within.group_by("cell")
+        .agg(pl.col("_gap").max())
+        .join(absent, on="cell", how="left")
+        .select("cell", pl.max_horizontal("_gap", "_absent").alias("gap_us"))
+        .collect()
+    )
+
+
+__all__ = ["as_cells", "check_res", "clip_to_segments", "longest_gaps", "union", "visits_near"]
