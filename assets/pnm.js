@@ -2,11 +2,15 @@
  * window.pnm: the prevention-network map's browser-side functions, in one namespace.
  *
  * - buildHexes(payload): clientside callback; turns the compact hex payload the server
- *   sends ({res, cells: [H3 ids], v: [values], k: [classes]}) into a GeoJSON
- *   FeatureCollection, building each hexagon with h3-js (assets/vendor/h3-js.umd.js).
- * - hexStyle(feature, context): style function of the hex layer; colours come from the
- *   layer's hideout ({colours: [one per class]}), so a new classification restyles the
- *   drawn polygons without resending any cell.
+ *   sends ({layer, res, cells: [H3 ids], v: [values]}) into a GeoJSON FeatureCollection,
+ *   building each hexagon with h3-js (assets/vendor/h3-js.umd.js).
+ * - hexStyle(feature, context): style function of the hex layer. The class of a value
+ *   comes from the layer's hideout: {breaks: [upper bounds], colours: [one per class],
+ *   nodata, selected}; with breaks null the value is itself a category index. A new
+ *   classification or highlight changes only the hideout: no cell is resent.
+ * - classOf(value, breaks): the class index of a value (first break >= value).
+ * - cellOutline(cell): clientside callback; the outline of the selected cell (built
+ *   with h3-js from its id) as a FeatureCollection.
  * - onEachHex(feature, layer): counts the hexagons Leaflet has created, and records when
  *   they are on screen (status.hexes.drawnAt, ms since navigation) for tests and timing.
  * - setDocument(doc): clientside callback; sets <html lang> and the page title.
@@ -38,7 +42,7 @@
     window.requestAnimationFrame(function () {
       window.requestAnimationFrame(function () {
         if (generation === s.generation) {
-          s.drawn = s.added;
+          s.drawn = s.expected;
           s.drawnAt = window.performance.now();
         }
       });
@@ -49,7 +53,6 @@
     var s = status.hexes;
     var cells = (payload && payload.cells) || [];
     var values = (payload && payload.v) || [];
-    var classes = (payload && payload.k) || [];
     var t0 = window.performance.now();
     var features = new Array(cells.length);
     for (var i = 0; i < cells.length; i++) {
@@ -61,7 +64,7 @@
           // true: GeoJSON order ([lng, lat]) and a closed ring.
           coordinates: [window.h3.cellToBoundary(cells[i], true)],
         },
-        properties: { cell: cells[i], v: values[i], k: classes[i] },
+        properties: { cell: cells[i], v: values[i] },
       };
     }
     s.expected = cells.length;
@@ -80,22 +83,57 @@
   function onEachHex(feature, layer) {
     var s = status.hexes;
     s.added += 1;
-    if (s.added === s.expected) {
+    // dash-leaflet re-adds the features when the hideout changes: every full pass counts.
+    if (s.expected > 0 && s.added % s.expected === 0) {
       markDrawn();
     }
+  }
+
+  function classOf(value, breaks) {
+    if (!breaks) {
+      return value;
+    }
+    for (var i = 0; i < breaks.length; i++) {
+      if (value <= breaks[i]) {
+        return i;
+      }
+    }
+    return breaks.length - 1;
   }
 
   function hexStyle(feature, context) {
     var hideout = (context && context.hideout) || {};
     var colours = hideout.colours || [];
-    var colour = colours[feature.properties.k] || "#9ca3af";
+    var value = feature.properties.v;
+    var colour =
+      value === null || value === undefined
+        ? hideout.nodata || "#d1d5db"
+        : colours[classOf(value, hideout.breaks)] || hideout.nodata || "#d1d5db";
+    var selected = hideout.selected && hideout.selected === feature.properties.cell;
     return {
       fillColor: colour,
       fillOpacity: hideout.fillOpacity === undefined ? 0.78 : hideout.fillOpacity,
       // A thin dark edge keeps the palest class visible on the white land.
-      color: hideout.stroke || "#7c2d12",
-      weight: hideout.weight === undefined ? 0.6 : hideout.weight,
-      opacity: 0.55,
+      color: selected ? "#111827" : hideout.stroke || "#7c2d12",
+      weight: selected ? 3 : hideout.weight === undefined ? 0.6 : hideout.weight,
+      opacity: selected ? 1 : 0.55,
+    };
+  }
+
+  function cellOutline(cell) {
+    if (!cell || !window.h3.isValidCell(cell)) {
+      return { type: "FeatureCollection", features: [] };
+    }
+    return {
+      type: "FeatureCollection",
+      features: [
+        {
+          type: "Feature",
+          id: cell,
+          geometry: { type: "Polygon", coordinates: [window.h3.cellToBoundary(cell, true)] },
+          properties: { cell: cell },
+        },
+      ],
     };
   }
 
@@ -114,6 +152,8 @@
     buildHexes: buildHexes,
     onEachHex: onEachHex,
     hexStyle: hexStyle,
+    classOf: classOf,
+    cellOutline: cellOutline,
     setDocument: setDocument,
   });
   // Dash looks clientside callbacks up in window.dash_clientside[namespace].

@@ -12,7 +12,8 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import dash
-from dash import Dash, Input, Output, dcc, html
+from dash import Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.cache import LayerCache
@@ -40,13 +41,29 @@ def render_page(
     """
     query = parse_qs((search or "").lstrip("?"))
     lang = lang_of(query.get("lang", [""])[0], settings.language)
-    document = {"lang": lang, "title": t("page_title", lang, area=source.area_name)}
+    document = {
+        "lang": lang,
+        "title": t("page_title", lang, area=source.area_name),
+        "path": pathname or "/",
+    }
     if (pathname or "/") != map_page.PATH:
         return _not_found(lang), document
     page = map_page.layout(
         source=source, settings=settings, lang=lang, pathname=pathname or "/", search=search
     )
     return page, document
+
+
+def needs_render(
+    settings: Settings, pathname: str | None, search: str | None, shown: dict[str, str] | None
+) -> bool:
+    """Whether a URL change needs a new page: a new path or a new language does; the
+    map's own view state (written to the query as the view changes) does not."""
+    if not shown:
+        return True
+    query = parse_qs((search or "").lstrip("?"))
+    lang = lang_of(query.get("lang", [""])[0], settings.language)
+    return shown.get("path") != (pathname or "/") or shown.get("lang") != lang
 
 
 def create_app(settings: Settings | None = None) -> Dash:
@@ -93,8 +110,13 @@ def create_app(settings: Settings | None = None) -> Dash:
         Output(ids.DOCUMENT, "data"),
         Input(ids.URL, "pathname"),
         Input(ids.URL, "search"),
+        State(ids.DOCUMENT, "data"),
     )
-    def _route(pathname: str | None, search: str | None) -> tuple[Any, dict[str, str]]:
+    def _route(
+        pathname: str | None, search: str | None, shown: dict[str, str] | None
+    ) -> tuple[Any, dict[str, str]]:
+        if not needs_render(cfg, pathname, search, shown):
+            raise PreventUpdate
         return render_page(source, cfg, pathname, search)
 
     app.clientside_callback(

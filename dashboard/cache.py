@@ -38,7 +38,7 @@ def cache_config(settings: Settings) -> dict[str, Any]:
     return config
 
 
-def cache_key(layer: str, **params: Any) -> str:
+def cache_key(layer: str, /, **params: Any) -> str:
     """A stable key for ``layer`` computed with ``params`` (JSON-able values).
 
     The same parameters in any order give the same key; any change in any value gives a

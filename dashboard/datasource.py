@@ -12,10 +12,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
 import shapely
 
 from geodata import cubes
 from geodata.store import MANIFEST, StoreError, cubes_dir, has_table, read_manifest, read_table
+from layers.grids import area_cells, zone_cells
 from layers.incident_heat import last_days
 
 # Outline simplification: ~20 m in degrees at 30°N, below a pixel up to zoom ~12, and
@@ -30,6 +35,7 @@ OUTLINE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 INCIDENT_CUBE = "incidents"
+PATROL_CUBE = "patrol"
 WINDOW_DAYS = 30
 
 
@@ -103,6 +109,62 @@ class DataSource:
         if self.incident_cube.empty:
             raise DataDirError(f"{data_dir} has no incidents in its cube; import incidents first")
         self.window = last_days(self.incident_cube, days=WINDOW_DAYS)
+        self._scope_cache: dict[tuple[int, str], npt.NDArray[np.uint64]] = {}
+
+    @property
+    def last_day(self) -> pd.Timestamp:
+        """The data's last day (midnight): "today" for every window preset."""
+        return self.window[1] - pd.Timedelta(days=1)
+
+    @cached_property
+    def patrol_cube(self) -> pd.DataFrame:
+        """The patrol cube (cell, hour, unit_kind, fixes, units, dwell_s, visits); empty
+        when the data set has no patrol fixes."""
+        if not (cubes_dir(self.data_dir) / f"{PATROL_CUBE}.parquet").exists():
+            return pd.DataFrame(
+                {"cell": np.zeros(0, np.uint64), "hour": pd.to_datetime([]), "unit_kind": []}
+            )
+        return cubes.load_cube(self.data_dir, PATROL_CUBE)
+
+    def _table(self, kind: str) -> pd.DataFrame:
+        return read_table(self.data_dir, kind) if has_table(self.data_dir, kind) else pd.DataFrame()
+
+    @cached_property
+    def communities(self) -> pd.DataFrame:
+        """Communities (points) of the safe-community programme; empty if not imported."""
+        return self._table("communities")
+
+    @cached_property
+    def response_units(self) -> pd.DataFrame:
+        """Minimum emergency response units; empty if not imported."""
+        return self._table("response_units")
+
+    @cached_property
+    def grids(self) -> gpd.GeoDataFrame:
+        """Management grids with their geometry (WGS84)."""
+        return self._table("grids")
+
+    @cached_property
+    def precincts(self) -> gpd.GeoDataFrame:
+        """Precincts with their geometry (WGS84)."""
+        return self._table("precincts")
+
+    @cached_property
+    def area(self) -> gpd.GeoDataFrame:
+        """The area (county) with its geometry (WGS84)."""
+        return read_table(self.data_dir, "area")
+
+    def scope_cells(self, res: int, scope: str = "county") -> npt.NDArray[np.uint64]:
+        """The cells of a scope at ``res``: for ``county`` every cell whose centre lies in
+        a grid (or, without grids, in the area). Cached per resolution."""
+        key = (res, scope)
+        if key not in self._scope_cache:
+            if len(self.grids):
+                cells = zone_cells(self.grids, res=res, id_col="grid_id")["cell"].to_numpy()
+            else:
+                cells = area_cells(self.area.geometry.union_all(), res=res)
+            self._scope_cache[key] = np.asarray(cells, dtype=np.uint64)
+        return self._scope_cache[key]
 
     @property
     def synthetic(self) -> bool:

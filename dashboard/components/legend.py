@@ -9,7 +9,9 @@ from dash import html
 from dashboard.i18n import t
 
 
-def legend_view(description: dict[str, Any] | None, *, lang: str) -> list[Any]:
+def legend_view(
+    description: dict[str, Any] | None, *, lang: str, ordered: bool = True
+) -> list[Any]:
     """The children of the legend box: title, one row per class, or an "empty" line.
 
     Parameters
@@ -18,6 +20,9 @@ def legend_view(description: dict[str, Any] | None, *, lang: str) -> list[Any]:
         ``{"title", "unit", "entries": [{"colour", "label", ...}]}``.
     lang : str
         Language of the fallback line.
+    ordered : bool
+        Whether the classes are ordered (shown highest on top, as on a thermometer);
+        categories are listed in their own order.
     """
     if not description:
         return []
@@ -31,7 +36,7 @@ def legend_view(description: dict[str, Any] | None, *, lang: str) -> list[Any]:
         )
     entries = description.get("entries") or []
     if not entries:
-        return [html.Div(title), html.Div(t("heat_empty", lang), className="pnm-legend-empty")]
+        return [html.Div(title), html.Div(t("legend_nodata", lang), className="pnm-legend-empty")]
     rows = [
         html.Li(
             [
@@ -40,7 +45,7 @@ def legend_view(description: dict[str, Any] | None, *, lang: str) -> list[Any]:
             ],
             className="pnm-legend-row",
         )
-        for entry in reversed(entries)  # highest class on top, as on a thermometer
+        for entry in (reversed(entries) if ordered else entries)
     ]
     return [html.Div(title), html.Ul(rows, className="pnm-legend-rows")]
 

@@ -1,8 +1,10 @@
-"""The map page at ``/``: boundaries, incident heat on H3 hexagons, filters and legend.
+"""The map page at ``/``: layers on H3 hexagons, filters, playback, legend, search, side panel.
 
-The outlines travel once, inside the layout. The hex layer travels as cell ids with
-values and classes (a ``dcc.Store``); ``window.pnm.buildHexes`` turns them into polygons in
-the browser and ``window.pnm.hexStyle`` colours them from the layer's ``hideout``.
+The outlines travel once, inside the layout. A layer travels as cell ids with values (a
+``dcc.Store``), only for the cells in view at the resolution the zoom asks for;
+``window.pnm.buildHexes`` turns them into polygons in the browser and ``window.pnm.hexStyle``
+colours them from the layer's ``hideout``, so a new classification or highlight restyles
+without resending cells. The whole view lives in the URL (:mod:`dashboard.viewstate`).
 """
 
 from __future__ import annotations
@@ -10,27 +12,43 @@ from __future__ import annotations
 from typing import Any
 
 import dash_leaflet as dl
-import pandas as pd
-from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html
+from dash import (
+    ALL,
+    ClientsideFunction,
+    Dash,
+    Input,
+    Output,
+    State,
+    ctx,
+    dcc,
+    html,
+    no_update,
+)
+from dash.exceptions import PreventUpdate
 from dash_extensions.javascript import Namespace
 
-from dashboard import ids
+from dashboard import ids, pagestate
 from dashboard.cache import LayerCache
-from dashboard.components.header import header
+from dashboard.components.header import header, lang_href
 from dashboard.components.legend import legend_view, outline_legend
-from dashboard.datasource import WINDOW_DAYS, DataSource
-from dashboard.heat_view import (
-    DEFAULT_RES,
-    EDGE_LENGTH,
-    RESOLUTIONS,
-    incident_heat_view,
-    resolve_res,
-)
-from dashboard.i18n import category_options, note_text, t
+from dashboard.components.panel import panel_view
+from dashboard.datasource import DataSource
+from dashboard.i18n import category_options, kind_options, note_text, t
 from dashboard.settings import Settings
+from dashboard.views import LAYERS, layer_result
+from dashboard.views import places as place_search
+from dashboard.views.base import style, summary_text
+from dashboard.views.detail import cell_detail
+from dashboard.viewstate import PLAY_STEPS, SCHEMES, ViewState, from_query
+from geodata.hexes import cell_to_str, lnglat_to_cells
+from layers.time_window import BANDS, PRESETS
 
 PATH = "/"
 AUTO = "auto"
+# Drill-down: a click below this zoom flies to the precinct, below the next to the grid.
+DRILL_PRECINCT_BELOW = 11
+DRILL_GRID_BELOW = 13
+PLAY_INTERVAL_MS = 1500
 
 pnm = Namespace("pnm")
 
@@ -43,19 +61,8 @@ GRID_STYLE = {"color": "#6b7280", "weight": 0.6, "opacity": 0.8, "fill": False}
 LAND_STYLE = {"fill": True, "fillColor": "#ffffff", "fillOpacity": 1.0}
 
 
-def _resolution_options(lang: str) -> list[dict[str, Any]]:
-    options: list[dict[str, Any]] = [
-        {"value": AUTO, "label": t("resolution_auto", lang, res=DEFAULT_RES)}
-    ]
-    options += [
-        {"value": res, "label": t("resolution_option", lang, res=res, edge=EDGE_LENGTH[res])}
-        for res in RESOLUTIONS
-    ]
-    return options
-
-
-def _base_layers(settings: Settings, source: DataSource) -> list[Any]:
-    """Basemap, hexagons, outlines, bottom to top; the area's shape is sent once."""
+def _base_layers(settings: Settings, source: DataSource, state: ViewState) -> list[Any]:
+    """Basemap, hexagons, outlines and the selection, bottom to top; shapes sent once."""
     outlines = source.outlines
     area = dl.GeoJSON(
         id=ids.AREA_OUTLINE,
@@ -69,8 +76,7 @@ def _base_layers(settings: Settings, source: DataSource) -> list[Any]:
         ]
         top = [area]
     else:
-        # Offline vector basemap: the area as white land on the page's light background,
-        # its outline drawn with it (precinct outlines on top repeat the border anyway).
+        # Offline vector basemap: the area as white land on the page's light background.
         base = [dl.Pane(area, name=ids.PANE_LAND)]
         top = []
     hexes = dl.GeoJSON(
@@ -78,7 +84,8 @@ def _base_layers(settings: Settings, source: DataSource) -> list[Any]:
         data=EMPTY,
         style=pnm("hexStyle"),
         onEachFeature=pnm("onEachHex"),
-        hideout={"colours": []},
+        hideout={"colours": [], "breaks": None, "selected": state.cell},
+        interactive=False,  # clicks go to the map, which drills down and selects
     )
     grids = dl.GeoJSON(
         id=ids.GRID_OUTLINE, data=outlines["grids"], style=GRID_STYLE, interactive=False
@@ -86,10 +93,17 @@ def _base_layers(settings: Settings, source: DataSource) -> list[Any]:
     precincts = dl.GeoJSON(
         id=ids.PRECINCT_OUTLINE, data=outlines["precincts"], style=PRECINCT_STYLE, interactive=False
     )
+    selection = dl.GeoJSON(
+        id=ids.SELECTION_LAYER,
+        data=EMPTY,
+        style={"color": "#111827", "weight": 3, "fill": False, "dashArray": "4 3"},
+        interactive=False,
+    )
     return [
         *base,
         dl.Pane(hexes, name=ids.PANE_HEXES),
         dl.Pane([grids, precincts, *top], name=ids.PANE_OUTLINES),
+        dl.Pane(selection, name=ids.PANE_SELECTION),
     ]
 
 
@@ -98,85 +112,207 @@ def _centre(bounds: list[list[float]]) -> list[float]:
     return [(south + north) / 2, (west + east) / 2]
 
 
+def _section(label: str, control: Any, target: str, *extra: Any) -> html.Section:
+    return html.Section([html.Label(label, htmlFor=target), control, *extra])
+
+
+def _controls(source: DataSource, state: ViewState, lang: str) -> list[Any]:
+    """The sidebar's controls, set from ``state``."""
+    w = pagestate.window(
+        source.last_day,
+        preset=state.window,
+        start_date=state.since,
+        end_date=state.until,
+        step=state.step,
+        frame=state.frame,
+    )
+    whole = pagestate.window(
+        source.last_day, preset=state.window, start_date=state.since, end_date=state.until
+    )
+    last = source.last_day.strftime("%Y-%m-%d")
+    return [
+        _section(
+            t("layer", lang),
+            dcc.RadioItems(
+                id=ids.LAYER,
+                options=[{"value": k, "label": s.label.text(lang)} for k, s in LAYERS.items()],
+                value=state.layer if state.layer in LAYERS else "heat",
+                className="pnm-radio",
+            ),
+            ids.LAYER,
+        ),
+        _section(
+            t("window", lang),
+            dcc.RadioItems(
+                id=ids.WINDOW,
+                options=[{"value": p, "label": t(f"window_{p}", lang)} for p in PRESETS],
+                value=state.window,
+                className="pnm-radio pnm-inline",
+            ),
+            ids.WINDOW,
+            dcc.DatePickerRange(
+                id=ids.DATES,
+                start_date=state.since or whole.since.strftime("%Y-%m-%d"),
+                end_date=state.until or (whole.until.normalize().strftime("%Y-%m-%d")),
+                max_date_allowed=last,
+                display_format="YYYY-MM-DD",
+                start_date_placeholder_text=t("date_start", lang),
+                end_date_placeholder_text=t("date_end", lang),
+                disabled=state.window != "custom",
+                className="pnm-dates",
+            ),
+            html.P(pagestate.window_text(w, lang), id=ids.WINDOW_TEXT, className="pnm-window"),
+            html.P(t("window_note", lang), className="pnm-note"),
+        ),
+        _section(
+            t("playback", lang),
+            dcc.RadioItems(
+                id=ids.PLAY_STEP,
+                options=[{"value": s, "label": t(f"play_{s}", lang)} for s in PLAY_STEPS],
+                value=state.step,
+                className="pnm-radio pnm-inline",
+            ),
+            ids.PLAY_STEP,
+            html.Div(
+                [
+                    html.Button(t("play", lang), id=ids.PLAY_BUTTON, className="pnm-button"),
+                    html.Div(
+                        dcc.Slider(
+                            id=ids.PLAY_SLIDER,
+                            min=0,
+                            max=max(w.frames - 1, 0),
+                            step=1,
+                            value=max(w.frame, 0),
+                            marks=None,
+                            updatemode="mouseup",
+                        ),
+                        className="pnm-slider",
+                    ),
+                ],
+                className="pnm-play",
+            ),
+            dcc.Interval(id=ids.PLAY_TIMER, interval=PLAY_INTERVAL_MS, disabled=True),
+        ),
+        _section(
+            t("categories", lang),
+            dcc.Dropdown(
+                id=ids.CATEGORY_FILTER,
+                options=category_options(lang),
+                value=list(state.cats),
+                multi=True,
+                placeholder=t("all_categories", lang),
+                searchable=False,
+            ),
+            ids.CATEGORY_FILTER,
+        ),
+        _section(
+            t("unit_kinds", lang),
+            dcc.Dropdown(
+                id=ids.KIND_FILTER,
+                options=kind_options(lang),
+                value=list(state.kinds),
+                multi=True,
+                placeholder=t("all_kinds", lang),
+                searchable=False,
+            ),
+            ids.KIND_FILTER,
+        ),
+        _section(
+            t("band", lang),
+            dcc.Dropdown(
+                id=ids.BAND,
+                options=[{"value": b, "label": t(f"band_{b}", lang)} for b in ("all", *BANDS)],
+                value=state.band,
+                clearable=False,
+                searchable=False,
+            ),
+            ids.BAND,
+        ),
+        _section(
+            t("resolution", lang),
+            dcc.Dropdown(
+                id=ids.RESOLUTION,
+                options=[
+                    {"value": AUTO, "label": t("resolution_follow", lang)},
+                    *[
+                        {
+                            "value": str(r),
+                            "label": t(
+                                "resolution_option", lang, res=r, edge=pagestate.EDGE_LENGTH[r]
+                            ),
+                        }
+                        for r in (7, 8, 9, 10, 11)
+                    ],
+                ],
+                value=state.res,
+                clearable=False,
+                searchable=False,
+            ),
+            ids.RESOLUTION,
+            html.P(id=ids.RES_TEXT, className="pnm-note"),
+        ),
+        _section(
+            t("scheme", lang),
+            dcc.Dropdown(
+                id=ids.SCHEME,
+                options=[{"value": s, "label": t(f"scheme_{s}", lang)} for s in SCHEMES],
+                value=state.scheme,
+                clearable=False,
+                searchable=False,
+            ),
+            ids.SCHEME,
+        ),
+        html.P(id=ids.SUMMARY, className="pnm-summary"),
+    ]
+
+
 def layout(
     *, source: DataSource, settings: Settings, lang: str, pathname: str, search: str | None
 ) -> html.Div:
-    """The map page in ``lang``."""
-    since, until = source.window
-    last_day = until - pd.Timedelta(days=1)  # the window is half-open
-    sidebar = html.Aside(
-        [
-            html.Section(
-                [
-                    html.H2(t("window", lang)),
-                    html.P(
-                        [
-                            html.Span(t("window_days", lang, days=WINDOW_DAYS)),
-                            html.Br(),
-                            html.Span(
-                                t(
-                                    "window_range",
-                                    lang,
-                                    since=since.strftime("%Y-%m-%d"),
-                                    until=last_day.strftime("%Y-%m-%d"),
-                                ),
-                                className="pnm-nowrap",
-                            ),
-                        ],
-                        className="pnm-window",
-                    ),
-                ]
-            ),
-            html.Section(
-                [
-                    html.Label(t("categories", lang), htmlFor=ids.CATEGORY_FILTER),
-                    dcc.Dropdown(
-                        id=ids.CATEGORY_FILTER,
-                        options=category_options(lang),
-                        value=[],
-                        multi=True,
-                        placeholder=t("all_categories", lang),
-                        searchable=False,
-                    ),
-                ]
-            ),
-            html.Section(
-                [
-                    html.Label(t("resolution", lang), htmlFor=ids.RESOLUTION),
-                    dcc.Dropdown(
-                        id=ids.RESOLUTION,
-                        options=_resolution_options(lang),
-                        value=AUTO,
-                        clearable=False,
-                        searchable=False,
-                    ),
-                ]
-            ),
-            html.P(id=ids.SUMMARY, className="pnm-summary"),
-        ],
-        className="pnm-sidebar",
-    )
-    map_view = dl.MapContainer(
-        _base_layers(settings, source),
-        id=ids.MAP,
-        bounds=source.bounds,
+    """The map page in ``lang``, opened on the view the URL's query describes."""
+    state = from_query(search, default_lang=lang)
+    sidebar = html.Aside(_controls(source, state, lang), className="pnm-sidebar")
+    view: dict[str, Any] = (
+        {"center": [state.lat, state.lng], "zoom": state.zoom}
+        if state.lat is not None and state.zoom is not None
         # dash-leaflet 1.1.3 tracks the viewport against `center` and fails without one;
         # with no `zoom` it still opens on `bounds`.
-        center=_centre(source.bounds),
+        else {"bounds": source.bounds, "center": _centre(source.bounds)}
+    )
+    map_view = dl.MapContainer(
+        _base_layers(settings, source, state),
+        id=ids.MAP,
         preferCanvas=True,
         attributionControl=bool(settings.tile_url),
         zoomSnap=0.25,
+        minZoom=7,
+        maxZoom=18,
         className="pnm-map",
+        **view,
     )
     legend_box = html.Div(
         [html.Div(id=ids.LEGEND, className="pnm-legend-heat"), outline_legend(lang=lang)],
         className="pnm-legend",
         title=t("legend", lang),
     )
+    search_box = html.Div(
+        dcc.Dropdown(
+            id=ids.SEARCH,
+            options=[],
+            placeholder=t("search", lang),
+            searchable=True,
+            clearable=True,
+        ),
+        className="pnm-search",
+        title=t("drill_hint", lang),
+    )
+    panel = html.Aside(id=ids.PANEL, className="pnm-panel pnm-panel-closed")
     return html.Div(
         [
             dcc.Store(id=ids.LANG, data=lang),
             dcc.Store(id=ids.HEX_DATA),
+            dcc.Store(id=ids.LAYER_KEY),
+            dcc.Store(id=ids.SELECTED, data=state.cell),
             header(
                 lang=lang,
                 area_name=source.area_name,
@@ -186,7 +322,19 @@ def layout(
                 search=search,
             ),
             html.Div(
-                [sidebar, html.Main([map_view, legend_box], className="pnm-main")],
+                [
+                    sidebar,
+                    html.Main(
+                        [
+                            map_view,
+                            search_box,
+                            legend_box,
+                            panel,
+                            html.P(t("drill_hint", lang), className="pnm-hint"),
+                        ],
+                        className="pnm-main",
+                    ),
+                ],
                 className="pnm-body",
             ),
         ],
@@ -195,48 +343,221 @@ def layout(
     )
 
 
-def update_heat(
+# --------------------------------------------------------------------------- callbacks
+# Each callback reads its inputs, calls pagestate/views, serialises: no pandas here.
+
+
+def update_layer(
     source: DataSource,
     layer_cache: LayerCache,
     *,
-    categories: list[str] | None,
+    layer: str | None,
+    preset: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    cats: list[str] | None,
+    kinds: list[str] | None,
+    band: str | None,
     resolution: object,
+    step: str | None,
+    frame: int | None,
+    bounds: Any,
+    zoom: float | None,
+    center: Any = None,
     lang: str,
-) -> tuple[dict[str, Any], dict[str, Any], list[Any], str]:
-    """What the hex-layer callback returns: payload, hideout, legend children, summary."""
-    res = resolve_res(resolution)
-    wanted = sorted(categories or [])
-    params = {"version": source.version, "res": res, "categories": wanted, "lang": lang}
-    view = layer_cache.get_or_compute(
-        "incident_heat",
-        params,
-        lambda: incident_heat_view(source, res=res, categories=wanted, lang=lang),
+) -> tuple[dict[str, Any], dict[str, Any], str, str]:
+    """The hex payload (cells in view), the layer key, the resolution and window texts."""
+    from dashboard.views import layer_payload
+
+    w = pagestate.window(
+        source.last_day,
+        preset=preset,
+        start_date=start_date,
+        end_date=end_date,
+        step=step,
+        frame=frame,
     )
-    summary = (
-        t("heat_summary", lang, cells=f"{view['cells']:,}", total=f"{view['total']:,}")
-        if view["cells"]
-        else t("heat_empty", lang)
+    res, automatic = pagestate.resolution(resolution, zoom)
+    params = pagestate.layer_params(layer=layer, w=w, res=res, cats=cats, kinds=kinds, band=band)
+    data = layer_payload(source, layer_cache, params, pagestate.view_bounds(bounds, zoom, center))
+    key = {**params.key(), "window": list(w.iso)}
+    return (
+        data,
+        key,
+        pagestate.res_text(params.res, automatic, lang),
+        pagestate.window_text(w, lang),
     )
-    return view["payload"], view["hideout"], legend_view(view["legend"], lang=lang), summary
+
+
+def _params(key: dict[str, Any]) -> Any:
+    from dashboard.views.base import LayerParams
+
+    fields = {k: v for k, v in key.items() if k != "window"}
+    fields["cats"], fields["kinds"] = tuple(fields["cats"]), tuple(fields["kinds"])
+    return LayerParams(**fields)
+
+
+def update_style(
+    source: DataSource,
+    layer_cache: LayerCache,
+    *,
+    key: dict[str, Any] | None,
+    scheme: str | None,
+    selected: str | None,
+    lang: str,
+) -> tuple[dict[str, Any], list[Any], str]:
+    """The hideout (breaks, colours, highlight), the legend and the summary of a layer."""
+    if not key:
+        raise PreventUpdate
+    result = layer_result(source, layer_cache, _params(key))
+    hideout, description = style(
+        result, scheme=scheme or "natural_breaks", lang=lang, selected=selected or ""
+    )
+    legend = legend_view(description, lang=lang, ordered=not result.categorical)
+    return hideout, legend, summary_text(result, lang)
+
+
+def select_cell(
+    source: DataSource,
+    *,
+    click: dict[str, Any] | None,
+    zoom: float | None,
+    key: dict[str, Any] | None,
+) -> tuple[str, Any]:
+    """The cell under a map click (at the layer's resolution) and the drill-down viewport."""
+    if not click or not key:
+        raise PreventUpdate
+    lat, lng = float(click["latlng"]["lat"]), float(click["latlng"]["lng"])
+    cell = cell_to_str(int(lnglat_to_cells([lng], [lat], int(key["res"]))[0]))
+    from dashboard.views.detail import zones_of
+
+    zones = zones_of(source, lng, lat)
+    level = (
+        "precinct"
+        if (zoom or 0) < DRILL_PRECINCT_BELOW
+        else "grid"
+        if (zoom or 0) < DRILL_GRID_BELOW
+        else None
+    )
+    zone = zones.get(level) if level else None
+    viewport = {"bounds": zone["bounds"], "transition": "flyToBounds"} if zone else no_update
+    return cell, viewport
+
+
+def crumb_viewport(source: DataSource, index: list[Place], target: str) -> dict[str, Any]:
+    """The viewport of a drill-down crumb: the county, a precinct or a grid."""
+    if target == "county":
+        return {"bounds": source.bounds, "transition": "flyToBounds"}
+    place = place_search.find(index, target)
+    if place is None:
+        raise PreventUpdate
+    return place_search.viewport_of(place)
+
+
+Place = place_search.Place
+
+
+def view_query(
+    *,
+    lang: str,
+    layer: str | None,
+    preset: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    cats: list[str] | None,
+    kinds: list[str] | None,
+    band: str | None,
+    resolution: object,
+    scheme: str | None,
+    step: str | None,
+    frame: int | None,
+    center: Any,
+    zoom: float | None,
+    cell: str | None,
+) -> str:
+    """The URL query of the current view (see :class:`dashboard.viewstate.ViewState`)."""
+    lat = lng = None
+    if center and zoom is not None:
+        lat, lng = (center["lat"], center["lng"]) if isinstance(center, dict) else center
+    custom = preset == "custom"
+    state = ViewState(
+        layer=layer or "heat",
+        window=preset or "30d",
+        since=(start_date or "")[:10] if custom else "",
+        until=(end_date or "")[:10] if custom else "",
+        cats=tuple(sorted(cats or ())),
+        kinds=tuple(sorted(kinds or ())),
+        band=band or "all",
+        res=str(resolution or AUTO),
+        scheme=scheme or "natural_breaks",
+        step=step or "off",
+        frame=int(frame or 0) if step in ("day", "week") else 0,
+        lat=round(float(lat), 5) if lat is not None else None,
+        lng=round(float(lng), 5) if lng is not None else None,
+        zoom=float(zoom) if zoom is not None and lat is not None else None,
+        cell=cell or "",
+        lang=lang,
+    )
+    return state.to_query()
 
 
 def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -> None:
     """Wire the map page's callbacks into ``app``."""
+    index: list[Place] = []
+
+    def places() -> list[Place]:
+        if not index:
+            index.extend(place_search.build_index(source))
+        return index
+
+    controls = [
+        Input(ids.LAYER, "value"),
+        Input(ids.WINDOW, "value"),
+        Input(ids.DATES, "start_date"),
+        Input(ids.DATES, "end_date"),
+        Input(ids.CATEGORY_FILTER, "value"),
+        Input(ids.KIND_FILTER, "value"),
+        Input(ids.BAND, "value"),
+        Input(ids.RESOLUTION, "value"),
+    ]
 
     @app.callback(
         Output(ids.HEX_DATA, "data"),
+        Output(ids.LAYER_KEY, "data"),
+        Output(ids.RES_TEXT, "children"),
+        Output(ids.WINDOW_TEXT, "children"),
+        *controls,
+        Input(ids.PLAY_STEP, "value"),
+        Input(ids.PLAY_SLIDER, "value"),
+        Input(ids.MAP, "bounds"),
+        Input(ids.MAP, "zoom"),
+        State(ids.MAP, "center"),
+        State(ids.LAYER_KEY, "data"),
+        State(ids.LANG, "data"),
+    )
+    def _layer(*args: Any) -> tuple[Any, ...]:
+        (layer, preset, start, end, cats, kinds, band, res, step, frame, bounds, zoom) = args[:12]
+        center, old_key, lang = args[12:]
+        data, key, res_text, window_text = update_layer(
+            source, layer_cache, layer=layer, preset=preset, start_date=start, end_date=end,
+            cats=cats, kinds=kinds, band=band, resolution=res, step=step, frame=frame,
+            bounds=bounds, zoom=zoom, center=center, lang=lang,
+        )  # fmt: skip
+        # Panning keeps the layer: its style, legend and summary need no update.
+        return data, (no_update if key == old_key else key), res_text, window_text
+
+    @app.callback(
         Output(ids.HEX_LAYER, "hideout"),
         Output(ids.LEGEND, "children"),
         Output(ids.SUMMARY, "children"),
-        Input(ids.CATEGORY_FILTER, "value"),
-        Input(ids.RESOLUTION, "value"),
+        Input(ids.LAYER_KEY, "data"),
+        Input(ids.SCHEME, "value"),
+        Input(ids.SELECTED, "data"),
         State(ids.LANG, "data"),
     )
-    def _heat(
-        categories: list[str] | None, resolution: object, lang: str
-    ) -> tuple[dict[str, Any], dict[str, Any], list[Any], str]:
-        return update_heat(
-            source, layer_cache, categories=categories, resolution=resolution, lang=lang
+    def _style(key: Any, scheme: str, selected: str, lang: str) -> tuple[Any, ...]:
+        return update_style(
+            source, layer_cache, key=key, scheme=scheme, selected=selected, lang=lang
         )
 
     app.clientside_callback(
@@ -244,3 +565,142 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         Output(ids.HEX_LAYER, "data"),
         Input(ids.HEX_DATA, "data"),
     )
+    app.clientside_callback(
+        ClientsideFunction(namespace="pnm", function_name="cellOutline"),
+        Output(ids.SELECTION_LAYER, "data"),
+        Input(ids.SELECTED, "data"),
+    )
+
+    @app.callback(
+        Output(ids.DATES, "disabled"),
+        Input(ids.WINDOW, "value"),
+    )
+    def _dates(preset: str) -> bool:
+        return preset != "custom"
+
+    @app.callback(
+        Output(ids.PLAY_SLIDER, "max"),
+        Output(ids.PLAY_SLIDER, "value"),
+        Output(ids.PLAY_TIMER, "disabled"),
+        Output(ids.PLAY_BUTTON, "children"),
+        Input(ids.PLAY_TIMER, "n_intervals"),
+        Input(ids.PLAY_BUTTON, "n_clicks"),
+        Input(ids.PLAY_STEP, "value"),
+        Input(ids.WINDOW, "value"),
+        Input(ids.DATES, "start_date"),
+        Input(ids.DATES, "end_date"),
+        State(ids.PLAY_SLIDER, "value"),
+        State(ids.PLAY_TIMER, "disabled"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def _playback(_n: Any, _c: Any, step: str, preset: str, start: str, end: str,
+                  value: int, stopped: bool, lang: str) -> tuple[Any, ...]:  # fmt: skip
+        w = pagestate.window(source.last_day, preset=preset, start_date=start, end_date=end,
+                             step=step, frame=value)  # fmt: skip
+        trigger = ctx.triggered_id
+        if w.frames == 0:
+            return 0, 0, True, t("play", lang)
+        if trigger == ids.PLAY_TIMER:
+            value, stop = pagestate.playback_step(w.frames, value)
+            return w.frames - 1, value, stop, t("play" if stop else "pause", lang)
+        if trigger == ids.PLAY_BUTTON:
+            start_over = stopped and (value or 0) >= w.frames - 1
+            playing = stopped  # a click toggles
+            return (
+                w.frames - 1,
+                0 if start_over else no_update,
+                not playing,
+                t("pause" if playing else "play", lang),
+            )
+        return w.frames - 1, min(value or 0, w.frames - 1), True, t("play", lang)
+
+    @app.callback(
+        Output(ids.SELECTED, "data"),
+        Output(ids.MAP, "viewport", allow_duplicate=True),
+        Input(ids.MAP, "clickData"),
+        Input(ids.PANEL_CLOSE, "n_clicks"),
+        State(ids.MAP, "zoom"),
+        State(ids.LAYER_KEY, "data"),
+        prevent_initial_call=True,
+    )
+    def _select(click: Any, _close: Any, zoom: float, key: Any) -> tuple[Any, Any]:
+        if ctx.triggered_id == ids.PANEL_CLOSE:
+            # The button also "changes" when the panel renders it: only a click closes.
+            if not _close:
+                raise PreventUpdate
+            return "", no_update
+        return select_cell(source, click=click, zoom=zoom, key=key)
+
+    @app.callback(
+        Output(ids.PANEL, "children"),
+        Output(ids.PANEL, "className"),
+        Input(ids.SELECTED, "data"),
+        Input(ids.LAYER_KEY, "data"),
+        State(ids.LANG, "data"),
+    )
+    def _panel(cell: str, key: Any, lang: str) -> tuple[Any, str]:
+        if not cell or not key:
+            return [], "pnm-panel pnm-panel-closed"
+        since, until = key["window"]
+        detail = cell_detail(
+            source, layer_cache, _params(key), cell, window=(since, until), lang=lang
+        )
+        return panel_view(detail, lang=lang), "pnm-panel pnm-panel-open"
+
+    @app.callback(
+        Output(ids.MAP, "viewport", allow_duplicate=True),
+        Input({"type": ids.CRUMB, "index": ALL}, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def _crumb(clicks: list[Any]) -> Any:
+        if not ctx.triggered_id or not any(clicks):
+            raise PreventUpdate
+        return crumb_viewport(source, places(), ctx.triggered_id["index"])
+
+    @app.callback(
+        Output(ids.SEARCH, "options"),
+        Input(ids.SEARCH, "search_value"),
+        State(ids.SEARCH, "value"),
+        State(ids.SEARCH, "options"),
+        State(ids.LANG, "data"),
+        prevent_initial_call=True,
+    )
+    def _search(text: str, value: str, options: list[Any], lang: str) -> list[Any]:
+        if not text:
+            raise PreventUpdate
+        found = place_search.search(places(), text, lang=lang)
+        kept = [o for o in options or [] if o["value"] == value and o not in found]
+        return kept + found
+
+    @app.callback(
+        Output(ids.MAP, "viewport", allow_duplicate=True),
+        Input(ids.SEARCH, "value"),
+        prevent_initial_call=True,
+    )
+    def _fly(value: str) -> Any:
+        place = place_search.find(places(), value)
+        if place is None:
+            raise PreventUpdate
+        return place_search.viewport_of(place)
+
+    @app.callback(
+        Output(ids.URL, "search"),
+        Output(ids.LANG_ZH, "href"),
+        Output(ids.LANG_EN, "href"),
+        *controls,
+        Input(ids.SCHEME, "value"),
+        Input(ids.PLAY_STEP, "value"),
+        Input(ids.PLAY_SLIDER, "value"),
+        Input(ids.MAP, "center"),
+        Input(ids.MAP, "zoom"),
+        Input(ids.SELECTED, "data"),
+        State(ids.LANG, "data"),
+        State(ids.URL, "search"),
+    )
+    def _url(*args: Any) -> tuple[Any, ...]:
+        names = ("layer", "preset", "start_date", "end_date", "cats", "kinds", "band",
+                 "resolution", "scheme", "step", "frame", "center", "zoom", "cell", "lang")  # fmt: skip
+        query = view_query(**dict(zip(names, args[:15], strict=True)))
+        hrefs = (lang_href(PATH, query, "zh"), lang_href(PATH, query, "en"))
+        return (no_update if query == args[15] else query), *hrefs

@@ -1,0 +1,187 @@
+"""Incident views: counts per hexagon, Gi* hot spots and emerging hot spots.
+
+Each calls :mod:`layers` on the incidents cube restricted to the chosen categories, window
+and time-of-day band, and returns a :class:`~dashboard.views.base.LayerResult` with the
+numbers a click explains.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from dashboard.views.base import Category, LayerParams, LayerResult
+from geodata.schema import Label
+from layers.emerging import EMERGING_PATTERNS, emerging_hotspots
+from layers.hotspots import HOTSPOT_CLASSES, gi_star
+from layers.incident_heat import incident_counts
+from layers.time_window import band_mask, frames
+
+TITLE = Label("警情数", "Incidents")
+UNIT = Label("起 / 六边形", "per hexagon")
+
+# Hot and cold spots: ColorBrewer RdBu (colour-blind safe), strongest at the ends.
+HOTSPOT_COLOURS = {
+    "hot_99": "#b2182b",
+    "hot_95": "#ef8a62",
+    "hot_90": "#fddbc7",
+    "cold_90": "#d1e5f0",
+    "cold_95": "#67a9cf",
+    "cold_99": "#2166ac",
+}
+
+# Emerging patterns: reds for hot, blues for cold, the strongest trends darkest.
+EMERGING_COLOURS = {
+    "new_hot": "#fdd0a2",
+    "consecutive_hot": "#fdae6b",
+    "intensifying_hot": "#a50f15",
+    "persistent_hot": "#e31a1c",
+    "diminishing_hot": "#fb6a4a",
+    "sporadic_hot": "#fee391",
+    "oscillating_hot": "#dd3497",
+    "historical_hot": "#d4b9da",
+    "new_cold": "#c6dbef",
+    "consecutive_cold": "#9ecae1",
+    "intensifying_cold": "#08306b",
+    "persistent_cold": "#2171b5",
+    "diminishing_cold": "#6baed6",
+    "sporadic_cold": "#deebf7",
+    "oscillating_cold": "#807dba",
+    "historical_cold": "#bcbddc",
+}
+
+# Emerging hot spots need a series of bins: weekly bins over the window when it holds at
+# least this many weeks, otherwise over the last EMERGING_WEEKS weeks to its end.
+MIN_WEEKS = 4
+EMERGING_WEEKS = 12
+
+
+def _incidents(source: Any, p: LayerParams) -> pd.DataFrame:
+    """The incidents cube limited to the time-of-day band (the window is left to layers)."""
+    cube: pd.DataFrame = source.incident_cube
+    if p.band in ("", "all"):
+        return cube
+    return cube[band_mask(cube["hour"], p.band)]
+
+
+def _counts(source: Any, p: LayerParams, since: pd.Timestamp, until: pd.Timestamp) -> pd.DataFrame:
+    return incident_counts(
+        _incidents(source, p),
+        res=p.res,
+        since=since,
+        until=until,
+        categories=list(p.cats) if p.cats else None,
+    )
+
+
+def heat(source: Any, p: LayerParams) -> LayerResult:
+    """Incident counts per hexagon in the window."""
+    counts = _counts(source, p, *p.window)
+    values = counts["count"].to_numpy(dtype=np.float64)
+    return LayerResult(
+        layer=p.layer,
+        res=p.res,
+        cells=counts["cell"].to_numpy(),
+        values=values,
+        title=TITLE,
+        unit=UNIT,
+        integer=True,
+        explain=pd.DataFrame({"count": values}, index=counts["cell"].to_numpy()),
+        explain_labels={"count": Label("窗口内警情数", "Incidents in the window")},
+        summary=Label(
+            "{cells} 个六边形，共 {total} 起警情", "{total} incidents in {cells} hexagons"
+        ),
+        headline={"cells": int(values.size), "total": int(values.sum())},
+        empty=Label("所选范围内无警情", "No incidents in the selection"),
+    )
+
+
+def hotspots(source: Any, p: LayerParams) -> LayerResult:
+    """Getis-Ord Gi* hot and cold spots (k = 1) over every cell of the scope."""
+    counts = _counts(source, p, *p.window)
+    area = source.scope_cells(p.res, p.scope)
+    if not counts.empty:
+        counts = counts[np.isin(counts["cell"].to_numpy(), area)]
+    gi = gi_star(counts, area_cells=area, k=1)
+    codes = list(HOTSPOT_COLOURS)
+    significant = gi[gi["class"] != "not_significant"]
+    index = pd.Index(codes).get_indexer(pd.Index(significant["class"]))
+    explain = significant.set_index("cell")[["value", "neighbours", "gi_z", "p_value"]]
+    return LayerResult(
+        layer=p.layer,
+        res=p.res,
+        cells=significant["cell"].to_numpy(),
+        values=index.astype(np.float64),
+        title=Label("热点分析（Gi*）", "Hot spots (Gi*)"),
+        unit=Label("置信度", "confidence"),
+        categories=tuple(Category(c, HOTSPOT_CLASSES[c], HOTSPOT_COLOURS[c]) for c in codes),
+        explain=explain,
+        explain_labels={
+            "value": Label("本六边形警情数", "Incidents in this hexagon"),
+            "neighbours": Label("参与计算的相邻六边形（含自身）", "Hexagons in the neighbourhood"),
+            "gi_z": Label("Gi* z 值", "Gi* z-score"),
+            "p_value": Label("p 值", "p-value"),
+        },
+        summary=Label("{hot} 个热点六边形，{cold} 个冷点", "{hot} hot-spot hexagons, {cold} cold"),
+        headline={
+            "hot": int(significant["class"].str.startswith("hot").sum()),
+            "cold": int(significant["class"].str.startswith("cold").sum()),
+        },
+        empty=Label("无显著热点或冷点", "No significant hot or cold spots"),
+    )
+
+
+def _weekly_bins(p: LayerParams) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
+    since, until = p.window
+    if until - since < pd.Timedelta(weeks=MIN_WEEKS):
+        since = until - pd.Timedelta(weeks=EMERGING_WEEKS)
+    # Whole weeks ending at the window's end; a partial first week would look quiet.
+    weeks = (until - since) // pd.Timedelta(weeks=1)
+    return frames(until - pd.Timedelta(weeks=weeks), until, step="week")
+
+
+def emerging(source: Any, p: LayerParams) -> LayerResult:
+    """Emerging hot-spot patterns (Mann–Kendall on weekly Gi*) over every cell of the scope."""
+    bins = _weekly_bins(p)
+    area = source.scope_cells(p.res, p.scope)
+    parts = []
+    for i, (start, end) in enumerate(bins):
+        counts = _counts(source, p, start, end)
+        counts["bin"] = i
+        parts.append(counts)
+    values = pd.concat(parts, ignore_index=True)
+    values = values[np.isin(values["cell"].to_numpy(), area)]
+    trends = emerging_hotspots(values, area_cells=area, bins=list(range(len(bins))))
+    codes = list(EMERGING_COLOURS)
+    found = trends[trends["class"] != "none"]
+    index = pd.Index(codes).get_indexer(pd.Index(found["class"]))
+    explain = found.set_index("cell")[["bins", "hot_bins", "cold_bins", "last_z", "mk_z", "mk_p"]]
+    return LayerResult(
+        layer=p.layer,
+        res=p.res,
+        cells=found["cell"].to_numpy(),
+        values=index.astype(np.float64),
+        title=Label("时空热点趋势", "Emerging hot spots"),
+        unit=Label(f"按周，共 {len(bins)} 周", f"weekly, {len(bins)} weeks"),
+        categories=tuple(Category(c, EMERGING_PATTERNS[c], EMERGING_COLOURS[c]) for c in codes),
+        explain=explain,
+        explain_labels={
+            "bins": Label("周数", "Weeks"),
+            "hot_bins": Label("显著热点周数", "Weeks as a significant hot spot"),
+            "cold_bins": Label("显著冷点周数", "Weeks as a significant cold spot"),
+            "last_z": Label("最近一周 Gi* z 值", "Gi* z of the last week"),
+            "mk_z": Label("趋势 Mann–Kendall z 值", "Trend (Mann–Kendall z)"),
+            "mk_p": Label("趋势 p 值", "Trend p-value"),
+        },
+        summary=Label(
+            "{hot} 个六边形呈热点模式，{cold} 个呈冷点模式",
+            "{hot} hexagons with a hot-spot pattern, {cold} cold",
+        ),
+        headline={
+            "hot": int(found["class"].str.endswith("_hot").sum()),
+            "cold": int(found["class"].str.endswith("_cold").sum()),
+        },
+        empty=Label("无时空热点模式", "No emerging pattern"),
+    )
