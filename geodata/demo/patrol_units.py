@@ -40,8 +40,8 @@ _SPEED_KMH = {
     "security_guard": (3.0, 5.0),
 }
 _DWELL_S = {
-    "police_car": (60.0, 480.0),
-    "foot_patrol": (60.0, 300.0),
+    "police_car": (60.0, 720.0),
+    "foot_patrol": (120.0, 900.0),  # Koper-style stops of up to 15 min at hot spots
     "volunteer_patrol": (60.0, 300.0),
     "red_armband": (180.0, 900.0),
     "security_guard": (30.0, 180.0),
