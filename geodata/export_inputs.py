@@ -1,0 +1,159 @@
+"""Reading what an export needs from a data directory, so that ``layers`` never opens files.
+
+:func:`load_export_inputs` reads the tables and cubes that the asked layers need (the
+layers say which, in :data:`layers.export.LAYERS`) into an :class:`ExportInputs`, which
+:func:`layers.export.build_export` turns into a layer. The software version comes from
+``pyproject.toml`` (or the installed package), the synthetic flag from the manifest.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any, Final
+
+import geopandas as gpd
+import pandas as pd
+
+from geodata.cubes import load_cube, load_meta
+from geodata.store import StoreError, has_table, read_manifest, read_table
+
+PROJECT: Final = "prevention-network-map"
+TABLES: Final = (
+    "area",
+    "precincts",
+    "grids",
+    "communities",
+    "response_units",
+    "population",
+)
+CUBES: Final = ("incidents", "patrol", "visits")
+
+
+@dataclass(frozen=True)
+class ExportInputs:
+    """The frames an export is computed from; None where a table or cube was not read.
+
+    Attributes
+    ----------
+    manifest : dict
+        The data directory's manifest (``synthetic``, ``note``, ``time_range``...).
+    software_version : str
+        The project's version, for the metadata.
+    tables : dict
+        Data sets of :mod:`geodata.schema` by kind (``area``, ``precincts``, ``grids`` as
+        GeoDataFrames in WGS84; ``communities``, ``response_units``, ``population``).
+    cubes : dict
+        Hex cubes by name (``incidents``, ``patrol``, ``visits``), as
+        :func:`geodata.cubes.load_cube` gives them.
+    cube_meta : dict
+        The cubes' ``meta.json`` ({} without cubes).
+    """
+
+    manifest: dict[str, Any]
+    software_version: str
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cubes: dict[str, pd.DataFrame] = field(default_factory=dict)
+    cube_meta: dict[str, Any] = field(default_factory=dict)
+
+    def table(self, kind: str) -> pd.DataFrame | None:
+        """Data set ``kind``, or None when it was not read (or is not in the store)."""
+        return self.tables.get(kind)
+
+    def cube(self, name: str) -> pd.DataFrame | None:
+        """Cube ``name``, or None when it was not read."""
+        return self.cubes.get(name)
+
+    @property
+    def synthetic(self) -> bool:
+        """Whether the data set is synthetic (the demo)."""
+        return bool(self.manifest.get("synthetic", False))
+
+    def area_polygon(self) -> gpd.GeoDataFrame | None:
+        """The area boundary table, if read."""
+        area = self.tables.get("area")
+        return area if isinstance(area, gpd.GeoDataFrame) else None
+
+
+@lru_cache(maxsize=1)
+def software_version() -> str:
+    """The project's version: ``pyproject.toml`` of this source tree, else the installed
+    distribution's, else ``"unknown"``."""
+    pyproject = Path(__file__).resolve().parents[1] / "pyproject.toml"
+    try:
+        with pyproject.open("rb") as fh:
+            return str(tomllib.load(fh)["project"]["version"])
+    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        pass
+    try:
+        return importlib_metadata.version(PROJECT)
+    except importlib_metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def load_export_inputs(
+    data_dir: Path | str,
+    *,
+    tables: Iterable[str] = TABLES,
+    cubes: Iterable[str] = ("incidents",),
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> ExportInputs:
+    """Read the tables and cubes an export needs.
+
+    Parameters
+    ----------
+    data_dir : Path or str
+        A data directory (``python -m geodata demo`` or imports, then ``cubes``).
+    tables : iterable of str
+        Data sets to read; one the store does not hold is left out (the layer that
+        needs it says so), except ``area``, without which there is no map.
+    cubes : iterable of str
+        Cubes to read. The incidents cube is read whole (small: one row per cell, hour
+        and category); ``patrol`` and ``visits`` only within ``since``/``until``.
+    since, until : datetime, optional
+        Window for the large patrol cubes, naive China Standard Time.
+
+    Returns
+    -------
+    ExportInputs
+
+    Raises
+    ------
+    StoreError
+        If the directory is no data directory, or a cube asked for is missing.
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise StoreError(f"no data directory at {root}")
+    manifest = read_manifest(root)
+    if not manifest and not has_table(root, "area"):
+        raise StoreError(
+            f"{root} holds no data set; build one with: python -m geodata demo --out {root}"
+        )
+    read: dict[str, pd.DataFrame] = {}
+    for kind in dict.fromkeys(["area", *tables]):
+        if has_table(root, kind):
+            read[kind] = read_table(root, kind)
+        elif kind == "area":
+            raise StoreError(f"{root} has no area boundary (area.parquet)")
+    loaded: dict[str, pd.DataFrame] = {}
+    names = list(dict.fromkeys(cubes))
+    meta = load_meta(root) if names else {}
+    for name in names:
+        if name == "incidents":
+            loaded[name] = load_cube(root, name)
+        else:
+            loaded[name] = load_cube(root, name, start=since, end=until)
+    return ExportInputs(
+        manifest=manifest,
+        software_version=software_version(),
+        tables=read,
+        cubes=loaded,
+        cube_meta=meta,
+    )
