@@ -97,13 +97,14 @@ def view_bounds(bounds: Any, zoom: float | None, center: Any = None) -> Bounds |
     then the view is taken as :data:`ASSUMED_VIEW_PX` around the centre (a superset of
     common screens). None when neither is known (the whole scope is sent).
     """
+    box: Bounds | None
     try:
         (south, west), (north, east) = bounds
         box = (float(south), float(west), float(north), float(east))
     except (TypeError, ValueError):
         box = _around(center, zoom)
-        if box is None:
-            return None
+    if box is None:
+        return None
     return snap_bounds(box, zoom=zoom if zoom is not None else 9)
 
 

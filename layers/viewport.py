@@ -109,8 +109,11 @@ def snap_bounds(bounds: Bounds, *, zoom: float, margin: float = DEFAULT_MARGIN) 
     south, north = max(south - dlat, -85.0511), min(north + dlat, 85.0511)
     west, east = max(west - dlng, -180.0), min(east + dlng, 180.0)
     n = 2 ** max(0, math.floor(float(zoom)))
-    x0, x1 = math.floor(_lng_to_x(west, n)), math.ceil(_lng_to_x(east, n))
-    y0, y1 = math.floor(_lat_to_y(north, n)), math.ceil(_lat_to_y(south, n))
+    # A tolerance of 1e-6 tile keeps an edge already on the grid where it is, despite
+    # the rounding of the Mercator round trip.
+    eps = 1e-6
+    x0, x1 = math.floor(_lng_to_x(west, n) + eps), math.ceil(_lng_to_x(east, n) - eps)
+    y0, y1 = math.floor(_lat_to_y(north, n) + eps), math.ceil(_lat_to_y(south, n) - eps)
     x1, y1 = max(x1, x0 + 1), max(y1, y0 + 1)
     return (_y_to_lat(y1, n), _x_to_lng(x0, n), _y_to_lat(y0, n), _x_to_lng(x1, n))
 

@@ -8,31 +8,24 @@ parent) hold 3 thefts and 4 frauds, cell C holds 7 disputes.
 from __future__ import annotations
 
 import dataclasses
-import json
 import re
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-import h3
 import pytest
 
 from dashboard.app import create_app, render_page
 from dashboard.cache import LayerCache, cache_key
 from dashboard.datasource import DataDirError, DataSource
 from dashboard.i18n import TEXT, category_options, lang_of, t
-from dashboard.pages.map import update_heat
 from dashboard.settings import Settings, SettingsError, load_settings
 from geodata.schema import INCIDENT_CATEGORIES
-from tests.dashboard.tiny_data import A, C, build_tiny_data
+from tests.dashboard.tiny_data import build_tiny_data
 
 ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
-
-
-def _parent(cell: int, res: int) -> str:
-    return str(h3.cell_to_parent(h3.int_to_str(cell), res))
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +132,9 @@ def test_language_codes_and_category_labels() -> None:
     options = category_options("zh")
     assert [o["value"] for o in options] == list(INCIDENT_CATEGORIES)
     assert options[0]["label"] == "盗窃"
-    assert t("heat_summary", "zh", cells=2, total=14) == "2 个六边形，共 14 起警情"
+    assert t("window_range", "zh", since="2026-10-27", until="2026-11-25") == (
+        "2026-10-27 至 2026-11-25"
+    )
 
 
 # --------------------------------------------------------------------------- app
@@ -224,39 +219,6 @@ def test_procfile_serves_the_lazy_server_with_gunicorn() -> None:
 # --------------------------------------------------------------------------- callbacks
 
 
-def test_heat_callback_all_categories_at_res_8(source: DataSource, layer_cache: LayerCache) -> None:
-    payload, hideout, _, summary = update_heat(
-        source, layer_cache, categories=[], resolution="auto", lang="zh"
-    )
-    assert payload["res"] == 8
-    got = dict(zip(payload["cells"], payload["v"], strict=True))
-    assert got == {_parent(A, 8): 3 + 4, _parent(C, 8): 7}
-    assert summary == "2 个六边形，共 14 起警情"
-    assert len(hideout["colours"]) == max(payload["k"]) + 1
-    json.dumps([payload, hideout])
-
-
-def test_heat_callback_filters_categories_and_overrides_resolution(
-    source: DataSource, layer_cache: LayerCache
-) -> None:
-    payload, _, _, summary = update_heat(
-        source, layer_cache, categories=["theft"], resolution=10, lang="en"
-    )
-    assert payload["res"] == 10
-    assert dict(zip(payload["cells"], payload["v"], strict=True)) == {_parent(A, 10): 3}
-    assert all(h3.get_resolution(c) == 10 for c in payload["cells"])
-    assert summary == "3 incidents in 1 hexagons"
-    _, _, _, empty = update_heat(source, layer_cache, categories=["drugs"], resolution=8, lang="zh")
-    assert empty == "所选范围内无警情"
-
-
-def test_heat_callback_ignores_resolutions_outside_the_override_range(
-    source: DataSource, layer_cache: LayerCache
-) -> None:
-    payload, *_ = update_heat(source, layer_cache, categories=None, resolution=13, lang="zh")
-    assert payload["res"] == 8
-
-
 def _strings(component: Any) -> list[str]:
     """Every text a person can read in a component tree (children, labels, placeholders)."""
     found: list[str] = []
@@ -282,7 +244,7 @@ def test_map_page_in_english_has_no_chinese_but_names_and_the_switch(
     source: DataSource, settings: Settings
 ) -> None:
     page, document = render_page(source, settings, "/", "?lang=en")
-    assert document == {"lang": "en", "title": "示例县 · Prevention-network map"}
+    assert document == {"lang": "en", "title": "示例县 · Prevention-network map", "path": "/"}
     texts = [s for s in _strings(page) if CJK.search(s)]
     # Only data (the area's name, the data note) and the switch back to Chinese.
     assert set(texts) <= {"示例县", "中文", "测试数据"}, texts
