@@ -115,7 +115,8 @@ def load_export_inputs(
         needs it says so), except ``area``, without which there is no map.
     cubes : iterable of str
         Cubes to read. The incidents cube is read whole (small: one row per cell, hour
-        and category); ``patrol`` and ``visits`` only within ``since``/``until``.
+        and category); ``patrol`` only within ``since``/``until``, ``visits`` up to
+        ``until`` (a stay that began before the window still counts as presence in it).
     since, until : datetime, optional
         Window for the large patrol cubes, naive China Standard Time.
 
@@ -148,6 +149,8 @@ def load_export_inputs(
     for name in names:
         if name == "incidents":
             loaded[name] = load_cube(root, name)
+        elif name == "visits":
+            loaded[name] = load_cube(root, name, end=until)
         else:
             loaded[name] = load_cube(root, name, start=since, end=until)
     return ExportInputs(
