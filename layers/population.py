@@ -189,7 +189,8 @@ def cell_population(
         ).astype(np.float64)
     else:
         weighted = pd.DataFrame({"cell": np.zeros(0, np.uint64), "grid": [], "weight": []})
-    even = (1.0 - share[grid_of]) / n_cells[grid_of]
+    # Shares summed in floating point can exceed 1 by ~1e-16; a residue is no population.
+    even = np.clip(1.0 - share[grid_of], 0.0, None) / n_cells[grid_of]
     w_grid = np.concatenate([grid_of, weighted["grid"].to_numpy(dtype=np.int64)])
     w_cell = np.concatenate([cell, weighted["cell"].to_numpy(dtype=np.uint64)])
     weight = np.concatenate([even, weighted["weight"].to_numpy(dtype=np.float64)])

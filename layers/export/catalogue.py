@@ -129,12 +129,7 @@ def _population(inputs: ExportInputs, res: int) -> pd.DataFrame | None:
     if grids is None or grids.empty or "population" not in grids.columns:
         return None
     spread = cell_population(grids, res=res, communities=inputs.table("communities"))
-    # cell_population can leave rounding residue such as -2.6e-14 residents, which
-    # incident_heat refuses as negative; a residue is zero.
-    residents = spread["population"].to_numpy(dtype=np.float64)
-    return pd.DataFrame(
-        {"cell": spread["cell"], "population": np.where(residents < 0, 0.0, residents)}
-    )
+    return pd.DataFrame({"cell": spread["cell"], "population": spread["population"]})
 
 
 def _incidents(inputs: ExportInputs, req: Request) -> LayerTable:
