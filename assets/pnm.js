@@ -31,6 +31,8 @@
       builtAt: null, // performance.now() when the last collection was built
       drawnAt: null, // performance.now() when it was on screen
       bytes: null, // length of the JSON payload the polygons were built from
+      res: null, // H3 resolution of the last payload
+      layer: null, // layer id of the last payload
     },
   };
 
@@ -74,6 +76,8 @@
     s.buildMs = window.performance.now() - t0;
     s.builtAt = window.performance.now();
     s.bytes = payload ? JSON.stringify(payload).length : 0;
+    s.res = payload ? payload.res : null;
+    s.layer = payload ? payload.layer : null;
     if (cells.length === 0) {
       markDrawn();
     }

@@ -38,6 +38,7 @@ LEGEND = "legend"
 SUMMARY = "heat-summary"
 PANEL = "side-panel"
 PANEL_CLOSE = "side-panel-close"
+PANEL_BODY = "side-panel-body"
 TREND = "cell-trend"
 CRUMB = "pnm-crumb"  # pattern-matching id type: {"type": CRUMB, "index": "precinct:<id>"}
 

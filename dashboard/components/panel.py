@@ -63,6 +63,20 @@ def _crumbs(detail: dict[str, Any], lang: str) -> html.Nav:
     return html.Nav(parts, className="pnm-crumbs", title=t("drill", lang))
 
 
+def panel(*, lang: str) -> html.Aside:
+    """The (closed) side panel: a close button that always exists, and a body to fill."""
+    return html.Aside(
+        [
+            html.Button(
+                "×", id=ids.PANEL_CLOSE, className="pnm-panel-close", title=t("panel_close", lang)
+            ),
+            html.Div(id=ids.PANEL_BODY),
+        ],
+        id=ids.PANEL,
+        className="pnm-panel pnm-panel-closed",
+    )
+
+
 def panel_view(detail: dict[str, Any] | None, *, lang: str) -> list[Any]:
     """The panel's children for a cell's detail (see :func:`dashboard.views.detail.cell_detail`)."""
     if not detail:
@@ -104,18 +118,7 @@ def panel_view(detail: dict[str, Any] | None, *, lang: str) -> list[Any]:
         for u in detail["units"]
     ] or [html.Li(t("panel_none", lang))]
     return [
-        html.Div(
-            [
-                html.H2(t("panel_title", lang, cell=detail["cell"]), className="pnm-panel-title"),
-                html.Button(
-                    "×",
-                    id=ids.PANEL_CLOSE,
-                    className="pnm-panel-close",
-                    title=t("panel_close", lang),
-                ),
-            ],
-            className="pnm-panel-head",
-        ),
+        html.H2(t("panel_title", lang, cell=detail["cell"]), className="pnm-panel-title"),
         _crumbs(detail, lang),
         html.H3(f"{t('panel_why', lang)} · {detail['layer']}"),
         *why,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash_leaflet as dl
+import h3
 from dash import (
     ALL,
     ClientsideFunction,
@@ -31,11 +32,11 @@ from dashboard import ids, pagestate
 from dashboard.cache import LayerCache
 from dashboard.components.header import header, lang_href
 from dashboard.components.legend import legend_view, outline_legend
-from dashboard.components.panel import panel_view
+from dashboard.components.panel import panel, panel_view
 from dashboard.datasource import DataSource
 from dashboard.i18n import category_options, kind_options, note_text, t
 from dashboard.settings import Settings
-from dashboard.views import LAYERS, layer_result
+from dashboard.views import LAYERS, layer_result, spec_of
 from dashboard.views import places as place_search
 from dashboard.views.base import style, summary_text
 from dashboard.views.detail import cell_detail
@@ -306,7 +307,7 @@ def layout(
         className="pnm-search",
         title=t("drill_hint", lang),
     )
-    panel = html.Aside(id=ids.PANEL, className="pnm-panel pnm-panel-closed")
+    side_panel = panel(lang=lang)
     return html.Div(
         [
             dcc.Store(id=ids.LANG, data=lang),
@@ -329,7 +330,7 @@ def layout(
                             map_view,
                             search_box,
                             legend_box,
-                            panel,
+                            side_panel,
                             html.P(t("drill_hint", lang), className="pnm-hint"),
                         ],
                         className="pnm-main",
@@ -389,11 +390,15 @@ def update_layer(
     )
 
 
-def _params(key: dict[str, Any]) -> Any:
+def _params(key: dict[str, Any], cell: str | None = None) -> Any:
+    """The layer parameters of a layer key; with ``cell``, at that cell's resolution (a
+    cell selected before a drill-down keeps explaining its own colour)."""
     from dashboard.views.base import LayerParams
 
     fields = {k: v for k, v in key.items() if k != "window"}
     fields["cats"], fields["kinds"] = tuple(fields["cats"]), tuple(fields["kinds"])
+    if cell and h3.is_valid_cell(cell):
+        fields["res"] = spec_of(fields["layer"]).clamp(h3.get_resolution(cell))
     return LayerParams(**fields)
 
 
@@ -633,7 +638,7 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         return select_cell(source, click=click, zoom=zoom, key=key)
 
     @app.callback(
-        Output(ids.PANEL, "children"),
+        Output(ids.PANEL_BODY, "children"),
         Output(ids.PANEL, "className"),
         Input(ids.SELECTED, "data"),
         Input(ids.LAYER_KEY, "data"),
@@ -644,7 +649,7 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
             return [], "pnm-panel pnm-panel-closed"
         since, until = key["window"]
         detail = cell_detail(
-            source, layer_cache, _params(key), cell, window=(since, until), lang=lang
+            source, layer_cache, _params(key, cell), cell, window=(since, until), lang=lang
         )
         return panel_view(detail, lang=lang), "pnm-panel pnm-panel-open"
 

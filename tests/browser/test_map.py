@@ -1,16 +1,19 @@
 """The map page as a person sees it, in headless Chromium, on the small demo data set.
 
-Waits for states (hexagons on the canvas, a label in the other language), never sleeps.
-Records the time from navigation to hexagons drawn and the size of the hex payload in
-``artifacts/browser-map.json``, and saves screenshots under ``artifacts/screenshots/``.
+Waits for states (hexagons on the canvas, a legend title, the side panel open), never
+sleeps. Records the time from navigation to hexagons drawn and the size of the hex
+payload in ``artifacts/browser-map.json``, saves screenshots under
+``artifacts/screenshots/``, and checks that every request of the page goes to the app.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import h3
 import pandas as pd
@@ -24,7 +27,8 @@ from tests.browser.conftest import LiveApp, serve
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
-TIMEOUT = 60  # seconds; a cold Chromium on a busy 2-core machine is slow to start
+TIMEOUT = 90  # seconds; a cold Chromium on a busy 2-core machine is slow to start
+CJK = re.compile(r"[\u3400-\u9fff]")
 
 HEXES_DRAWN = """
 const s = window.pnm && window.pnm.status && window.pnm.status.hexes;
@@ -36,7 +40,8 @@ let painted = 0;
 for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) { painted += 1; } }
 if (painted === 0) { return null; }
 return {expected: s.expected, drawn: s.drawn, drawnAt: s.drawnAt, buildMs: s.buildMs,
-        bytes: s.bytes, painted: painted};
+        bytes: s.bytes, painted: painted, res: s.res, layer: s.layer,
+        generation: s.generation};
 """
 
 RESOURCES = """
@@ -45,13 +50,15 @@ return performance.getEntriesByType('resource').map(e => ({
     decodedBodySize: e.decodedBodySize, initiatorType: e.initiatorType}));
 """
 
+NETWORK_SCHEMES = {"http", "https", "ws", "wss", "ftp"}
 
-def _expected_res8_cells(data_dir: Path) -> int:
-    """Distinct res-8 cells with incidents in the last 30 days, computed with h3-py."""
+
+def _expected_cells(data_dir: Path, res: int) -> int:
+    """Distinct res-``res`` cells with incidents in the last 30 days, computed with h3-py."""
     cube = load_cube(data_dir, "incidents")
     until = pd.Timestamp(cube["hour"].max()).normalize() + pd.Timedelta(days=1)
     recent = cube[(cube["hour"] >= until - pd.Timedelta(days=30)) & (cube["count"] > 0)]
-    return len({h3.cell_to_parent(h3.int_to_str(int(c)), 8) for c in recent["cell"].unique()})
+    return len({h3.cell_to_parent(h3.int_to_str(int(c)), res) for c in recent["cell"].unique()})
 
 
 @pytest.fixture
@@ -60,18 +67,15 @@ def live_app(map_data: Path) -> Iterator[LiveApp]:
     yield from serve(app.server)
 
 
-def _text(driver: object, selector: str) -> str:
+def _text(driver: Any, selector: str) -> str:
     script = "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';"
-    return str(driver.execute_script(script, selector))  # type: ignore[attr-defined]
+    return str(driver.execute_script(script, selector))
 
 
-NETWORK_SCHEMES = {"http", "https", "ws", "wss", "ftp"}
-
-
-def _requests(driver: object) -> list[tuple[str, str]]:
+def _requests(driver: Any) -> list[tuple[str, str]]:
     """(document URL, request URL) of every request in the performance log since last read."""
     found = []
-    for entry in driver.get_log("performance"):  # type: ignore[attr-defined]
+    for entry in driver.get_log("performance"):
         message = json.loads(entry["message"])["message"]
         if message["method"] == "Network.requestWillBeSent":
             params = message["params"]
@@ -79,69 +83,153 @@ def _requests(driver: object) -> list[tuple[str, str]]:
     return found
 
 
-def test_map_draws_hexagons_legend_and_switches_language(
-    chrome: object, live_app: LiveApp, map_data: Path
+def _outside(requested: list[str], netloc: str) -> list[str]:
+    return sorted(
+        {u for u in requested if urlsplit(u).scheme in NETWORK_SCHEMES}
+        - {u for u in requested if urlsplit(u).netloc == netloc}
+    )
+
+
+def _click_label(driver: Any, container: str, text: str) -> None:
+    """Click the radio option of ``container`` whose label reads ``text``."""
+    from selenium.webdriver.common.by import By
+
+    for label in driver.find_elements(By.CSS_SELECTOR, f"#{container} label"):
+        if label.text.strip() == text:
+            label.click()
+            return
+    raise AssertionError(f"no option {text!r} in #{container}")
+
+
+def _new_hexes(previous: int) -> str:
+    return HEXES_DRAWN.replace(
+        "if (painted === 0)", f"if (s.generation <= {previous} || painted === 0)"
+    )
+
+
+def _screenshot(driver: Any, name: str) -> None:
+    ARTIFACTS.joinpath("screenshots").mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "screenshots" / name))
+
+
+def test_map_layers_window_panel_and_shared_url(
+    chrome: Any, live_app: LiveApp, map_data: Path
 ) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     driver = chrome
-    wait = WebDriverWait(driver, TIMEOUT)  # type: ignore[arg-type]
-    driver.get_log("performance")  # type: ignore[attr-defined]  # drop the browser's start-up
-    driver.get(f"{live_app.url}/")  # type: ignore[attr-defined]
+    wait = WebDriverWait(driver, TIMEOUT)
+    driver.get_log("performance")  # drop the browser's start-up
+    driver.get(f"{live_app.url}/")
 
+    # Hexagons drawn, at the resolution the zoom asked for, every cell with incidents.
     drawn = wait.until(lambda d: d.execute_script(HEXES_DRAWN))
-    assert drawn["expected"] == _expected_res8_cells(map_data)
-
-    legend = driver.find_element(By.ID, "legend")  # type: ignore[attr-defined]
-    assert legend.is_displayed()
-    assert "警情数" in legend.text
-    banner = driver.find_element(By.ID, "synthetic-banner")  # type: ignore[attr-defined]
-    assert banner.is_displayed()
-    assert banner.text == "演示数据（合成），非真实警情"
-    assert driver.execute_script("return document.documentElement.lang") == "zh-CN"  # type: ignore[attr-defined]
-
-    ARTIFACTS.joinpath("screenshots").mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(ARTIFACTS / "screenshots" / "map.png"))  # type: ignore[attr-defined]
-
-    resources = driver.execute_script(RESOURCES)  # type: ignore[attr-defined]
-    logged = _requests(driver)
-    requested = [url for _, url in logged] + [r["name"] for r in resources]
-    outside = sorted(
-        {u for u in requested if urlsplit(u).scheme in NETWORK_SCHEMES}
-        - {u for u in requested if urlsplit(u).netloc == live_app.netloc}
-    )
-    assert outside == [], f"requests to other hosts: {outside}"
-    from_page = {urlsplit(u).scheme for doc, u in logged if urlsplit(doc).netloc == live_app.netloc}
-    assert from_page <= {"http", "data", "blob"}, f"unexpected schemes: {from_page}"
-    assert len(requested) > 10  # the log did record the page's own requests
-
+    assert drawn["layer"] == "heat"
+    assert drawn["expected"] == _expected_cells(map_data, drawn["res"])
+    legend = driver.find_element(By.ID, "legend")
+    assert legend.is_displayed() and "警情数" in legend.text
+    assert driver.find_element(By.ID, "synthetic-banner").text == "演示数据（合成），非真实警情"
+    assert driver.execute_script("return document.documentElement.lang") == "zh-CN"
+    _screenshot(driver, "map.png")
+    resources = driver.execute_script(RESOURCES)
     updates = [r for r in resources if "_dash-update-component" in r["name"]]
     (ARTIFACTS / "browser-map.json").write_text(
         json.dumps(
             {
                 "data_dir": str(map_data),
                 "hexagons": drawn["expected"],
+                "res": drawn["res"],
                 "navigation_to_hexagons_drawn_ms": round(drawn["drawnAt"], 1),
                 "hex_build_in_browser_ms": round(drawn["buildMs"], 1),
                 "hex_payload_json_bytes": drawn["bytes"],
                 "dash_update_responses": updates,
-                "requests": len(logged),
             },
             indent=2,
         ),
         encoding="utf-8",
     )
 
-    errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]  # type: ignore[attr-defined]
+    # Switch the layer: the legend changes with it.
+    _click_label(driver, "layer-choice", "1-3-5 处置圈")
+    wait.until(lambda d: "1-3-5 应急处置圈" in _text(d, "#legend"))
+    wait.until(lambda d: "超过5分钟" in _text(d, "#legend"))
+    _click_label(driver, "layer-choice", "警情热力")
+    wait.until(lambda d: "警情数" in _text(d, "#legend"))
+
+    # Change the time window: the numbers change.
+    before = wait.until(lambda d: _text(d, "#heat-summary") or None)
+    _click_label(driver, "window-preset", "近 7 天")
+    wait.until(lambda d: _text(d, "#heat-summary") not in ("", before))
+    assert re.search(r"共 [\d,]+ 起警情", _text(driver, "#heat-summary"))
+    assert "2026-11-19 至 2026-11-25" in _text(driver, "#window-text")
+
+    # Click the map: the panel opens with the why, and the map drills down to a precinct.
+    generation = driver.execute_script("return window.pnm.status.hexes.generation")
+    driver.find_element(By.CSS_SELECTOR, "#map").click()  # the centre of the county
+    wait.until(
+        lambda d: "pnm-panel-open" in d.find_element(By.ID, "side-panel").get_attribute("class")
+    )
+    wait.until(lambda d: "颜色依据" in _text(d, "#side-panel"))
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#cell-trend .main-svg"))
+    wait.until(lambda d: d.execute_script(_new_hexes(generation)))
+    wait.until(lambda d: "cell=" in d.current_url and "zoom=" in d.current_url)
+    _screenshot(driver, "map-panel.png")
+    title = _text(driver, ".pnm-panel-title")
+    shared = driver.current_url
+    query = parse_qs(urlsplit(shared).query)
+    assert query["window"] == ["7d"] and query["lang"] == ["zh"]
+
+    # Open the shared URL afresh: the same window, place, zoom and selected cell.
+    driver.get(shared)
+    wait.until(
+        lambda d: (
+            "pnm-panel-open" in (d.find_element(By.ID, "side-panel").get_attribute("class") or "")
+        )
+    )
+    wait.until(lambda d: _text(d, ".pnm-panel-title") == title)
+    wait.until(lambda d: d.execute_script(HEXES_DRAWN))
+    checked = driver.find_element(By.CSS_SELECTOR, "#window-preset input:checked")
+    assert checked.get_attribute("value") == "7d"
+    zoom = driver.execute_script(
+        "return document.querySelector('#map') && window.pnm.status.hexes.res"
+    )
+    assert zoom == drawn["res"] or zoom >= drawn["res"]  # drilled in: finer or equal
+    assert parse_qs(urlsplit(driver.current_url).query)["zoom"] == query["zoom"]
+
+    requested = [u for _, u in _requests(driver)]
+    requested += [r["name"] for r in driver.execute_script(RESOURCES)]
+    assert _outside(requested, live_app.netloc) == []
+    assert len(requested) > 10
+    errors = [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == [], "\n".join(errors)
 
-    driver.find_element(By.ID, "lang-en").click()  # type: ignore[attr-defined]
-    # The page is re-rendered in English: read texts in the page, not through element
-    # handles that the re-render replaces.
-    wait.until(lambda d: _text(d, "label[for='category-filter']") == "Incident categories")
-    wait.until(lambda d: "Incidents" in _text(d, "#legend"))
+
+def test_language_switch_leaves_no_mixed_screen(
+    chrome: Any, live_app: LiveApp, map_data: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = chrome
+    wait = WebDriverWait(driver, TIMEOUT)
+    driver.get_log("performance")
+    driver.get(f"{live_app.url}/?layer=community")
     wait.until(lambda d: d.execute_script(HEXES_DRAWN))
-    assert driver.execute_script("return document.documentElement.lang") == "en"  # type: ignore[attr-defined]
-    assert "lang=en" in driver.current_url  # type: ignore[attr-defined]
-    driver.save_screenshot(str(ARTIFACTS / "screenshots" / "map-en.png"))  # type: ignore[attr-defined]
+    wait.until(lambda d: "平安创建" in _text(d, "#legend"))
+    driver.find_element(By.ID, "lang-en").click()
+    wait.until(lambda d: _text(d, "label[for='category-filter']") == "Incident categories")
+    wait.until(lambda d: "Safe-community status" in _text(d, "#legend"))
+    wait.until(lambda d: d.execute_script(HEXES_DRAWN))
+    wait.until(lambda d: _text(d, "#heat-summary") != "")
+    assert driver.execute_script("return document.documentElement.lang") == "en"
+    assert "layer=community" in driver.current_url and "lang=en" in driver.current_url
+    area = str(json.loads((map_data / "manifest.json").read_text(encoding="utf-8"))["area"]["name"])
+    # Only data (the area's name) and the switch back to Chinese may be Chinese.
+    lines = [
+        ln.strip() for ln in _text(driver, "body").replace(area, "").splitlines() if CJK.search(ln)
+    ]
+    assert set(lines) <= {"中文"}, lines
+    _screenshot(driver, "map-en.png")
+    requested = [u for _, u in _requests(driver)]
+    assert _outside(requested, live_app.netloc) == []

@@ -310,3 +310,17 @@ def test_layer_results_are_cached_by_every_parameter(
     layer_result(source, cache, _params(a))
     assert len(calls) == 2  # one per distinct parameter set, none per view
     assert _params(a).scope == "county"
+
+
+def test_a_selected_cell_keeps_its_own_resolution_after_a_drill(
+    source: DataSource, cache: LayerCache
+) -> None:
+    from dashboard.pages.map import _params
+
+    key = _layer(source, cache, zoom=14)[1]  # the map has drilled in: res 10
+    cell = _parent(A, 8)  # selected at the county view
+    detail = cell_detail(
+        source, cache, _params(key, cell), cell, window=tuple(key["window"]), lang="en"
+    )
+    assert detail["res"] == 8
+    assert detail["rows"] == [["Incidents in the window", "7"]]
