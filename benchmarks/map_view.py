@@ -33,20 +33,16 @@ SEAT_VIEW = [[31.30, 107.62], [31.40, 107.84]]
 
 
 def _geojson(payload: dict[str, Any]) -> bytes:
-    features = [
-        {
-            "type": "Feature",
-            "geometry": {
-                "type": "Polygon",
-                "coordinates": [[list(p) for p in h3.cell_to_boundary(c)[::1]]],
-            },
-            "properties": {"cell": c, "v": v},
-        }
-        for c, v in zip(payload["cells"], payload["v"], strict=True)
-    ]
-    for f in features:  # GeoJSON order: lng, lat, closed ring
-        ring = [[lng, lat] for lat, lng in f["geometry"]["coordinates"][0]]
-        f["geometry"]["coordinates"] = [[*ring, ring[0]]]
+    features = []
+    for cell, value in zip(payload["cells"], payload["v"], strict=True):
+        ring = [[lng, lat] for lat, lng in h3.cell_to_boundary(cell)]  # GeoJSON: lng, lat
+        features.append(
+            {
+                "type": "Feature",
+                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+                "properties": {"cell": cell, "v": value},
+            }
+        )
     text = json.dumps({"type": "FeatureCollection", "features": features}, separators=(",", ":"))
     return text.encode()
 

@@ -21,10 +21,13 @@ LAYERS: dict[str, LayerSpec] = {
     spec.id: spec
     for spec in (
         LayerSpec("heat", Label("警情热力", "Incident heat"), heat.heat),
+        LayerSpec("rate", Label("警情率（每千人）", "Incident rate per 1,000"), heat.rate),
         LayerSpec("hotspots", Label("热点分析", "Hot spots"), heat.hotspots, max_res=9),
         LayerSpec(
             "emerging", Label("时空热点趋势", "Emerging hot spots"), heat.emerging, max_res=9
         ),
+        LayerSpec("mom", Label("警情环比", "Change, month on month"), heat.change_mom),
+        LayerSpec("yoy", Label("警情同比", "Change, year on year"), heat.change_yoy),
         LayerSpec(
             "community",
             Label("平安创建", "Safe communities"),

@@ -92,6 +92,7 @@ class LayerResult:
     summary: Label = field(default_factory=lambda: Label("", ""))
     headline: dict[str, Any] = field(default_factory=dict)
     empty: Label = field(default_factory=lambda: Label("无数据", "No data"))
+    nodata: Label = field(default_factory=lambda: Label("无数据", "No data"))
     lng: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     lat: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
 
@@ -169,6 +170,12 @@ def style(
             integer=result.integer,
         )
         hideout = {"colours": colours[: len(breaks)], "breaks": [float(b) for b in breaks]}
+        if np.isnan(result.values).any():  # drawn grey: say so (listed last, at the bottom)
+            description["entries"].insert(  # type: ignore[attr-defined]
+                0,
+                {"colour": NO_DATA_COLOUR, "label": result.nodata.text(lang), "lower": None,
+                 "upper": None},
+            )  # fmt: skip
     hideout.update(nodata=NO_DATA_COLOUR, selected=selected)
     return hideout, description
 

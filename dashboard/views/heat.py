@@ -14,9 +14,12 @@ import pandas as pd
 
 from dashboard.views.base import Category, LayerParams, LayerResult
 from geodata.schema import Label
+from layers.change import CHANGE_CLASSES, period_change
+from layers.classify import ramp
 from layers.emerging import EMERGING_PATTERNS, emerging_hotspots
 from layers.hotspots import HOTSPOT_CLASSES, gi_star
-from layers.incident_heat import incident_counts
+from layers.incident_heat import incident_counts, incident_heat
+from layers.population import cell_population
 from layers.time_window import band_mask, frames
 
 TITLE = Label("警情数", "Incidents")
@@ -55,6 +58,8 @@ EMERGING_COLOURS = {
 # Emerging hot spots need a series of bins: weekly bins over the window when it holds at
 # least this many weeks, otherwise over the last EMERGING_WEEKS weeks to its end.
 MIN_WEEKS = 4
+# Residents below which a hexagon's rate is not shown (see rate()).
+MIN_POPULATION = 50.0
 EMERGING_WEEKS = 12
 
 
@@ -184,4 +189,130 @@ def emerging(source: Any, p: LayerParams) -> LayerResult:
             "cold": int(found["class"].str.endswith("_cold").sum()),
         },
         empty=Label("无时空热点模式", "No emerging pattern"),
+    )
+
+
+def _change(source: Any, p: LayerParams, which: str) -> LayerResult:
+    """同比 (``yoy``) or 环比 (``mom``): the window against the same window a year or a month
+    earlier, classed by the % change, strong only where the exact test finds it significant."""
+    since, until = p.window
+    frame = period_change(
+        _incidents(source, p),
+        res=p.res,
+        since=since,
+        until=until,
+        categories=list(p.cats) if p.cats else None,
+    )
+    klass = frame[f"class_{which}"]
+    shown = frame[klass.notna() & (klass.astype(str) != "stable")]
+    codes = list(CHANGE_CLASSES)
+    index = pd.Index(codes).get_indexer(pd.Index(shown[f"class_{which}"].astype(str)))
+    columns = ["count", f"count_{which}", f"change_{which}_pct", f"p_{which}"]
+    explain = shown.set_index("cell")[columns].astype("float64")
+    colours = ramp("diverging", len(codes))
+    name = Label("环比", "Month on month") if which == "mom" else Label("同比", "Year on year")
+    earlier = Label("上月同期", "Same window a month earlier")
+    if which == "yoy":
+        earlier = Label("去年同期", "Same window a year earlier")
+    return LayerResult(
+        layer=p.layer,
+        res=p.res,
+        cells=shown["cell"].to_numpy(),
+        values=index.astype(np.float64),
+        title=Label(f"警情{name.zh}", f"Incidents, {name.en.lower()}"),
+        unit=Label("持平（±10%）不着色", "stable (±10 %) not coloured"),
+        categories=tuple(
+            Category(c, CHANGE_CLASSES[c], colour) for c, colour in zip(codes, colours, strict=True)
+        ),
+        explain=explain,
+        explain_labels={
+            "count": Label("本期警情", "Incidents now"),
+            f"count_{which}": Label(f"{earlier.zh}警情", f"Incidents, {earlier.en.lower()}"),
+            f"change_{which}_pct": Label("变化（%）", "Change (%)"),
+            f"p_{which}": Label("精确检验 p 值", "Exact test p-value"),
+        },
+        summary=Label(
+            "{up} 个六边形上升，{down} 个下降（{sig} 个显著）",
+            "{up} hexagons up, {down} down ({sig} significant)",
+        ),
+        headline={
+            "up": int(shown[f"class_{which}"].astype(str).str.endswith("increase").sum()),
+            "down": int(shown[f"class_{which}"].astype(str).str.endswith("decrease").sum()),
+            "sig": int(shown[f"significant_{which}"].fillna(False).astype(bool).sum()),
+        },
+        empty=Label("与上期相比无变化", "No change against the earlier window"),
+    )
+
+
+def change_mom(source: Any, p: LayerParams) -> LayerResult:
+    """环比: against the same window one calendar month earlier."""
+    return _change(source, p, "mom")
+
+
+def change_yoy(source: Any, p: LayerParams) -> LayerResult:
+    """同比: against the same window one calendar year earlier."""
+    return _change(source, p, "yoy")
+
+
+def rate(source: Any, p: LayerParams) -> LayerResult:
+    """Incidents per 1,000 residents per hexagon (residents of each grid spread over its
+    cells by :func:`layers.population.cell_population`); hexagons without a known
+    population are drawn grey ("no population"), never as zero."""
+    since, until = p.window
+    population = None
+    if len(source.grids) and "population" in source.grids.columns:
+        population = cell_population(
+            source.grids,
+            res=p.res,
+            communities=source.communities if len(source.communities) else None,
+        )
+    frame = incident_heat(
+        _incidents(source, p),
+        res=p.res,
+        since=since,
+        until=until,
+        categories=list(p.cats) if p.cats else None,
+        population=population,
+    )
+    values = (
+        frame["rate_per_1000"].to_numpy(dtype=np.float64)
+        if population is not None
+        else (np.full(len(frame), np.nan))
+    )
+    explain = pd.DataFrame(
+        {
+            "count": frame["count"].to_numpy(dtype=np.float64),
+            "population": frame["population"].to_numpy(dtype=np.float64)
+            if "population" in frame
+            else np.nan,
+            "rate": values,
+        },
+        index=frame["cell"].to_numpy(),
+    )
+    # A rate over a handful of residents says nothing (one incident among 0.3 spread
+    # residents is "3,000 per 1,000"): below MIN_POPULATION the hexagon is "unknown".
+    small = explain["population"].to_numpy(dtype=np.float64) < MIN_POPULATION
+    values = np.where(small, np.nan, values)
+    explain["rate"] = values
+    known = ~np.isnan(values)
+    return LayerResult(
+        layer=p.layer,
+        res=p.res,
+        cells=frame["cell"].to_numpy(),
+        values=values,
+        title=Label("警情率", "Incident rate"),
+        unit=Label("起 / 千人", "per 1,000 residents"),
+        explain=explain,
+        explain_labels={
+            "count": Label("窗口内警情数", "Incidents in the window"),
+            "population": Label("实有人口（按网格分摊）", "Residents (spread from the grid)"),
+            "rate": Label("每千人警情", "Incidents per 1,000 residents"),
+        },
+        summary=Label(
+            "{cells} 个六边形有警情，{unknown} 个人口未知或不足 50 人（灰色）",
+            "{cells} hexagons with incidents, {unknown} with no or under 50 residents (grey)",
+        ),
+        headline={"cells": int(values.size), "unknown": int((~known).sum())},
+        empty=Label("所选范围内无警情", "No incidents in the selection"),
+        nodata=Label("人口未知或不足 50 人", "No or under 50 residents"),
     )

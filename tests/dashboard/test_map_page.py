@@ -324,3 +324,23 @@ def test_a_selected_cell_keeps_its_own_resolution_after_a_drill(
     )
     assert detail["res"] == 8
     assert detail["rows"] == [["Incidents in the window", "7"]]
+
+
+def test_month_on_month_finds_the_fall_at_c(source: DataSource, cache: LayerCache) -> None:
+    # 1 Oct against 1 Sep: C had 50 thefts then and none now; nothing else either day.
+    data, key, *_ = _layer(
+        source, cache, layer="mom", preset="custom", start_date="2026-10-01",
+        end_date="2026-10-01",
+    )  # fmt: skip
+    assert _counts(data) == {_parent(C, 8): 0}  # category 0: significant decrease
+    from dashboard.pages.map import _params
+
+    detail = cell_detail(
+        source, cache, _params(key), _parent(C, 8), window=tuple(key["window"]), lang="en"
+    )
+    assert detail["category"] == "Significant decrease"
+    assert detail["rows"][:3] == [
+        ["Incidents now", "0"],
+        ["Incidents, same window a month earlier", "50"],
+        ["Change (%)", "-100"],
+    ]
