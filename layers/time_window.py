@@ -8,13 +8,14 @@ naive China Standard Time the cubes store.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
 
 from geodata.hexes import cells_res, cells_to_parent
+from layers.patrol_coverage.bands import DEFAULT_BANDS
 
 Preset = Literal["today", "7d", "30d", "quarter", "custom"]
 PRESETS: Final[tuple[Preset, ...]] = ("today", "7d", "30d", "quarter", "custom")
@@ -23,13 +24,10 @@ Step = Literal["day", "week"]
 STEPS: Final[tuple[Step, ...]] = ("day", "week")
 
 #: Time-of-day bands as [start hour, end hour) on the 24-hour clock; night wraps midnight.
-#: Day 07–19 covers the working day and school runs, evening 19–23 the hours of
-#: disputes and nightlife, night 23–07 the hours of burglary and few patrols.
-BANDS: Final[dict[str, tuple[int, int]]] = {
-    "day": (7, 19),
-    "evening": (19, 23),
-    "night": (23, 7),
-}
+#: The same bands as patrol coverage (:data:`layers.patrol_coverage.DEFAULT_BANDS`: day
+#: 06–18, evening 18–22, night 22–06, the police shifts), so incidents and patrols of a
+#: band line up.
+BANDS: Final[Mapping[str, tuple[int, int]]] = DEFAULT_BANDS
 
 
 def window_of(

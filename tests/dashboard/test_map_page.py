@@ -116,7 +116,7 @@ def test_filters_change_the_numbers(source: DataSource, cache: LayerCache) -> No
     assert _counts(theft) == {_parent(A, 10): 3}
     today, *_ = _layer(source, cache, preset="today")
     assert _counts(today) == {_parent(C, 8): 7}
-    night, *_ = _layer(source, cache, band="night")  # 23-07 h: only C's 23:00
+    night, *_ = _layer(source, cache, band="night")  # 22-06 h: only C's 23:00
     assert _counts(night) == {_parent(C, 8): 7}
     custom, _, _, text = _layer(
         source, cache, preset="custom", start_date="2026-09-01", end_date="2026-09-01"

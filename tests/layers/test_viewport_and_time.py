@@ -92,8 +92,8 @@ def test_frames_cover_the_window() -> None:
 def test_night_band_wraps_midnight() -> None:
     hours = pd.Series(pd.to_datetime([f"2026-11-25 {h:02d}:00" for h in range(24)]))
     night = np.flatnonzero(band_mask(hours, "night")).tolist()
-    assert night == [0, 1, 2, 3, 4, 5, 6, 23]
-    assert np.flatnonzero(band_mask(hours, "evening")).tolist() == [19, 20, 21, 22]
+    assert night == [0, 1, 2, 3, 4, 5, 22, 23]
+    assert np.flatnonzero(band_mask(hours, "evening")).tolist() == [18, 19, 20, 21]
     assert band_mask(hours, "all").all()
 
 
