@@ -31,6 +31,8 @@ from layers.patrol_coverage import CoverageStandard, coverage_share, koper_summa
 from layers.response_reach import grid_reach
 from layers.safe_community import grid_status
 
+FloatArray = npt.NDArray[np.float64]
+
 LEVELS: Final[tuple[str, ...]] = ("precinct", "grid")
 """Values of the ``level`` column, in the order of the rows."""
 
@@ -103,21 +105,21 @@ def _hours(window: tuple[pd.Timestamp, pd.Timestamp]) -> float:
     return float((pd.Timestamp(window[1]) - pd.Timestamp(window[0])) / pd.Timedelta(hours=1))
 
 
-def _sum_by(zone: npt.NDArray[np.object_], values: pd.Series, ids: pd.Index) -> pd.Series:
-    """Sum of ``values`` (aligned with ``zone``) per id; 0 for an id without cells."""
-    keep = pd.notna(zone)
-    sums = values[keep].groupby(zone[keep].astype(str)).sum()
-    return sums.reindex(ids, fill_value=0)
+def _sum_by(zone: npt.NDArray[np.int64], values: npt.ArrayLike, n: int) -> FloatArray:
+    """Sum of ``values`` per zone code 0..n-1 (code -1: the cell is in no zone)."""
+    v = np.asarray(values, dtype=np.float64)
+    keep = zone >= 0
+    return np.bincount(zone[keep], weights=v[keep], minlength=n).astype(np.float64)
 
 
 def _per_cell(frame: pd.DataFrame, cells: pd.Index, col: str) -> pd.Series:
     index = pd.Index(frame["cell"].to_numpy(dtype=np.uint64))
-    values = pd.Series(pd.to_numeric(frame[col]).to_numpy(dtype=np.float64), index=index)
-    return values.reindex(cells)
+    values = pd.to_numeric(frame[col]).astype("Float64").to_numpy(np.float64, na_value=np.nan)
+    return pd.Series(values, index=index).reindex(cells)
 
 
 def _incidents(
-    zone: npt.NDArray[np.object_],
+    zone: npt.NDArray[np.int64],
     cells: pd.Index,
     ids: pd.Index,
     change: pd.DataFrame,
@@ -125,12 +127,12 @@ def _incidents(
     alpha: float,
     stable_pct: float,
 ) -> pd.DataFrame:
-    now = _sum_by(zone, _per_cell(change, cells, "count").fillna(0), ids)
-    out = pd.DataFrame({"incidents": now.to_numpy(dtype=np.int64)}, index=ids)
+    now = _sum_by(zone, _per_cell(change, cells, "count").fillna(0), len(ids))
+    out = pd.DataFrame({"incidents": now.astype(np.int64)}, index=ids)
     for name in COMPARISONS:
         earlier = _per_cell(change, cells, f"count_{name}")
         covered = bool(earlier.notna().any()) or len(cells) == 0
-        counts = _sum_by(zone, earlier.fillna(0), ids).to_numpy(dtype=np.int64)
+        counts = _sum_by(zone, earlier.fillna(0), len(ids)).astype(np.int64)
         result = compare_counts(
             out["incidents"].to_numpy(),
             counts,
@@ -247,11 +249,9 @@ def grid_statistics(
     parts = []
     for level in LEVELS:
         id_col = _ID_COLUMNS[level]
-        zone = np.array(
-            [None if pd.isna(v) else str(v) for v in zones[id_col].to_numpy(dtype=object)],
-            dtype=object,
-        )
-        ids = pd.Index(sorted({z for z in zone if z is not None}), name="zone_id", dtype="str")
+        codes, uniques = pd.factorize(zones[id_col].astype("str"), sort=True)
+        zone = np.asarray(codes, dtype=np.int64)
+        ids = pd.Index(np.asarray(uniques, dtype=object), name="zone_id", dtype="str")
         frame = pd.DataFrame(index=ids)
         frame["level"] = level
         frame["zone_id"] = ids.to_numpy()
@@ -265,9 +265,7 @@ def grid_statistics(
             )
         else:
             frame["precinct_id"] = ids.to_numpy()
-        frame["cells"] = _sum_by(zone, pd.Series(1, index=range(len(zone))), ids).to_numpy(
-            dtype=np.int64
-        )
+        frame["cells"] = np.bincount(zone[zone >= 0], minlength=len(ids)).astype(np.int64)
         pop = _population(grids, level, ids)
         frame["population"] = pop.to_numpy(dtype=np.float64)
         incidents = _incidents(zone, cells, ids, change, spans, alpha, stable_pct)
@@ -297,7 +295,7 @@ def grid_statistics(
         frame = frame.join(_reach(reach, zones, id_col, ids, population, pop, change))
         if gaps is not None:
             flag = _per_cell(gaps, cells, "is_gap").fillna(0)
-            counted = _sum_by(zone, flag, ids).to_numpy(dtype=np.int64)
+            counted = _sum_by(zone, flag, len(ids)).astype(np.int64)
             frame["gap_cells"] = pd.array(counted, dtype="Int64")
             frame["gap_share"] = np.divide(
                 counted.astype(np.float64),

@@ -64,6 +64,7 @@ Modules: :mod:`.score` (the score), :mod:`.reasons` (reason lines and the rankin
 from __future__ import annotations
 
 from layers.coverage_gaps.inputs import (
+    HOT_CLASSES,
     CellLayers,
     band_counts,
     cell_layers,
@@ -101,6 +102,7 @@ __all__ = [
     "EMERGING_TREND",
     "GAP_BREAKS",
     "GAP_CLASSES",
+    "HOT_CLASSES",
     "PROTECTION_PARTS",
     "RISK_PARTS",
     "STATES",

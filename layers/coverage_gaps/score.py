@@ -140,6 +140,9 @@ GAP_CLASSES: Final[Mapping[int, Label]] = MappingProxyType(
     }
 )
 
+_LABELS_ZH: Final[tuple[str, ...]] = tuple(label.zh for label in GAP_CLASSES.values())
+_LABELS_EN: Final[tuple[str, ...]] = tuple(label.en for label in GAP_CLASSES.values())
+
 DEFAULT_GAP_CLASS: Final[int] = 2
 """Cells of this class or above are gaps (``is_gap``); below it they count as covered."""
 
@@ -248,8 +251,10 @@ def _aligned_text(
     if col not in frame.columns:
         raise KeyError(f"{what} has no column {col!r}; columns: {list(frame.columns)}")
     index = _cell_index(frame, what, res)
-    out = pd.Series(frame[col].to_numpy(dtype=object), index=index).reindex(cells)
-    return np.array([None if pd.isna(v) else str(v) for v in out], dtype=object)
+    out = pd.Series(frame[col].astype("str").array, index=index).reindex(cells)
+    values = out.to_numpy(dtype=object)
+    values[out.isna().to_numpy()] = None
+    return values
 
 
 def _optional(frame: pd.DataFrame, cells: pd.Index, col: str, *, what: str, res: int) -> FloatArray:
@@ -302,9 +307,9 @@ def _trend(
     """Trend part (the larger of the emerging and the 环比 scores), its source and class."""
     n = cells.size
     pattern = _aligned_text(emerging, cells, "class", what="emerging", res=res)
-    e_score = np.array([EMERGING_TREND.get(p or "", 0.0) for p in pattern], dtype=np.float64)
+    e_score = pd.Series(pattern).map(EMERGING_TREND).fillna(0.0).to_numpy(dtype=np.float64)
     mom = _aligned_text(change, cells, "class_mom", what="change", res=res)
-    c_score = np.array([CHANGE_TREND.get(c or "", 0.0) for c in mom], dtype=np.float64)
+    c_score = pd.Series(mom).map(CHANGE_TREND).fillna(0.0).to_numpy(dtype=np.float64)
     pct = (
         _aligned(change, cells, "change_mom_pct", what="change", res=res, fill=np.nan)
         if change is not None
@@ -549,8 +554,8 @@ def coverage_gaps(
             "cell": area,
             "gap": gap,
             "class": klass,
-            "label_zh": [GAP_CLASSES[int(k)].zh for k in klass],
-            "label_en": [GAP_CLASSES[int(k)].en for k in klass],
+            "label_zh": pd.array(np.asarray(_LABELS_ZH, dtype=object)[klass], dtype="str"),
+            "label_en": pd.array(np.asarray(_LABELS_EN, dtype=object)[klass], dtype="str"),
             "is_gap": is_gap,
             "state": pd.array(np.where(is_gap, "gap", "covered"), dtype="str"),
             "rank": rank,
