@@ -2,7 +2,7 @@
 
 Each H3 cell of an area gets a **gap score** in [0, 1], a class, and the parts that
 explain it; :func:`top_gaps` ranks the largest gaps with a one-line reason in zh-CN and
-English ("热点（99%置信），近30天夜间无巡逻驻留，距最近处置单元7分钟").
+English ("热点（99%置信），近30天警情42起，近30天夜间无巡逻驻留，距最近处置单元7分钟").
 
 The score
 ---------

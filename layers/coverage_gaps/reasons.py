@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from geodata.schema import Label
-from layers.coverage_gaps.score import DEFAULT_WEIGHTS
+from layers.coverage_gaps.score import DEFAULT_WEIGHTS, PROTECTION_PARTS, RISK_PARTS
 from layers.emerging import EMERGING_PATTERNS
 from layers.grids import cell_centres
 from layers.patrol_coverage.bands import BAND_LABELS
@@ -63,7 +63,7 @@ def reason(
     *,
     incident_days: float | None = None,
     patrol_days: float | None = None,
-    parts: Sequence[str] = ("intensity", "hotspot", "trend", "patrol", "reach", "certified"),
+    parts: Sequence[str] = (*RISK_PARTS, *PROTECTION_PARTS),
     weights: Mapping[str, float] | None = None,
 ) -> tuple[str, str]:
     """The reason line of one row of :func:`~layers.coverage_gaps.coverage_gaps`.
