@@ -1,4 +1,6 @@
-"""Development server: ``python -m dashboard [--data DIR] [--host H] [--port P] [--debug]``.
+"""Development server: ``python -m dashboard [--data DIR] [--host H] [--port P] [--debug]``,
+and the accounts: ``python -m dashboard users add|list|remove`` (see
+:mod:`dashboard.auth.cli`).
 
 For production use gunicorn (see ``Procfile``). A missing or unbuilt data directory, or a
 bad setting, ends in one line saying what to do, not a traceback.
@@ -32,7 +34,12 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the development server; return the process exit code."""
+    """Run the development server (or the ``users`` command); return the exit code."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["users"]:
+        from dashboard.auth.cli import main as users_main
+
+        return users_main(argv[1:])
     args = _parser().parse_args(argv)
     try:
         settings = load_settings(data_dir=args.data, host=args.host, port=args.port)

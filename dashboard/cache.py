@@ -2,8 +2,13 @@
 
 flask-caching, configured from the settings: an in-process cache by default, Redis when
 several gunicorn workers or hosts should share results. A key names the layer and every
-parameter (the data version included, and later the user's scope), hashed so Redis keys
-stay short.
+parameter (the data version and the user's scope included), hashed so Redis keys stay
+short. :meth:`LayerCache.get_or_compute` refuses parameters without a ``scope``: an answer
+computed for one chief must never be found by another.
+
+The cache deserialises what it stores (pickle, in Redis too): it must be private to the
+app — a Redis that others can write to could make the app run their code. When the cache
+cannot be reached the app keeps serving, uncached.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -23,6 +29,7 @@ T = TypeVar("T")
 
 TIMEOUT_SECONDS = 600
 KEY_PREFIX = "pnm:"
+log = logging.getLogger(__name__)
 
 
 def cache_config(settings: Settings) -> dict[str, Any]:
@@ -66,11 +73,25 @@ class LayerCache:
         self.cache = Cache(server, config=cache_config(settings))
 
     def get_or_compute(self, layer: str, params: dict[str, Any], compute: Callable[[], T]) -> T:
-        """The cached result for ``layer`` with ``params``, computed and stored if absent."""
+        """The cached result for ``layer`` with ``params``, computed and stored if absent.
+
+        ``params`` must hold ``scope`` (``"county"`` or the user's precincts, see
+        :func:`dashboard.datasource.scope_key`). A cache that fails (Redis down) is
+        skipped: the result is computed and served, just not kept.
+        """
+        if not isinstance(params.get("scope"), str) or not params["scope"]:
+            raise ValueError(f"cache key of {layer!r} lacks the user's scope: {sorted(params)}")
         key = cache_key(layer, **params)
-        found = self.cache.get(key)
+        try:
+            found = self.cache.get(key)
+        except Exception as exc:  # any backend failure: serve uncached
+            log.warning("cache unreachable, serving uncached: %s", exc)
+            return compute()
         if found is not None:
             return found
         value = compute()
-        self.cache.set(key, value)
+        try:
+            self.cache.set(key, value)
+        except Exception as exc:  # any backend failure: do not keep it
+            log.warning("cache unreachable, result not kept: %s", exc)
         return value

@@ -3,24 +3,37 @@
 The outlines (area, precincts, grids) are simplified and turned into GeoJSON once, at
 first use, and sent to the browser once. The incidents cube is loaded once and kept in
 memory: layers are computed from it on each request, never from raw incidents.
+
+**Scope.** A chief sees only their precincts. :meth:`DataSource.for_scope` gives a
+:class:`ScopedSource`: the same interface, with every table — cubes, grids, precincts,
+communities, outlines — already cut to the precincts, so a view computed from it cannot
+hold another precinct's cell, count or name, whatever it is asked. A cube row belongs to
+the precinct whose grid holds the centre of its base-resolution (res 11, ≈30 m) cell. The
+scope's key (:func:`scope_key`) is part of every cache key, so one chief's cached answer
+is never another's. :class:`CurrentScopeSource` picks the signed-in user's scope on each
+request, for the callbacks.
 """
 
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import h3
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import shapely
 
 from geodata import cubes
+from geodata.hexes import str_to_cell
 from geodata.store import MANIFEST, StoreError, cubes_dir, has_table, read_manifest, read_table
-from layers.grids import area_cells, zone_cells
+from layers.grids import area_cells, cell_centres, points_to_zones, zone_cells
 from layers.incident_heat import last_days
 
 # Outline simplification: ~20 m in degrees at 30°N, below a pixel up to zoom ~12, and
@@ -37,6 +50,24 @@ OUTLINE_COLUMNS: dict[str, tuple[str, ...]] = {
 INCIDENT_CUBE = "incidents"
 PATROL_CUBE = "patrol"
 WINDOW_DAYS = 30
+
+COUNTY = "county"
+Scope = frozenset[str] | None
+"""Precinct ids a user may see; None for the whole area."""
+
+# H3 children do not nest exactly inside their parent: a cell counts as inside a scope
+# when it touches the scope grown by this many of its own edge lengths.
+CELL_TOLERANCE_EDGES = 1.0
+# Scoped views kept per data source (one per distinct precinct list in the users file).
+MAX_SCOPES = 64
+
+
+def scope_key(scope: Scope) -> str:
+    """The text naming a scope in cache keys and layer keys: ``county`` or
+    ``precincts:["P1","P2"]`` (sorted)."""
+    if scope is None:
+        return COUNTY
+    return "precincts:" + json.dumps(sorted(scope), ensure_ascii=False, separators=(",", ":"))
 
 
 class DataDirError(StoreError):
@@ -110,6 +141,85 @@ class DataSource:
             raise DataDirError(f"{data_dir} has no incidents in its cube; import incidents first")
         self.window = last_days(self.incident_cube, days=WINDOW_DAYS)
         self._scope_cache: dict[tuple[int, str], npt.NDArray[np.uint64]] = {}
+        self._scoped: dict[frozenset[str], ScopedSource] = {}
+        self._lock = threading.Lock()
+
+    scope: Scope = None
+    scope_key: str = COUNTY
+
+    def for_scope(self, scope: Scope) -> DataSource | ScopedSource:
+        """This source as seen by a user with ``scope`` (itself for the whole area)."""
+        if scope is None:
+            return self
+        key = frozenset(scope)
+        with self._lock:
+            found = self._scoped.get(key)
+            if found is None:
+                if len(self._scoped) >= MAX_SCOPES:
+                    self._scoped.pop(next(iter(self._scoped)))
+                found = self._scoped[key] = ScopedSource(self, key)
+        return found
+
+    def contains_cell(self, cell: str | int) -> bool:
+        """Whether a cell may be shown: any, for the whole area."""
+        return True
+
+    def contains_point(self, lng: float, lat: float) -> bool:
+        """Whether a point may be selected: anywhere, for the whole area."""
+        return True
+
+    def has_place(self, kind: str, place_id: str) -> bool:
+        """Whether a precinct, grid or community exists (for the whole area)."""
+        return _has_place(self, kind, place_id)
+
+    @cached_property
+    def grid_precinct(self) -> dict[str, str]:
+        """Grid id -> precinct id."""
+        if not len(self.grids) or "precinct_id" not in self.grids:
+            return {}
+        return dict(
+            zip(
+                self.grids["grid_id"].astype(str),
+                self.grids["precinct_id"].astype(str),
+                strict=True,
+            )
+        )
+
+    def precincts_of_cells(self, cells: npt.ArrayLike) -> npt.NDArray[np.object_]:
+        """The precinct id of the grid holding each cell's centre (None outside every grid;
+        without grids, the precinct holding it)."""
+        c = np.asarray(cells, dtype=np.uint64)
+        unique, inverse = np.unique(c, return_inverse=True)
+        lng, lat = cell_centres(unique)
+        return self._precincts_of_points(lng, lat)[inverse]
+
+    def _precincts_of_points(
+        self, lng: npt.ArrayLike, lat: npt.ArrayLike
+    ) -> npt.NDArray[np.object_]:
+        lng = np.asarray(lng, dtype=np.float64)
+        out = np.full(lng.size, None, dtype=object)
+        if lng.size == 0:
+            return out
+        if len(self.grids) and "precinct_id" in self.grids:
+            gid = points_to_zones(lng, lat, self.grids, id_col="grid_id")
+            found = gid.notna().to_numpy()
+            lookup = self.grid_precinct
+            out[found] = [lookup.get(str(g)) for g in gid[found]]
+        elif len(self.precincts):
+            pid = points_to_zones(lng, lat, self.precincts, id_col="precinct_id")
+            found = pid.notna().to_numpy()
+            out[found] = pid[found].astype(str).to_numpy()
+        return out
+
+    @cached_property
+    def incident_precincts(self) -> npt.NDArray[np.object_]:
+        """The precinct of every row of the incidents cube (by its base cell's centre)."""
+        return self.precincts_of_cells(self.incident_cube["cell"].to_numpy())
+
+    @cached_property
+    def patrol_precincts(self) -> npt.NDArray[np.object_]:
+        """The precinct of every row of the patrol cube (by its base cell's centre)."""
+        return self.precincts_of_cells(self.patrol_cube["cell"].to_numpy())
 
     @property
     def last_day(self) -> pd.Timestamp:
@@ -154,10 +264,16 @@ class DataSource:
         """The area (county) with its geometry (WGS84)."""
         return read_table(self.data_dir, "area")
 
-    def scope_cells(self, res: int, scope: str = "county") -> npt.NDArray[np.uint64]:
-        """The cells of a scope at ``res``: for ``county`` every cell whose centre lies in
-        a grid (or, without grids, in the area). Cached per resolution."""
-        key = (res, scope)
+    def scope_cells(self, res: int, scope: str | None = None) -> npt.NDArray[np.uint64]:
+        """The cells of the whole area at ``res``: every cell whose centre lies in a grid
+        (or, without grids, in the area). Cached per resolution.
+
+        ``scope`` must be None or ``county``: a chief's cells come from their
+        :class:`ScopedSource`, never from here.
+        """
+        if scope not in (None, COUNTY):
+            raise ValueError(f"scope {scope!r} asked of the whole-area source")
+        key = (res, COUNTY)
         if key not in self._scope_cache:
             if len(self.grids):
                 cells = zone_cells(self.grids, res=res, id_col="grid_id")["cell"].to_numpy()
@@ -203,3 +319,214 @@ class DataSource:
                 json.dumps({"type": "FeatureCollection", "features": features})
             )
         return result
+
+
+def _valid_cell(cell: str | int | None) -> int | None:
+    """The cell as an integer if it is a valid H3 cell, else None."""
+    try:
+        value = str_to_cell(cell) if isinstance(cell, str) else int(cell)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not 0 < value < 2**64 or not h3.is_valid_cell(h3.int_to_str(value)):
+        return None
+    return value
+
+
+def _has_place(source: Any, kind: str, place_id: str) -> bool:
+    tables = {
+        "precinct": (source.precincts, "precinct_id"),
+        "grid": (source.grids, "grid_id"),
+        "community": (source.communities, "community_id"),
+    }
+    if kind not in tables:
+        return False
+    frame, column = tables[kind]
+    if not len(frame) or column not in frame:
+        return False
+    return bool((frame[column].astype(str) == str(place_id)).any())
+
+
+class ScopedSource:
+    """A :class:`DataSource` cut to some precincts: every table holds only their rows.
+
+    Parameters
+    ----------
+    base : DataSource
+        The whole area.
+    precincts : frozenset of str
+        The precinct ids of the scope (ids the data does not know select nothing).
+    """
+
+    def __init__(self, base: DataSource, precincts: frozenset[str]) -> None:
+        self.base = base
+        self.scope: frozenset[str] = precincts
+        self.scope_key = scope_key(precincts)
+        self.data_dir = base.data_dir
+        self.manifest = base.manifest
+        self.area_name = base.area_name
+        self.version = base.version
+        self.window = base.window
+        self._scope_cache: dict[int, npt.NDArray[np.uint64]] = {}
+
+    @property
+    def last_day(self) -> pd.Timestamp:
+        """The data's last day (of the whole area: "today" is the same for everyone)."""
+        return self.base.last_day
+
+    @property
+    def synthetic(self) -> bool:
+        return self.base.synthetic
+
+    @property
+    def area(self) -> gpd.GeoDataFrame:
+        """The area's boundary (the county outline is not a precinct's data)."""
+        return self.base.area
+
+    @property
+    def response_units(self) -> pd.DataFrame:
+        """All response units: a unit across the border still reaches a chief's cells
+        within minutes, and the 1-3-5 reach must count it."""
+        return self.base.response_units
+
+    def _keep(self, precinct_ids: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
+        return pd.Series(precinct_ids, dtype=object).isin(self.scope).to_numpy(dtype=bool)
+
+    @cached_property
+    def incident_cube(self) -> pd.DataFrame:
+        """The incidents cube rows of the scope's precincts."""
+        cube = self.base.incident_cube
+        return cube[self._keep(self.base.incident_precincts)]
+
+    @cached_property
+    def patrol_cube(self) -> pd.DataFrame:
+        """The patrol cube rows of the scope's precincts."""
+        cube = self.base.patrol_cube
+        if cube.empty:
+            return cube
+        return cube[self._keep(self.base.patrol_precincts)]
+
+    @cached_property
+    def precincts(self) -> gpd.GeoDataFrame:
+        frame = self.base.precincts
+        if not len(frame):
+            return frame
+        return frame[frame["precinct_id"].astype(str).isin(self.scope)]
+
+    @cached_property
+    def grids(self) -> gpd.GeoDataFrame:
+        frame = self.base.grids
+        if not len(frame) or "precinct_id" not in frame:
+            return frame.iloc[0:0] if len(frame) else frame
+        return frame[frame["precinct_id"].astype(str).isin(self.scope)]
+
+    @cached_property
+    def communities(self) -> pd.DataFrame:
+        """The communities whose point lies in the scope's precincts."""
+        frame = self.base.communities
+        if not len(frame) or not {"lng", "lat"} <= set(frame.columns):
+            return frame.iloc[0:0] if len(frame) else frame
+        where = self.base._precincts_of_points(frame["lng"], frame["lat"])
+        return frame[self._keep(where)]
+
+    @cached_property
+    def geometry(self) -> Any:
+        """The scope as one (Multi)Polygon, or None when it holds no precinct."""
+        shapes = self.precincts.geometry if len(self.precincts) else self.grids.geometry
+        if not len(shapes):
+            return None
+        return shapely.union_all(np.asarray(shapes.values))
+
+    @cached_property
+    def bounds(self) -> list[list[float]]:
+        """``[[south, west], [north, east]]`` of the scope (the area's when it is empty):
+        a chief's map opens on their jurisdiction."""
+        if self.geometry is None or self.geometry.is_empty:
+            return self.base.bounds
+        west, south, east, north = (float(v) for v in self.geometry.bounds)
+        return [[south, west], [north, east]]
+
+    def scope_cells(self, res: int, scope: str | None = None) -> npt.NDArray[np.uint64]:
+        """The cells of the scope at ``res`` (centre in one of its grids)."""
+        if scope not in (None, self.scope_key):
+            raise ValueError(f"scope {scope!r} asked of the source of {self.scope_key}")
+        if res not in self._scope_cache:
+            if len(self.grids):
+                cells = zone_cells(self.grids, res=res, id_col="grid_id")["cell"].to_numpy()
+            elif self.geometry is not None:
+                cells = area_cells(self.geometry, res=res)
+            else:
+                cells = np.zeros(0, dtype=np.uint64)
+            self._scope_cache[res] = np.asarray(cells, dtype=np.uint64)
+        return self._scope_cache[res]
+
+    @cached_property
+    def _prepared(self) -> Any:
+        if self.geometry is None:
+            return None
+        shapely.prepare(self.geometry)
+        return self.geometry
+
+    def contains_point(self, lng: float, lat: float) -> bool:
+        """Whether a point lies in the scope."""
+        geom = self._prepared
+        return geom is not None and bool(shapely.intersects(geom, shapely.Point(lng, lat)))
+
+    def contains_cell(self, cell: str | int) -> bool:
+        """Whether a cell touches the scope (grown by one edge of the cell, since H3
+        children poke out of their parents)."""
+        value = _valid_cell(cell)
+        geom = self._prepared
+        if value is None or geom is None:
+            return False
+        text = h3.int_to_str(value)
+        ring = [(lng, lat) for lat, lng in h3.cell_to_boundary(text)]
+        edge_deg = h3.average_hexagon_edge_length(h3.get_resolution(text), unit="m") / 111_000
+        hexagon = shapely.Polygon(ring).buffer(edge_deg * CELL_TOLERANCE_EDGES)
+        return bool(shapely.intersects(geom, hexagon))
+
+    def has_place(self, kind: str, place_id: str) -> bool:
+        """Whether a precinct, grid or community of the scope has this id."""
+        return _has_place(self, kind, place_id)
+
+    @cached_property
+    def outlines(self) -> dict[str, dict[str, Any]]:
+        """The area's outline, and the outlines of the scope's precincts and grids only."""
+        full = self.base.outlines
+        keep = {
+            "precincts": set(self.precincts["precinct_id"].astype(str))
+            if len(self.precincts)
+            else set(),
+            "grids": set(self.grids["grid_id"].astype(str)) if len(self.grids) else set(),
+        }
+        ids = {"precincts": "precinct_id", "grids": "grid_id"}
+        out = {"area": full["area"]}
+        for kind, wanted in keep.items():
+            out[kind] = {
+                "type": "FeatureCollection",
+                "features": [
+                    f for f in full[kind]["features"] if f["properties"][ids[kind]] in wanted
+                ],
+            }
+        return out
+
+
+class CurrentScopeSource:
+    """The data source as the signed-in user may see it, chosen anew on each access.
+
+    Callbacks are registered once with one source; this stands in for it and hands every
+    attribute access to ``base.for_scope(scope_of())`` — the scope of the user of the
+    request being served. ``scope_of`` raises when there is no user, so nothing is ever
+    served unscoped by mistake.
+    """
+
+    def __init__(self, base: DataSource, scope_of: Callable[[], Scope]) -> None:
+        self._base = base
+        self._scope_of = scope_of
+
+    @property
+    def current(self) -> DataSource | ScopedSource:
+        """The scoped source of the current request's user."""
+        return self._base.for_scope(self._scope_of())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current, name)

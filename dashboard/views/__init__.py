@@ -6,6 +6,7 @@ Callbacks call :func:`layer_result` (the whole scope, cached by every parameter)
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from dashboard.cache import LayerCache
@@ -86,19 +87,33 @@ def params_for(
     )
 
 
+def scoped_params(source: Any, params: LayerParams) -> LayerParams:
+    """``params`` with the scope of ``source`` (the data it will be computed from).
+
+    The scope in a layer key may come from the browser; the one that counts is the
+    source's, so a cache key always names the scope its answer was computed for.
+    """
+    scope = getattr(source, "scope_key", "county")
+    return params if params.scope == scope else replace(params, scope=scope)
+
+
 def layer_result(source: Any, cache: LayerCache, params: LayerParams) -> LayerResult:
     """The layer over the whole scope, from the cache or computed."""
-    key = {"version": source.version, **params.key()}
-    return cache.get_or_compute("layer", key, lambda: spec_of(params.layer).compute(source, params))
+    src = getattr(source, "current", source)  # one scope for the whole computation
+    params = scoped_params(src, params)
+    key = {"version": src.version, **params.key()}
+    return cache.get_or_compute("layer", key, lambda: spec_of(params.layer).compute(src, params))
 
 
 def layer_payload(
     source: Any, cache: LayerCache, params: LayerParams, bounds: Bounds | None
 ) -> dict[str, Any]:
     """The cells of the layer inside ``bounds`` (already snapped), from the cache or sliced."""
-    key = {"version": source.version, **params.key(), "bounds": bounds}
+    src = getattr(source, "current", source)
+    params = scoped_params(src, params)
+    key = {"version": src.version, **params.key(), "bounds": bounds}
     return cache.get_or_compute(
-        "view", key, lambda: payload(layer_result(source, cache, params), bounds)
+        "view", key, lambda: payload(layer_result(src, cache, params), bounds)
     )
 
 

@@ -37,7 +37,8 @@ class LayerParams:
     """Everything that changes a layer's result (and so its cache key).
 
     ``since``/``until`` are ISO timestamps (half-open window); ``scope`` is the user's
-    jurisdiction ("county" for the whole area until roles exist).
+    jurisdiction (:func:`dashboard.datasource.scope_key`: "county" for the whole area);
+    :func:`dashboard.views.layer_result` sets it from the data source it computes from.
     """
 
     layer: str

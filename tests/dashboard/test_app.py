@@ -323,9 +323,10 @@ def test_layer_cache_computes_once_per_key(layer_cache: LayerCache) -> None:
         calls.append(1)
         return {"n": len(calls)}
 
-    assert layer_cache.get_or_compute("x", {"a": 1}, compute) == {"n": 1}
-    assert layer_cache.get_or_compute("x", {"a": 1}, compute) == {"n": 1}
-    assert layer_cache.get_or_compute("x", {"a": 2}, compute) == {"n": 2}
+    county = {"scope": "county"}
+    assert layer_cache.get_or_compute("x", {"a": 1, **county}, compute) == {"n": 1}
+    assert layer_cache.get_or_compute("x", {"a": 1, **county}, compute) == {"n": 1}
+    assert layer_cache.get_or_compute("x", {"a": 2, **county}, compute) == {"n": 2}
     assert len(calls) == 2
 
 

@@ -1,0 +1,353 @@
+"""Who is asking: sessions, the sign-in form, the trusted proxy header, the wall token.
+
+Three modes (``PNM_AUTH``):
+
+- ``users``: a name and password from the users file, checked at ``/login``; the session
+  is a cookie signed with ``PNM_SECRET_KEY`` (the same key in every worker), ``HttpOnly``,
+  ``SameSite=Lax``, ``Secure`` when configured, and ends after ``PNM_SESSION_HOURS``
+  counted from the sign-in (not from the last request).
+- ``proxy``: an intranet single sign-on in front of the app names the user in a header
+  (``PNM_PROXY_HEADER``), believed only on connections from ``PNM_PROXY_ADDRESSES``;
+  the user must exist in the users file, which gives the role and precincts.
+- ``none``: nobody signs in, everybody is :data:`dashboard.auth.DEMO_USER`; the page
+  says so in a banner. For the demo only.
+
+A wall kiosk opens ``/wall?token=...`` in any mode; the token names a ``wall`` account.
+
+Failed sign-ins are counted per user name and per address in this process (each gunicorn
+worker keeps its own count, so with N workers an attacker gets up to N times the limit;
+put a limit in the reverse proxy too for a hard cap). Every sign-in, failed sign-in and
+sign-out is written to the audit log.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import ipaddress
+import logging
+import secrets
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from flask import Flask, Response, g, redirect, request, session
+
+from dashboard.auth import DEMO_USER
+from dashboard.auth.users import User, UserDirectory, UsersError, check_unknown_password
+from dashboard.i18n import lang_of, t
+from dashboard.pages import login as login_page
+from dashboard.settings import Settings, SettingsError
+from geodata.audit import AuditError, record
+
+log = logging.getLogger(__name__)
+
+MIN_SECRET_CHARS: Final = 32
+SESSION_COOKIE: Final = "pnm_session"
+USER_FAILURES: Final = 5
+"""Failed sign-ins of one user name allowed per :data:`FAILURE_WINDOW_S`."""
+ADDRESS_FAILURES: Final = 20
+"""Failed sign-ins from one address allowed per :data:`FAILURE_WINDOW_S`."""
+FAILURE_WINDOW_S: Final = 15 * 60
+MAX_NAME_CHARS: Final = 64
+MAX_PASSWORD_CHARS: Final = 1024
+
+
+def resolve_secret(settings: Settings) -> str:
+    """The session-signing key: ``PNM_SECRET_KEY``, else the file ``PNM_SECRET_KEY_FILE``;
+    a random one only when sign-in is off.
+
+    Raises
+    ------
+    SettingsError
+        In ``users`` or ``proxy`` mode without a key, or with one shorter than
+        :data:`MIN_SECRET_CHARS` characters.
+    """
+    key = settings.secret_key
+    if not key and settings.secret_key_file is not None:
+        try:
+            key = settings.secret_key_file.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise SettingsError(
+                f"cannot read PNM_SECRET_KEY_FILE {settings.secret_key_file}: {exc.strerror or exc}"
+            ) from None
+    if not key:
+        if settings.auth == "none":
+            return secrets.token_hex(32)
+        raise SettingsError(
+            f"PNM_AUTH={settings.auth} needs a secret key that signs the session cookies, "
+            "the same for every worker: set PNM_SECRET_KEY or PNM_SECRET_KEY_FILE "
+            '(make one with: python -c "import secrets; print(secrets.token_hex(32))"), '
+            "or set PNM_AUTH=none for a demo without sign-in"
+        )
+    if len(key) < MIN_SECRET_CHARS:
+        raise SettingsError(f"the secret key must have at least {MIN_SECRET_CHARS} characters")
+    return key
+
+
+class FailureLimiter:
+    """Counts failed sign-ins per key (user name, address) over a sliding window.
+
+    Parameters
+    ----------
+    limits : dict
+        Key prefix (``user``, ``address``) -> failures allowed per window.
+    window_s : float
+        Length of the window in seconds.
+    clock : callable
+        Seconds, monotonic (a test passes its own).
+    """
+
+    def __init__(
+        self,
+        limits: dict[str, int] | None = None,
+        window_s: float = FAILURE_WINDOW_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.limits = limits or {"user": USER_FAILURES, "address": ADDRESS_FAILURES}
+        self.window_s = window_s
+        self.clock = clock
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, str]) -> deque[float]:
+        found = self._failures.setdefault(key, deque())
+        cutoff = self.clock() - self.window_s
+        while found and found[0] <= cutoff:
+            found.popleft()
+        return found
+
+    def wait_s(self, **keys: str) -> float:
+        """Seconds until a sign-in for these keys may be tried again (0: now)."""
+        wait = 0.0
+        with self._lock:
+            for kind, value in keys.items():
+                recent = self._recent((kind, value))
+                if len(recent) >= self.limits[kind]:
+                    wait = max(wait, recent[0] + self.window_s - self.clock())
+        return wait
+
+    def fail(self, **keys: str) -> None:
+        """Count one failure for each key."""
+        with self._lock:
+            now = self.clock()
+            for kind, value in keys.items():
+                self._recent((kind, value)).append(now)
+            if len(self._failures) > 100_000:  # bound memory under a spray of names
+                self._failures = {k: v for k, v in self._failures.items() if v}
+
+    def succeed(self, **keys: str) -> None:
+        """Forget the failures of these keys (after a good sign-in)."""
+        with self._lock:
+            for kind, value in keys.items():
+                self._failures.pop((kind, value), None)
+
+
+@dataclass
+class Authenticator:
+    """How this app knows who is asking (one per app; see :func:`install_signin`)."""
+
+    settings: Settings
+    users: UserDirectory | None
+    area_name: str = ""
+    limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    proxies: tuple[Any, ...] = ()
+
+    def audit(self, user: str, action: str, **params: Any) -> None:
+        """Write one audit event (see :func:`geodata.audit.record`)."""
+        record(self.settings.data_dir, user=user or "anonymous", action=action, **params)
+
+    # ------------------------------------------------------------------ who is asking
+
+    def identify(self) -> User | None:
+        """The user of the current request, or None (sets up a session when a wall token
+        or the proxy header signs someone in)."""
+        if self.settings.auth == "none":
+            return DEMO_USER
+        user = self._session_user()
+        token = request.args.get("token") if request.method == "GET" else None
+        if token and request.path.rstrip("/") == "/wall":
+            user = self._token_user(token) or user
+        elif self.settings.auth == "proxy":
+            user = self._proxy_user() or user
+        return user
+
+    def _session_user(self) -> User | None:
+        name = session.get("u")
+        if not isinstance(name, str) or self.users is None:
+            return None
+        since = session.get("t")
+        age = time.time() - float(since) if isinstance(since, int | float) else None
+        user = self.users.get(name)
+        if age is None or not 0 <= age <= self.settings.session_hours * 3600:
+            session.clear()
+            return None
+        if user is None or user.fingerprint != session.get("f"):
+            session.clear()  # removed, or role, precincts or password changed
+            return None
+        return user
+
+    def start_session(self, user: User) -> None:
+        """Sign ``user`` in for this browser (a fresh session: no fixation)."""
+        session.clear()
+        session.permanent = True
+        session.update(u=user.name, t=int(time.time()), f=user.fingerprint)
+
+    def _from_proxy(self) -> bool:
+        try:
+            remote = ipaddress.ip_address(request.remote_addr or "")
+        except ValueError:
+            return False
+        return any(remote in net for net in self.proxies)
+
+    def _proxy_user(self) -> User | None:
+        header = self.settings.proxy_header
+        name = request.headers.get(header, "").strip() if self._from_proxy() else ""
+        if not name or self.users is None:
+            return None
+        user = self.users.get(name)
+        if user is None or user.role == "wall":
+            if g.get("pnm_proxy_unknown") != name:
+                g.pnm_proxy_unknown = name
+                self.audit(name[:MAX_NAME_CHARS], "sign_in_failed", method="proxy",
+                           reason="unknown user", address=request.remote_addr)  # fmt: skip
+            return None
+        if session.get("u") != user.name or session.get("f") != user.fingerprint:
+            self.start_session(user)
+            self.audit(user.name, "sign_in", method="proxy", role=user.role,
+                       address=request.remote_addr)  # fmt: skip
+        return user
+
+    def _token_user(self, token: str) -> User | None:
+        address = request.remote_addr or "?"
+        if self.users is None or self.limiter.wait_s(address=address) > 0:
+            return None
+        user = self.users.by_token(token[:256])
+        if user is None or user.role != "wall":
+            self.limiter.fail(address=address)
+            self.audit("anonymous", "sign_in_failed", method="token", reason="bad token",
+                       address=address)  # fmt: skip
+            g.pnm_bad_token = True
+            return None
+        if session.get("u") != user.name or session.get("f") != user.fingerprint:
+            self.start_session(user)
+            self.audit(user.name, "sign_in", method="token", role=user.role, address=address)
+        return user
+
+    # ------------------------------------------------------------------ the routes
+
+    def _lang(self) -> str:
+        return lang_of(request.values.get("lang"), self.settings.language)
+
+    def _form(self, lang: str, next_url: str, error: str = "", status: int = 200) -> Response:
+        csrf = session.get("csrf")
+        if not isinstance(csrf, str):
+            csrf = session["csrf"] = secrets.token_urlsafe(24)
+        html = login_page.login_page(
+            lang=lang, next_url=next_url, csrf=csrf, area_name=self.area_name, error=error
+        )
+        return Response(html, status=status, mimetype="text/html")
+
+    def login(self) -> Response:
+        """``/login``: the form (GET) and the check (POST)."""
+        lang = self._lang()
+        next_url = login_page.safe_next(request.values.get("next"))
+        if self.settings.auth == "none":
+            return redirect(next_url)  # type: ignore[return-value]
+        if self.settings.auth == "proxy":
+            page = login_page.message_page(
+                lang=lang, title=t("login_title", lang), text=t("login_proxy", lang),
+                area_name=self.area_name,
+            )  # fmt: skip
+            return Response(page, status=401, mimetype="text/html")
+        if request.method == "GET":
+            return self._form(lang, next_url)
+        return self._check(lang, next_url)
+
+    def _check(self, lang: str, next_url: str) -> Response:
+        name = request.form.get("name", "").strip()[:MAX_NAME_CHARS]
+        password = request.form.get("password", "")[:MAX_PASSWORD_CHARS]
+        address = request.remote_addr or "?"
+        csrf = session.get("csrf")
+        if not isinstance(csrf, str) or not secrets.compare_digest(
+            csrf, request.form.get("csrf", "")
+        ):
+            return self._form(lang, next_url, t("login_expired", lang), status=400)
+        keys = {"user": name.casefold(), "address": address}
+        wait = self.limiter.wait_s(**keys)
+        try:
+            if wait > 0:
+                self.audit(name, "sign_in_failed", method="password", reason="rate limited",
+                           address=address)  # fmt: skip
+                minutes = max(1, round(wait / 60))
+                return self._form(lang, next_url, t("login_locked", lang, minutes=minutes), 429)
+            user = self.users.get(name) if self.users is not None and name else None
+            ok = user.check_password(password) if user else check_unknown_password(password)
+            if not ok or user is None:
+                self.limiter.fail(**keys)
+                self.audit(name, "sign_in_failed", method="password",
+                           reason="unknown user" if user is None else "wrong password",
+                           address=address)  # fmt: skip
+                return self._form(lang, next_url, t("login_failed", lang), status=401)
+            self.audit(user.name, "sign_in", method="password", role=user.role, address=address)
+        except AuditError as exc:
+            log.error("sign-in refused, audit log not writable: %s", exc)
+            return self._form(lang, next_url, t("login_audit_down", lang), status=503)
+        self.limiter.succeed(user=keys["user"])
+        self.start_session(user)
+        return redirect(next_url)  # type: ignore[return-value]
+
+    def logout(self) -> Response:
+        """``/logout``: end the session (and say so in the audit log)."""
+        user = g.get("pnm_user")
+        if isinstance(user, User) and self.settings.auth != "none" and session.get("u"):
+            try:
+                self.audit(user.name, "sign_out", address=request.remote_addr)
+            except AuditError as exc:
+                log.error("sign-out not logged: %s", exc)
+        session.clear()
+        target = "/" if self.settings.auth == "none" else login_page.PATH
+        return redirect(f"{target}?lang={self._lang()}")  # type: ignore[return-value]
+
+
+def install_signin(server: Flask, settings: Settings, *, area_name: str = "") -> Authenticator:
+    """Configure sessions on ``server``, add ``/login`` and ``/logout``, and return the
+    :class:`Authenticator`.
+
+    Raises
+    ------
+    SettingsError
+        Without a secret key in ``users``/``proxy`` mode, or with a users file that is
+        missing (those modes need it) or invalid.
+    """
+    server.secret_key = resolve_secret(settings)
+    server.config.update(
+        SESSION_COOKIE_NAME=SESSION_COOKIE,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.cookie_secure,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_hours),
+        SESSION_REFRESH_EACH_REQUEST=False,
+    )
+    users: UserDirectory | None = None
+    if settings.auth != "none":
+        path: Path = settings.users_path
+        if not path.exists():
+            raise SettingsError(
+                f"PNM_AUTH={settings.auth} needs a users file and there is none at {path}; "
+                "create it with: python -m dashboard users add NAME --role commander "
+                f"--users-file {path} (or set PNM_USERS_FILE)"
+            )
+        users = UserDirectory(path)
+        try:
+            users.all()
+        except UsersError as exc:
+            raise SettingsError(str(exc)) from None
+    proxies = tuple(ipaddress.ip_network(a, strict=False) for a in settings.proxy_addresses)
+    auth = Authenticator(settings, users, area_name=area_name, proxies=proxies)
+    server.add_url_rule(login_page.PATH, "pnm_login", auth.login, methods=["GET", "POST"])
+    server.add_url_rule(login_page.LOGOUT_PATH, "pnm_logout", auth.logout, methods=["GET", "POST"])
+    return auth
