@@ -19,6 +19,7 @@ from dashboard import ids
 from dashboard.cache import LayerCache
 from dashboard.datasource import DataSource
 from dashboard.i18n import lang_of, t
+from dashboard.pages import export as export_page
 from dashboard.pages import map as map_page
 from dashboard.settings import Settings, load_settings
 
@@ -46,6 +47,11 @@ def render_page(
         "title": t("page_title", lang, area=source.area_name),
         "path": pathname or "/",
     }
+    if (pathname or "/") == export_page.PATH:
+        page = export_page.layout(
+            source=source, settings=settings, lang=lang, pathname=export_page.PATH, search=search
+        )
+        return page, document
     if (pathname or "/") != map_page.PATH:
         return _not_found(lang), document
     page = map_page.layout(
@@ -125,6 +131,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         Input(ids.DOCUMENT, "data"),
     )
     map_page.register_callbacks(app, source, layer_cache)
+    export_page.register(app, source)
     return app
 
 

@@ -95,6 +95,167 @@ TEXT: dict[str, Label] = {
         "Click the map to drill down: county → precinct → grid → hexagon",
     ),
     "at_risk": Label("称号存疑", "title at risk"),
+    # Export page (dashboard.pages.export, dashboard.downloads)
+    "export_link": Label("导出当前视图", "Export this view"),
+    "export_title": Label("导出图层", "Export layers"),
+    "export_intro": Label(
+        "选择图层、范围、时间、坐标系和格式。文件可直接在 QGIS、ArcGIS 中打开，"
+        "颜色和分级与地图一致（附 QGIS 样式和元数据）。",
+        "Choose the layers, area, time, coordinate system and format. The file opens in "
+        "QGIS or ArcGIS with the map's colours and classes (QGIS style and metadata included).",
+    ),
+    "export_back": Label("← 返回地图", "← Back to the map"),
+    "export_layers": Label("图层（可多选）", "Layers (one or more)"),
+    "export_res_note": Label(
+        "所选图层最细可到 {res} 级", "The chosen layers can be exported down to res {res}"
+    ),
+    "export_area": Label("范围", "Area"),
+    "export_area_county": Label("全县", "Whole county"),
+    "export_area_scope": Label("本辖区（{n} 个派出所）", "My jurisdiction ({n} precincts)"),
+    "export_area_precincts": Label("选定的派出所辖区", "Chosen precincts"),
+    "export_area_grids": Label("选定的网格", "Chosen grids"),
+    "export_area_view": Label("地图当前视图", "The map's current view"),
+    "export_view_text": Label(
+        "北纬 {south}°–{north}°，东经 {west}°–{east}°",
+        "{south}°–{north}° N, {west}°–{east}° E",
+    ),
+    "export_pick_precincts": Label("选择派出所…", "Choose precincts…"),
+    "export_pick_grids": Label("选择网格…", "Choose grids…"),
+    "export_area_rule": Label(
+        "六边形中心落在范围内即导出", "A hexagon is exported when its centre lies in the area"
+    ),
+    "export_window_note": Label(
+        "1-3-5 处置圈与时间无关；其他图层按所选时间统计",
+        "The 1-3-5 reach does not depend on time; the other layers count the chosen window",
+    ),
+    "export_cats_note": Label(
+        "类别用于警情数和热点分析", "Categories apply to incidents and hot spots"
+    ),
+    "export_crs": Label("坐标系", "Coordinate system"),
+    "crs_EPSG:4326": Label(
+        "GPS 和奥维、谷歌地球用的经纬度，最通用；拿不准时选它",
+        "Latitude/longitude as GPS and Google Earth give them; the safe choice when unsure",
+    ),
+    "crs_EPSG:4490": Label(
+        "国家 2000 坐标系的经纬度，自然资源和测绘部门的标准",
+        "China's national 2000 system in degrees, the standard of surveying and land agencies",
+    ),
+    "crs_EPSG:4545": Label(
+        "国家 2000 的平面坐标（米），中央经线 108°E，东坐标不带带号；"
+        "国土空间规划、测绘成果常用，可直接量距离和面积",
+        "National 2000 flat coordinates in metres around 108°E, eastings without the zone "
+        "number; what land-use plans and surveys use; measure distances and areas directly",
+    ),
+    "crs_EPSG:4524": Label(
+        "与上一项相同，但东坐标前带带号 36（如 36 500 000 米）；按对方数据是否带带号选择",
+        "As the one above, but eastings carry the zone number 36 (e.g. 36,500,000 m); "
+        "match what the other data use",
+    ),
+    "crs_EPSG:3857": Label(
+        "网络地图瓦片的投影（米），用于叠加网络底图；面积有变形，不宜量算",
+        "The projection of web map tiles, in metres, for overlaying web basemaps; "
+        "areas are distorted, do not measure with it",
+    ),
+    "crs_GCJ-02": Label(
+        "高德、腾讯地图的加偏坐标，只用于叠加高德/腾讯底图；不能与其他坐标的数据混用",
+        "The offset coordinates of AMap (Gaode) and Tencent maps, only for their basemaps; "
+        "never mix with data in other systems",
+    ),
+    "export_format": Label("文件格式", "File format"),
+    "fmt_gpkg": Label(
+        "一个文件含全部图层、样式和元数据；QGIS、ArcGIS Pro 直接打开（推荐）",
+        "One file with every layer, its style and metadata; opens in QGIS and ArcGIS Pro "
+        "(recommended)",
+    ),
+    "fmt_shp": Label(
+        "ArcMap 等老软件通用；字段名截为 10 个字符（对照表在压缩包内）；一次一个图层",
+        "For ArcMap and older software; field names cut to 10 characters (mapping in the "
+        "zip); one layer at a time",
+    ),
+    "fmt_geojson": Label(
+        "网页和程序常用；按标准只能是 WGS84 经纬度；一次一个图层",
+        "For the web and scripts; by its standard WGS84 only; one layer at a time",
+    ),
+    "fmt_csv": Label(
+        "Excel 可打开：六边形编号、中心点经纬度、WKT 几何和全部数值；一次一个图层",
+        "Opens in Excel: hexagon id, centre lon/lat, WKT geometry and every value; "
+        "one layer at a time",
+    ),
+    "fmt_parquet": Label(
+        "数据分析用（Python、DuckDB），文件最小；一次一个图层",
+        "For analysis (Python, DuckDB), the smallest file; one layer at a time",
+    ),
+    "fmt_fgb": Label(
+        "大文件显示快，QGIS 支持；一次一个图层",
+        "Fast to display when large, read by QGIS; one layer at a time",
+    ),
+    "export_preview": Label("导出内容", "What will be exported"),
+    "export_features": Label("共 {total} 个要素（六边形）", "{total} features (hexagons)"),
+    "export_layer_count": Label("{layer}：{n} 个", "{layer}: {n}"),
+    "export_size_exact": Label("下载文件 {size}", "Download size {size}"),
+    "export_size_estimate": Label(
+        "下载文件约 {size}（估算，下载时生成）",
+        "Download size ≈ {size} (estimated; written when downloaded)",
+    ),
+    "export_file_zip": Label(
+        "{name}（压缩包，内含数据文件、QGIS 样式 .qml 和元数据）",
+        "{name} (a zip holding the data file, the QGIS style .qml and the metadata)",
+    ),
+    "export_file_shp": Label(
+        "{name}（Shapefile 压缩包，内含 .shp/.dbf/.prj/.cpg、样式和元数据）",
+        "{name} (zipped Shapefile with .shp/.dbf/.prj/.cpg, style and metadata)",
+    ),
+    "export_download": Label("下载", "Download"),
+    "export_logged": Label(
+        "每次下载都记入审计日志（谁、何时、导出什么、多少要素）。",
+        "Every download is recorded in the audit log (who, when, what, how many features).",
+    ),
+    "export_map_layer": Label(
+        "地图图层“{layer}”暂不能导出，已改选“警情数”",
+        "The map layer “{layer}” cannot be exported yet; “Incidents” was chosen instead",
+    ),
+    "export_kinds_note": Label(
+        "巡逻覆盖的导出包含全部巡逻力量（每类一列）、全天数据",
+        "Patrol coverage exports hold every unit kind (one column each) over the whole day",
+    ),
+    "export_no_layer": Label("请至少选择一个图层。", "Choose at least one layer."),
+    "export_res_too_fine": Label(
+        "“{layer}”最细只能导出到 {res} 级，请选较大的六边形。",
+        "“{layer}” can be exported down to res {res} only; choose larger hexagons.",
+    ),
+    "export_geojson_crs": Label(
+        "GeoJSON 按标准（RFC 7946）只能用 WGS84 经纬度，不能用“{crs}”。"
+        "请把坐标系改为 WGS84，或改用 GeoPackage、FlatGeobuf、GeoParquet。",
+        "GeoJSON is WGS84 longitude/latitude only (RFC 7946), not “{crs}”. Choose WGS84, "
+        "or GeoPackage, FlatGeobuf or GeoParquet for that coordinate system.",
+    ),
+    "export_one_layer": Label(
+        "{fmt} 一个文件只能放一个图层（已选 {n} 个）：请改用 GeoPackage，或逐个导出。",
+        "{fmt} holds one layer per file ({n} chosen): use GeoPackage, or export them one by one.",
+    ),
+    "export_no_precinct": Label("请选择至少一个派出所。", "Choose at least one precinct."),
+    "export_no_grid": Label("请选择至少一个网格。", "Choose at least one grid."),
+    "export_no_view": Label(
+        "没有地图视图的范围：请从地图页的“导出当前视图”进入，或选择其他范围。",
+        "No map view is known: open this page with the map's “Export this view”, or choose "
+        "another area.",
+    ),
+    "export_out_of_scope": Label(
+        "超出您的辖区，不能导出：{ids}", "Outside your jurisdiction, not exported: {ids}"
+    ),
+    "export_bad_value": Label("无效的参数 {name}：{value}", "Invalid parameter {name}: {value}"),
+    "export_empty": Label(
+        "所选范围和时间内，“{layer}”没有任何要素：没有可下载的文件。",
+        "“{layer}” has no features in the chosen area and window: there is nothing to download.",
+    ),
+    "export_unavailable": Label(
+        "“{layer}”所需的数据缺失：{reason}", "“{layer}” lacks the data it needs: {reason}"
+    ),
+    "export_failed": Label("导出失败：{reason}", "Export failed: {reason}"),
+    "export_audit_failed": Label(
+        "审计日志无法写入，因此没有导出任何文件；请联系管理员。",
+        "The audit log cannot be written, so nothing was exported; tell the administrator.",
+    ),
 }
 
 

@@ -40,6 +40,7 @@ from dashboard.views import LAYERS, layer_result, spec_of
 from dashboard.views import places as place_search
 from dashboard.views.base import style, summary_text
 from dashboard.views.detail import cell_detail
+from dashboard.views.export import export_href
 from dashboard.viewstate import PLAY_STEPS, SCHEMES, ViewState, from_query
 from geodata.hexes import cell_to_str, lnglat_to_cells
 from layers.time_window import BANDS, PRESETS
@@ -272,7 +273,13 @@ def layout(
 ) -> html.Div:
     """The map page in ``lang``, opened on the view the URL's query describes."""
     state = from_query(search, default_lang=lang)
-    sidebar = html.Aside(_controls(source, state, lang), className="pnm-sidebar")
+    export_link = html.A(
+        t("export_link", lang),
+        id=ids.EXPORT_LINK,
+        href=export_href(search, None),
+        className="pnm-button pnm-export-link",
+    )
+    sidebar = html.Aside([*_controls(source, state, lang), export_link], className="pnm-sidebar")
     view: dict[str, Any] = (
         {"center": [state.lat, state.lng], "zoom": state.zoom}
         if state.lat is not None and state.zoom is not None
@@ -509,6 +516,14 @@ def view_query(
 def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -> None:
     """Wire the map page's callbacks into ``app``."""
     index: list[Place] = []
+
+    @app.callback(
+        Output(ids.EXPORT_LINK, "href"),
+        Input(ids.URL, "search"),
+        Input(ids.MAP, "bounds"),
+    )
+    def _export_link(search: str | None, bounds: Any) -> str:
+        return export_href(search, bounds)
 
     def places() -> list[Place]:
         if not index:

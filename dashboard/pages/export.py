@@ -1,0 +1,502 @@
+"""The export page at ``/export``: a planner chooses layers, resolution, area, window,
+filters, coordinate system and format, sees the exact number of features and the size of
+the file, and downloads it (``/export/download``, :mod:`dashboard.downloads`).
+
+Opened from the map's "export this view" link, the page is pre-filled from the map's
+query string (:func:`dashboard.views.export.request_from_query`). What the user may
+choose — the precincts and grids offered, "my jurisdiction" instead of the county — comes
+from their scope, and the server checks it again on every preview and download.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl
+
+import pandas as pd
+from dash import Dash, Input, Output, State, dcc, html
+from dash.exceptions import PreventUpdate
+
+from dashboard import ids, pagestate
+from dashboard.components.header import header, lang_href
+from dashboard.datasource import DataSource
+from dashboard.downloads import DOWNLOAD_PATH, Viewer, register_download_route, signed_in
+from dashboard.i18n import category_options, note_text, t
+from dashboard.settings import Settings
+from dashboard.views.export import (
+    AREAS,
+    MAP_TO_EXPORT,
+    ExportProblem,
+    ExportRequest,
+    format_title,
+    max_res,
+    request_from_query,
+)
+from dashboard.views.export_files import ExportService
+from dashboard.viewstate import SCHEMES, from_query
+from geodata.writers import CRS_CHOICES, FORMATS
+from layers.export import LAYERS, RESOLUTIONS
+from layers.time_window import PRESETS
+
+PATH = "/export"
+WGS84 = "EPSG:4326"
+HIDDEN = {"display": "none"}
+SHOWN: dict[str, str] = {}
+BUTTON = "pnm-button pnm-export-download"
+
+
+def human_size(n: int) -> str:
+    """Bytes for people: ``"812 B"``, ``"3.4 KB"``, ``"15.0 MB"``."""
+    size = float(n)
+    for unit in ("B", "KB", "MB"):
+        if size < 1024:
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.2f} GB"
+
+
+def _option(title: str, note: str) -> html.Span:
+    return html.Span(
+        [html.Span(title, className="pnm-export-option"), html.Span(note, className="pnm-note")],
+        className="pnm-export-choice",
+    )
+
+
+def _section(label: str, target: str, *children: Any) -> html.Section:
+    return html.Section([html.Label(label, htmlFor=target), *children])
+
+
+def res_options(layers: list[str] | None, lang: str) -> list[dict[str, Any]]:
+    """Resolutions with their edge length; those finer than the chosen layers allow are
+    disabled."""
+    finest = min((max_res(n) for n in layers or () if n in LAYERS), default=RESOLUTIONS[-1])
+    return [
+        {
+            "value": r,
+            "label": t("resolution_option", lang, res=r, edge=pagestate.EDGE_LENGTH[r]),
+            "disabled": r > finest,
+        }
+        for r in RESOLUTIONS
+    ]
+
+
+def format_options(crs: str | None, lang: str) -> list[dict[str, Any]]:
+    """The formats, each explained; GeoJSON disabled for a CRS other than WGS84."""
+    return [
+        {
+            "value": key,
+            "label": _option(format_title(key, lang), t(f"fmt_{key}", lang)),
+            "disabled": key == "geojson" and (crs or WGS84) != WGS84,
+        }
+        for key in FORMATS
+    ]
+
+
+def crs_options(lang: str) -> list[dict[str, Any]]:
+    """The coordinate systems, each explained in plain words."""
+    return [
+        {"value": key, "label": _option(f"{c.en if lang == 'en' else c.zh} · {key}",
+                                        t(f"crs_{key}", lang))}
+        for key, c in CRS_CHOICES.items()
+    ]  # fmt: skip
+
+
+def area_options(request: ExportRequest, viewer: Viewer, lang: str) -> list[dict[str, Any]]:
+    """County (or the user's jurisdiction), precincts, grids and, when known, the map view."""
+    county = (
+        t("export_area_county", lang)
+        if viewer.scope is None
+        else t("export_area_scope", lang, n=len(viewer.scope))
+    )
+    labels = {
+        "county": county,
+        "precincts": t("export_area_precincts", lang),
+        "grids": t("export_area_grids", lang),
+    }
+    options: list[dict[str, Any]] = [{"value": a, "label": labels[a]} for a in AREAS[:3]]
+    if request.bbox is not None:
+        south, west, north, east = (f"{v:.3f}" for v in request.bbox)
+        text = t("export_view_text", lang, south=south, west=west, north=north, east=east)
+        options.append({"value": "view", "label": _option(t("export_area_view", lang), text)})
+    return options
+
+
+def place_options(source: DataSource, viewer: Viewer, lang: str) -> tuple[list[Any], list[Any]]:
+    """The precincts and grids the user may choose, labelled with their names and ids."""
+    paren = "{}（{}）" if lang == "zh" else "{} ({})"
+    precincts, grids = source.precincts, source.grids
+    names: dict[str, str] = {}
+    p_opts: list[dict[str, str]] = []
+    if len(precincts):
+        for pid, name in sorted(zip(precincts["precinct_id"].astype(str), precincts["name"].astype(str), strict=True)):  # fmt: skip
+            names[pid] = name
+            if viewer.scope is None or pid in viewer.scope:
+                p_opts.append({"value": pid, "label": paren.format(name, pid)})
+    g_opts: list[dict[str, str]] = []
+    if len(grids):
+        rows = zip(grids["grid_id"].astype(str), grids["name"].astype(str),
+                   grids["precinct_id"].astype(str), strict=True)  # fmt: skip
+        for gid, name, pid in sorted(rows):
+            if viewer.scope is None or pid in viewer.scope:
+                label = paren.format(f"{name} · {names.get(pid, pid)}", gid)
+                g_opts.append({"value": gid, "label": label})
+    return p_opts, g_opts
+
+
+def layout(
+    *,
+    source: DataSource,
+    settings: Settings,
+    lang: str,
+    pathname: str,
+    search: str | None,
+    viewer: Viewer | None = None,
+) -> html.Div:
+    """The export page in ``lang``, pre-filled from the URL's query (the map's or its own).
+
+    ``viewer`` defaults to the signed-in user; it decides the area choices offered.
+    """
+    who = viewer or signed_in()
+    request = request_from_query(search, last_day=source.last_day, default_lang=lang)
+    query = dict(parse_qsl((search or "").lstrip("?")))
+    notes: list[Any] = []
+    query_layer = from_query(search, default_lang=lang).layer if "layer" in query else ""
+    if query_layer and query_layer not in MAP_TO_EXPORT:
+        from dashboard.views import LAYERS as MAP_LAYERS
+
+        label = MAP_LAYERS[query_layer].label.text(lang)
+        notes.append(html.P(t("export_map_layer", lang, layer=label), className="pnm-note"))
+    p_opts, g_opts = place_options(source, who, lang)
+    span = request.span(source.last_day)
+    last = source.last_day.strftime("%Y-%m-%d")
+    back = "/" if "layers" in query or not query else "/?" + (search or "").lstrip("?")
+    form = html.Div(
+        [
+            html.H2(t("export_title", lang)),
+            html.P(t("export_intro", lang), className="pnm-export-intro"),
+            html.A(t("export_back", lang), href=back, className="pnm-export-back"),
+            *notes,
+            _section(
+                t("export_layers", lang),
+                ids.EXPORT_LAYERS,
+                dcc.Checklist(
+                    id=ids.EXPORT_LAYERS,
+                    options=[
+                        {
+                            "value": name,
+                            "label": _option(spec.title.text(lang), spec.description.text(lang)),
+                        }
+                        for name, spec in LAYERS.items()
+                    ],
+                    value=list(request.layers),
+                    className="pnm-radio pnm-export-list",
+                ),
+            ),
+            _section(
+                t("resolution", lang),
+                ids.EXPORT_RES,
+                dcc.Dropdown(
+                    id=ids.EXPORT_RES,
+                    options=res_options(list(request.layers), lang),
+                    value=request.res,
+                    clearable=False,
+                    searchable=False,
+                ),
+                html.P(id=ids.EXPORT_RES_NOTE, className="pnm-note"),
+            ),
+            _section(
+                t("export_area", lang),
+                ids.EXPORT_AREA,
+                dcc.RadioItems(
+                    id=ids.EXPORT_AREA,
+                    options=area_options(request, who, lang),
+                    value=request.area,
+                    className="pnm-radio pnm-export-list",
+                ),
+                html.Div(
+                    dcc.Dropdown(
+                        id=ids.EXPORT_PRECINCTS,
+                        options=p_opts,
+                        value=[p for p in request.precincts if p in {o["value"] for o in p_opts}],
+                        multi=True,
+                        placeholder=t("export_pick_precincts", lang),
+                    ),
+                    id=ids.EXPORT_PRECINCTS_BOX,
+                    style=SHOWN if request.area == "precincts" else HIDDEN,
+                ),
+                html.Div(
+                    dcc.Dropdown(
+                        id=ids.EXPORT_GRIDS,
+                        options=g_opts,
+                        value=[g for g in request.grids if g in {o["value"] for o in g_opts}],
+                        multi=True,
+                        placeholder=t("export_pick_grids", lang),
+                    ),
+                    id=ids.EXPORT_GRIDS_BOX,
+                    style=SHOWN if request.area == "grids" else HIDDEN,
+                ),
+                html.P(t("export_area_rule", lang), className="pnm-note"),
+            ),
+            _section(
+                t("window", lang),
+                ids.EXPORT_WINDOW,
+                dcc.RadioItems(
+                    id=ids.EXPORT_WINDOW,
+                    options=[{"value": p, "label": t(f"window_{p}", lang)} for p in PRESETS],
+                    value=request.window,
+                    className="pnm-radio pnm-inline",
+                ),
+                dcc.DatePickerRange(
+                    id=ids.EXPORT_DATES,
+                    start_date=request.since or f"{span[0]:%Y-%m-%d}",
+                    end_date=request.until or f"{span[1] - pd.Timedelta(days=1):%Y-%m-%d}",
+                    max_date_allowed=last,
+                    display_format="YYYY-MM-DD",
+                    start_date_placeholder_text=t("date_start", lang),
+                    end_date_placeholder_text=t("date_end", lang),
+                    disabled=request.window != "custom",
+                    className="pnm-dates",
+                ),
+                html.P(id=ids.EXPORT_WINDOW_TEXT, className="pnm-window"),
+                html.P(t("window_note", lang), className="pnm-note"),
+                html.P(t("export_window_note", lang), className="pnm-note"),
+            ),
+            _section(
+                t("categories", lang),
+                ids.EXPORT_CATS,
+                dcc.Dropdown(
+                    id=ids.EXPORT_CATS,
+                    options=category_options(lang),
+                    value=list(request.cats),
+                    multi=True,
+                    placeholder=t("all_categories", lang),
+                    searchable=False,
+                ),
+                html.P(t("export_cats_note", lang), className="pnm-note"),
+            ),
+            _section(
+                t("scheme", lang),
+                ids.EXPORT_SCHEME,
+                dcc.Dropdown(
+                    id=ids.EXPORT_SCHEME,
+                    options=[{"value": s, "label": t(f"scheme_{s}", lang)} for s in SCHEMES],
+                    value=request.scheme,
+                    clearable=False,
+                    searchable=False,
+                ),
+            ),
+            _section(
+                t("export_crs", lang),
+                ids.EXPORT_CRS,
+                dcc.RadioItems(
+                    id=ids.EXPORT_CRS,
+                    options=crs_options(lang),
+                    value=request.crs,
+                    className="pnm-radio pnm-export-list",
+                ),
+            ),
+            _section(
+                t("export_format", lang),
+                ids.EXPORT_FORMAT,
+                dcc.RadioItems(
+                    id=ids.EXPORT_FORMAT,
+                    options=format_options(request.crs, lang),
+                    value=request.fmt,
+                    className="pnm-radio pnm-export-list",
+                ),
+                html.P(t("export_kinds_note", lang), className="pnm-note"),
+            ),
+        ],
+        className="pnm-export-form",
+    )
+    side = html.Aside(
+        [
+            html.H2(t("export_preview", lang)),
+            dcc.Loading(html.Div(id=ids.EXPORT_SUMMARY, className="pnm-export-summary")),
+            html.A(t("export_download", lang), id=ids.EXPORT_DOWNLOAD, className=BUTTON),
+            html.P(t("export_logged", lang), className="pnm-note"),
+        ],
+        className="pnm-export-side",
+    )
+    return html.Div(
+        [
+            dcc.Store(id=ids.EXPORT_LANG, data=lang),
+            dcc.Store(id=ids.EXPORT_VIEW, data=list(request.bbox) if request.bbox else None),
+            header(
+                lang=lang,
+                area_name=source.area_name,
+                synthetic=source.synthetic,
+                note=note_text(source.manifest.get("note"), lang),
+                pathname=pathname,
+                search=search,
+            ),
+            html.Div([form, side], className="pnm-export-body"),
+        ],
+        className="pnm-page pnm-export",
+        lang="zh-CN" if lang == "zh" else "en",
+    )
+
+
+# --------------------------------------------------------------------------- callbacks
+# Each reads its inputs, asks dashboard.views.export*, serialises.
+
+
+def request_from_controls(
+    *,
+    layers: list[str] | None,
+    res: int | None,
+    area: str | None,
+    precincts: list[str] | None,
+    grids: list[str] | None,
+    bbox: list[float] | None,
+    preset: str | None,
+    start_date: str | None,
+    end_date: str | None,
+    cats: list[str] | None,
+    scheme: str | None,
+    crs: str | None,
+    fmt: str | None,
+    lang: str,
+) -> ExportRequest:
+    """The request the page's controls describe (checked later, by the preview)."""
+    custom = preset == "custom"
+    box = tuple(float(v) for v in bbox) if bbox and len(bbox) == 4 else None
+    return ExportRequest(
+        layers=tuple(n for n in LAYERS if n in (layers or ())),
+        res=int(res) if res is not None else RESOLUTIONS[0],
+        area=area or "county",
+        precincts=tuple(sorted(precincts or ())) if area == "precincts" else (),
+        grids=tuple(sorted(grids or ())) if area == "grids" else (),
+        bbox=box if area == "view" else None,  # type: ignore[arg-type]
+        window=preset or "30d",
+        since=(start_date or "")[:10] if custom else "",
+        until=(end_date or "")[:10] if custom else "",
+        cats=tuple(sorted(cats or ())),
+        scheme=scheme or "natural_breaks",
+        crs=crs or WGS84,
+        fmt=fmt or "gpkg",
+        lang=lang,
+    )
+
+
+def update_preview(
+    service: ExportService, request: ExportRequest, viewer: Viewer
+) -> tuple[list[Any], str | None, str, str | None]:
+    """The preview (features per layer, size, file) and the download link; for a request
+    that gives no file, the reason and no link.
+
+    Returns
+    -------
+    tuple
+        Summary children, the link's ``href`` (None: disabled), its class, and the
+        name the file is saved under.
+    """
+    lang = request.lang
+    try:
+        preview = service.preview(request, viewer.scope)
+    except ExportProblem as problem:
+        alert = html.P(problem.text(lang), className="pnm-export-problem", role="alert")
+        return [alert], None, f"{BUTTON} pnm-disabled", None
+    rows = [
+        html.Li(t("export_layer_count", lang, layer=LAYERS[name].title.text(lang), n=f"{n:,}"))
+        for name, n in preview.features.items()
+    ]
+    size_key = "export_size_exact" if preview.exact else "export_size_estimate"
+    file_key = "export_file_shp" if request.fmt == "shp" else "export_file_zip"
+    summary = [
+        html.P(
+            t("export_features", lang, total=f"{preview.total:,}"), className="pnm-export-count"
+        ),
+        html.Ul(rows, className="pnm-list"),
+        html.P(t(size_key, lang, size=human_size(preview.bytes)), className="pnm-export-size"),
+        html.P(t(file_key, lang, name=preview.file_name), className="pnm-note pnm-export-file"),
+    ]
+    return summary, DOWNLOAD_PATH + request.to_query(), BUTTON, preview.file_name
+
+
+def register_callbacks(app: Dash, service: ExportService) -> None:
+    """Wire the export page's callbacks into ``app``."""
+    source = service.source
+
+    @app.callback(
+        Output(ids.EXPORT_RES, "options"),
+        Output(ids.EXPORT_RES, "value"),
+        Output(ids.EXPORT_RES_NOTE, "children"),
+        Input(ids.EXPORT_LAYERS, "value"),
+        State(ids.EXPORT_RES, "value"),
+        State(ids.EXPORT_LANG, "data"),
+    )
+    def _res(layers: list[str], res: int, lang: str) -> tuple[Any, ...]:
+        options = res_options(layers, lang)
+        allowed = [o["value"] for o in options if not o["disabled"]]
+        finest = allowed[-1]
+        return options, min(int(res or finest), finest), t("export_res_note", lang, res=finest)
+
+    @app.callback(
+        Output(ids.EXPORT_PRECINCTS_BOX, "style"),
+        Output(ids.EXPORT_GRIDS_BOX, "style"),
+        Input(ids.EXPORT_AREA, "value"),
+    )
+    def _area(area: str) -> tuple[Any, Any]:
+        return (SHOWN if area == "precincts" else HIDDEN), (SHOWN if area == "grids" else HIDDEN)
+
+    @app.callback(
+        Output(ids.EXPORT_DATES, "disabled"),
+        Output(ids.EXPORT_WINDOW_TEXT, "children"),
+        Input(ids.EXPORT_WINDOW, "value"),
+        Input(ids.EXPORT_DATES, "start_date"),
+        Input(ids.EXPORT_DATES, "end_date"),
+        State(ids.EXPORT_LANG, "data"),
+    )
+    def _window(preset: str, start: str, end: str, lang: str) -> tuple[bool, str]:
+        w = pagestate.window(source.last_day, preset=preset, start_date=start, end_date=end)
+        return preset != "custom", pagestate.window_text(w, lang)
+
+    @app.callback(
+        Output(ids.EXPORT_FORMAT, "options"),
+        Input(ids.EXPORT_CRS, "value"),
+        State(ids.EXPORT_LANG, "data"),
+    )
+    def _formats(crs: str, lang: str) -> list[dict[str, Any]]:
+        return format_options(crs, lang)
+
+    @app.callback(
+        Output(ids.EXPORT_SUMMARY, "children"),
+        Output(ids.EXPORT_DOWNLOAD, "href"),
+        Output(ids.EXPORT_DOWNLOAD, "className"),
+        Output(ids.EXPORT_DOWNLOAD, "download"),
+        Output(ids.LANG_ZH, "href"),
+        Output(ids.LANG_EN, "href"),
+        Input(ids.EXPORT_LAYERS, "value"),
+        Input(ids.EXPORT_RES, "value"),
+        Input(ids.EXPORT_AREA, "value"),
+        Input(ids.EXPORT_PRECINCTS, "value"),
+        Input(ids.EXPORT_GRIDS, "value"),
+        Input(ids.EXPORT_WINDOW, "value"),
+        Input(ids.EXPORT_DATES, "start_date"),
+        Input(ids.EXPORT_DATES, "end_date"),
+        Input(ids.EXPORT_CATS, "value"),
+        Input(ids.EXPORT_SCHEME, "value"),
+        Input(ids.EXPORT_CRS, "value"),
+        Input(ids.EXPORT_FORMAT, "value"),
+        State(ids.EXPORT_VIEW, "data"),
+        State(ids.EXPORT_LANG, "data"),
+    )
+    def _preview(*args: Any) -> tuple[Any, ...]:
+        names = ("layers", "res", "area", "precincts", "grids", "preset", "start_date",
+                 "end_date", "cats", "scheme", "crs", "fmt", "bbox", "lang")  # fmt: skip
+        if args[0] is None:
+            raise PreventUpdate
+        request = request_from_controls(**dict(zip(names, args, strict=True)))
+        summary, href, css, name = update_preview(service, request, signed_in())
+        query = request.to_query()
+        return (summary, href, css, name,
+                lang_href(PATH, query, "zh"), lang_href(PATH, query, "en"))  # fmt: skip
+
+
+def register(app: Dash, source: DataSource) -> ExportService:
+    """Add the export page's callbacks and its download route to ``app``."""
+    service = ExportService(source)
+    register_callbacks(app, service)
+    register_download_route(app.server, service)
+    return service

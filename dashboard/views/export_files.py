@@ -1,0 +1,376 @@
+"""Building and writing the export page's files: the CLI's flow (load → build → write),
+with what the page and its download share kept between the two.
+
+The page shows the exact number of features and the size of the file before anything is
+downloaded. To give the size exactly, the preview writes the file once, into a private
+folder, and the download sends that file — nothing is computed twice. A very large
+export (more than :data:`PREPARE_LIMIT` features) is not written for a preview: its size
+is estimated from a sample of features, and the file is written when it is downloaded,
+from the bundles kept since the preview.
+
+Bundles (one layer's rows and hexagons, often tens of megabytes) are kept in this
+process, a few at a time, rather than in the shared flask-caching cache: pickling them
+into Redis would cost more than recomputing them. Their keys come from
+:func:`dashboard.cache.cache_key` and hold everything that changes the rows — the data
+version and the user's scope included. Another worker that has not seen the preview
+simply rebuilds the file from the request the download link carries.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import time
+import weakref
+import zipfile
+from collections import OrderedDict
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from dashboard.cache import cache_key
+from dashboard.datasource import DataSource
+from dashboard.views.export import (
+    CATEGORY_LAYERS,
+    SCHEME_LAYERS,
+    Area,
+    ExportProblem,
+    ExportRequest,
+    Scope,
+    check_request,
+    clip_to_view,
+    layer_title,
+    resolve_area,
+)
+from geodata.export_inputs import ExportInputs, load_export_inputs
+from geodata.store import StoreError
+from geodata.writers import FORMATS, ExportBundle, ExportError, write_export
+from layers.export import LAYERS, LayerUnavailable, build_export
+
+PREPARE_LIMIT: Final = 100_000
+"""Above this many features a preview estimates the size instead of writing the file
+(a county at res 10 is ~300,000 hexagons: a minute of writing and hundreds of MB)."""
+SAMPLE_FEATURES: Final = 2_000
+BUNDLE_SLOTS: Final = 6
+WINDOW_SLOTS: Final = 2
+FILE_SLOTS: Final = 16
+FILE_TTL_SECONDS: Final = 3600
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the page shows before a download.
+
+    Attributes
+    ----------
+    features : dict
+        Features per layer (exact), in the order asked.
+    bytes : int
+        Size of the download (the zip, or the zipped Shapefile).
+    exact : bool
+        Whether ``bytes`` is the size of the written file (else an estimate).
+    file_name : str
+        The name the download will have.
+    """
+
+    features: dict[str, int]
+    bytes: int
+    exact: bool
+    file_name: str
+
+    @property
+    def total(self) -> int:
+        """Features over every layer."""
+        return sum(self.features.values())
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A written download: the file to send, its name, size and features."""
+
+    path: Path
+    file_name: str
+    bytes: int
+    features: dict[str, int]
+    area: Area
+
+
+class ExportService:
+    """Exports of one data directory, for the page's previews and downloads.
+
+    Parameters
+    ----------
+    source : DataSource
+        The dashboard's data (its directory, version, last day, precincts and grids).
+    """
+
+    def __init__(self, source: DataSource) -> None:
+        self.source = source
+        self.data_dir = source.data_dir
+        self._lock = threading.RLock()
+        self._base: ExportInputs | None = None
+        self._windows: OrderedDict[tuple[str, str], dict[str, pd.DataFrame]] = OrderedDict()
+        self._bundles: OrderedDict[str, tuple[ExportBundle, Area]] = OrderedDict()
+        self._files: OrderedDict[str, Prepared] = OrderedDict()
+        self._dir: Path | None = None
+
+    # ------------------------------------------------------------------ inputs
+
+    @property
+    def precinct_ids(self) -> frozenset[str]:
+        """Every precinct id of the data."""
+        table = self.source.precincts
+        return frozenset(table["precinct_id"].astype(str)) if len(table) else frozenset()
+
+    @property
+    def grid_precinct(self) -> dict[str, str]:
+        """``{grid_id: precinct_id}`` of every grid."""
+        table = self.source.grids
+        if not len(table):
+            return {}
+        return dict(
+            zip(table["grid_id"].astype(str), table["precinct_id"].astype(str), strict=True)
+        )
+
+    def inputs(self, layer: str, request: ExportRequest) -> ExportInputs:
+        """What ``layer`` is computed from: the tables and the incidents cube (read once),
+        and the patrol cubes of the request's window (the last few windows kept)."""
+        with self._lock:
+            if self._base is None:
+                self._base = load_export_inputs(self.data_dir, cubes=("incidents",))
+            base = self._base
+            large = tuple(c for c in LAYERS[layer].cubes if c != "incidents")
+            if not large:
+                return base
+            since, until = request.span(self.source.last_day)
+            key = (since.isoformat(), until.isoformat())
+            if key not in self._windows:
+                more = load_export_inputs(
+                    self.data_dir,
+                    tables=(),
+                    cubes=("patrol", "visits"),
+                    since=since.to_pydatetime(),
+                    until=until.to_pydatetime(),
+                )
+                self._windows[key] = dict(more.cubes)
+                while len(self._windows) > WINDOW_SLOTS:
+                    self._windows.popitem(last=False)
+            self._windows.move_to_end(key)
+            cubes = self._windows[key]
+        return replace(base, cubes={**base.cubes, **cubes})
+
+    # ------------------------------------------------------------------ bundles
+
+    def _bundle_key(self, layer: str, request: ExportRequest, area: Area, scope: Scope) -> str:
+        since, until = request.span(self.source.last_day)
+        windowed = layer != "response_reach"
+        return cache_key(
+            "export-bundle",
+            version=self.source.version,
+            layer=layer,
+            res=request.res,
+            precincts=list(area.precincts),
+            grids=list(area.grids),
+            bbox=list(area.bbox) if area.bbox else None,
+            since=since.isoformat() if windowed else "",
+            until=until.isoformat() if windowed else "",
+            cats=sorted(request.cats) if layer in CATEGORY_LAYERS else [],
+            scheme=request.scheme if layer in SCHEME_LAYERS else "",
+            scope="county" if scope is None else sorted(scope),
+        )
+
+    def bundles(self, request: ExportRequest, scope: Scope) -> tuple[list[ExportBundle], Area]:
+        """The request's layers, assembled by :func:`layers.export.build_export` (the
+        map's functions) for its area within ``scope``; kept for the download.
+
+        Raises
+        ------
+        ExportProblem
+            For a request :func:`check_request` refuses, an area outside the scope, data
+            a layer needs and the directory lacks, or a layer with no features.
+        """
+        check_request(request)
+        area = resolve_area(
+            request, scope, precincts=self.precinct_ids, grid_precinct=self.grid_precinct
+        )
+        out: list[ExportBundle] = []
+        for layer in request.layers:
+            key = self._bundle_key(layer, request, area, scope)
+            with self._lock:
+                found = self._bundles.get(key)
+                if found is None:
+                    found = (self._build(layer, request, area), area)
+                    self._bundles[key] = found
+                    while len(self._bundles) > BUNDLE_SLOTS:
+                        self._bundles.popitem(last=False)
+                self._bundles.move_to_end(key)
+            bundle = found[0]
+            if bundle.features == 0:
+                raise ExportProblem(
+                    "export_empty", status=404, layer=layer_title(layer, request.lang)
+                )
+            out.append(bundle)
+        return out, area
+
+    def _build(self, layer: str, request: ExportRequest, area: Area) -> ExportBundle:
+        since, until = request.span(self.source.last_day)
+        try:
+            bundle = build_export(
+                self.inputs(layer, request),
+                layer=layer,
+                res=request.res,
+                since=since,
+                until=until,
+                precincts=area.precincts,
+                grids=area.grids,
+                categories=list(request.cats) if request.cats else None,
+                scheme=request.scheme,  # type: ignore[arg-type]
+            )
+        except (LayerUnavailable, StoreError) as exc:
+            raise ExportProblem(
+                "export_unavailable", layer=layer_title(layer, request.lang), reason=str(exc)
+            ) from None
+        return clip_to_view(bundle, area.bbox) if area.bbox is not None else bundle
+
+    # ------------------------------------------------------------------ files
+
+    def file_name(self, request: ExportRequest) -> str:
+        """The download's name: area code, layers, resolution, window, CRS, format (ASCII)."""
+        since, until = request.span(self.source.last_day)
+        last = until - pd.Timedelta(days=1)
+        code = str((self.source.manifest.get("area") or {}).get("code") or "area")
+        crs = request.crs.replace(":", "").replace("-", "")
+        base = "-".join(
+            [code, "+".join(request.layers), f"res{request.res}",
+             f"{since:%Y%m%d}_{last:%Y%m%d}", crs]
+        )  # fmt: skip
+        return f"{base}{FORMATS[request.fmt].suffix}"
+
+    def _workdir(self) -> Path:
+        if self._dir is None:
+            self._dir = Path(tempfile.mkdtemp(prefix="pnm-exports-"))
+            weakref.finalize(self, shutil.rmtree, self._dir, True)
+        return self._dir
+
+    def _file_key(self, request: ExportRequest, scope: Scope) -> str:
+        return cache_key(
+            "export-file",
+            version=self.source.version,
+            query=request.to_query(),
+            scope="county" if scope is None else sorted(scope),
+        )
+
+    def _write(self, bundles: list[ExportBundle], request: ExportRequest, target: Path) -> None:
+        """Write the bundles as the download ``target``: the zipped Shapefile as it is,
+        any other format zipped with its sidecars (.qml, .metadata.json, .csvt)."""
+        scratch = Path(tempfile.mkdtemp(prefix=".write-", dir=target.parent))
+        try:
+            name = self.file_name(request)
+            written = write_export(
+                bundles, scratch / name, fmt=request.fmt, crs=request.crs, lang=request.lang
+            )
+            part = target.with_name(target.name + ".part")
+            if request.fmt == "shp":
+                os.replace(written.path, part)
+            else:
+                with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+                    for f in written.files:
+                        zf.write(f, arcname=f.name)
+            os.replace(part, target)
+        except (ExportError, ValueError) as exc:
+            raise ExportProblem("export_failed", reason=" ".join(str(exc).split())) from None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+    def download_name(self, request: ExportRequest) -> str:
+        """The name the browser saves: ``….gpkg.zip`` (file and sidecars), ``….zip`` for
+        a Shapefile (already a zip)."""
+        name = self.file_name(request)
+        return name if request.fmt == "shp" else f"{name}.zip"
+
+    def prepare(self, request: ExportRequest, scope: Scope) -> Prepared:
+        """The download for ``request``: written once and kept (or written now).
+
+        Raises
+        ------
+        ExportProblem
+            As :meth:`bundles`, or when the file cannot be written.
+        """
+        check_request(request)
+        resolve_area(request, scope, precincts=self.precinct_ids, grid_precinct=self.grid_precinct)
+        key = self._file_key(request, scope)
+        with self._lock:
+            found = self._files.get(key)
+            if found is not None and found.path.exists():
+                self._files.move_to_end(key)
+                return found
+        bundles, area = self.bundles(request, scope)
+        with self._lock:
+            target = self._workdir() / f"{key.replace(':', '-')}.zip"
+            self._write(bundles, request, target)
+            prepared = Prepared(
+                path=target,
+                file_name=self.download_name(request),
+                bytes=target.stat().st_size,
+                features={b.layer: b.features for b in bundles},
+                area=area,
+            )
+            self._files[key] = prepared
+            self._prune()
+        return prepared
+
+    def _prune(self) -> None:
+        """Forget files beyond :data:`FILE_SLOTS` or older than :data:`FILE_TTL_SECONDS`."""
+        now = time.time()
+        for key, item in list(self._files.items()):
+            old = not item.path.exists() or now - item.path.stat().st_mtime > FILE_TTL_SECONDS
+            if old or len(self._files) > FILE_SLOTS:
+                item.path.unlink(missing_ok=True)
+                del self._files[key]
+
+    def preview(self, request: ExportRequest, scope: Scope) -> Preview:
+        """The features (exact) and the size of the download; the file is written now
+        unless it has more than :data:`PREPARE_LIMIT` features.
+
+        Raises
+        ------
+        ExportProblem
+            As :meth:`prepare`.
+        """
+        bundles, _ = self.bundles(request, scope)
+        features = {b.layer: b.features for b in bundles}
+        if sum(features.values()) <= PREPARE_LIMIT:
+            prepared = self.prepare(request, scope)
+            return Preview(features, prepared.bytes, True, prepared.file_name)
+        return Preview(
+            features, self._estimate(bundles, request), False, self.download_name(request)
+        )
+
+    def _estimate(self, bundles: list[ExportBundle], request: ExportRequest) -> int:
+        """Bytes of the download, scaled from a sample of each layer's first features."""
+        samples = [_head(b, SAMPLE_FEATURES) for b in bundles]
+        with self._lock:
+            target = self._workdir() / f"sample-{os.getpid()}-{threading.get_ident()}.zip"
+            try:
+                self._write(samples, request, target)
+                size = target.stat().st_size
+            finally:
+                target.unlink(missing_ok=True)
+        ratio = sum(b.features for b in bundles) / max(sum(s.features for s in samples), 1)
+        return int(size * ratio)
+
+
+def _head(bundle: ExportBundle, n: int) -> ExportBundle:
+    return ExportBundle(
+        layer=bundle.layer,
+        frame=bundle.frame.iloc[:n].reset_index(drop=True),
+        geometry=np.asarray(bundle.geometry, dtype=object)[:n],
+        fields=bundle.fields,
+        metadata={**dict(bundle.metadata), "features": min(n, bundle.features)},
+        style=bundle.style,
+    )
