@@ -170,143 +170,146 @@ def layout(
     span = request.span(source.last_day)
     last = source.last_day.strftime("%Y-%m-%d")
     back = "/" if "layers" in query or not query else "/?" + (search or "").lstrip("?")
-    form = html.Div(
-        [
-            html.H2(t("export_title", lang)),
-            html.P(t("export_intro", lang), className="pnm-export-intro"),
-            html.A(t("export_back", lang), href=back, className="pnm-export-back"),
-            *notes,
-            _section(
-                t("export_layers", lang),
-                ids.EXPORT_LAYERS,
-                dcc.Checklist(
-                    id=ids.EXPORT_LAYERS,
-                    options=[
-                        {
-                            "value": name,
-                            "label": _option(spec.title.text(lang), spec.description.text(lang)),
-                        }
-                        for name, spec in LAYERS.items()
-                    ],
-                    value=list(request.layers),
-                    className="pnm-radio pnm-export-list",
-                ),
+    intro = [
+        html.H2(t("export_title", lang)),
+        html.P(t("export_intro", lang), className="pnm-export-intro"),
+        html.A(t("export_back", lang), href=back, className="pnm-export-back"),
+        *notes,
+    ]
+    choices = [
+        _section(
+            t("export_layers", lang),
+            ids.EXPORT_LAYERS,
+            dcc.Checklist(
+                id=ids.EXPORT_LAYERS,
+                options=[
+                    {
+                        "value": name,
+                        "label": _option(spec.title.text(lang), spec.description.text(lang)),
+                    }
+                    for name, spec in LAYERS.items()
+                ],
+                value=list(request.layers),
+                className="pnm-radio pnm-export-list",
             ),
-            _section(
-                t("resolution", lang),
-                ids.EXPORT_RES,
+        ),
+        _section(
+            t("resolution", lang),
+            ids.EXPORT_RES,
+            dcc.Dropdown(
+                id=ids.EXPORT_RES,
+                options=res_options(list(request.layers), lang),
+                value=request.res,
+                clearable=False,
+                searchable=False,
+            ),
+            html.P(id=ids.EXPORT_RES_NOTE, className="pnm-note"),
+        ),
+        _section(
+            t("export_area", lang),
+            ids.EXPORT_AREA,
+            dcc.RadioItems(
+                id=ids.EXPORT_AREA,
+                options=area_options(request, who, lang),
+                value=request.area,
+                className="pnm-radio pnm-export-list",
+            ),
+            html.Div(
                 dcc.Dropdown(
-                    id=ids.EXPORT_RES,
-                    options=res_options(list(request.layers), lang),
-                    value=request.res,
-                    clearable=False,
-                    searchable=False,
-                ),
-                html.P(id=ids.EXPORT_RES_NOTE, className="pnm-note"),
-            ),
-            _section(
-                t("export_area", lang),
-                ids.EXPORT_AREA,
-                dcc.RadioItems(
-                    id=ids.EXPORT_AREA,
-                    options=area_options(request, who, lang),
-                    value=request.area,
-                    className="pnm-radio pnm-export-list",
-                ),
-                html.Div(
-                    dcc.Dropdown(
-                        id=ids.EXPORT_PRECINCTS,
-                        options=p_opts,
-                        value=[p for p in request.precincts if p in {o["value"] for o in p_opts}],
-                        multi=True,
-                        placeholder=t("export_pick_precincts", lang),
-                    ),
-                    id=ids.EXPORT_PRECINCTS_BOX,
-                    style=SHOWN if request.area == "precincts" else HIDDEN,
-                ),
-                html.Div(
-                    dcc.Dropdown(
-                        id=ids.EXPORT_GRIDS,
-                        options=g_opts,
-                        value=[g for g in request.grids if g in {o["value"] for o in g_opts}],
-                        multi=True,
-                        placeholder=t("export_pick_grids", lang),
-                    ),
-                    id=ids.EXPORT_GRIDS_BOX,
-                    style=SHOWN if request.area == "grids" else HIDDEN,
-                ),
-                html.P(t("export_area_rule", lang), className="pnm-note"),
-            ),
-            _section(
-                t("window", lang),
-                ids.EXPORT_WINDOW,
-                dcc.RadioItems(
-                    id=ids.EXPORT_WINDOW,
-                    options=[{"value": p, "label": t(f"window_{p}", lang)} for p in PRESETS],
-                    value=request.window,
-                    className="pnm-radio pnm-inline",
-                ),
-                dcc.DatePickerRange(
-                    id=ids.EXPORT_DATES,
-                    start_date=request.since or f"{span[0]:%Y-%m-%d}",
-                    end_date=request.until or f"{span[1] - pd.Timedelta(days=1):%Y-%m-%d}",
-                    max_date_allowed=last,
-                    display_format="YYYY-MM-DD",
-                    start_date_placeholder_text=t("date_start", lang),
-                    end_date_placeholder_text=t("date_end", lang),
-                    disabled=request.window != "custom",
-                    className="pnm-dates",
-                ),
-                html.P(id=ids.EXPORT_WINDOW_TEXT, className="pnm-window"),
-                html.P(t("window_note", lang), className="pnm-note"),
-                html.P(t("export_window_note", lang), className="pnm-note"),
-            ),
-            _section(
-                t("categories", lang),
-                ids.EXPORT_CATS,
-                dcc.Dropdown(
-                    id=ids.EXPORT_CATS,
-                    options=category_options(lang),
-                    value=list(request.cats),
+                    id=ids.EXPORT_PRECINCTS,
+                    options=p_opts,
+                    value=[p for p in request.precincts if p in {o["value"] for o in p_opts}],
                     multi=True,
-                    placeholder=t("all_categories", lang),
-                    searchable=False,
+                    placeholder=t("export_pick_precincts", lang),
                 ),
-                html.P(t("export_cats_note", lang), className="pnm-note"),
+                id=ids.EXPORT_PRECINCTS_BOX,
+                style=SHOWN if request.area == "precincts" else HIDDEN,
             ),
-            _section(
-                t("scheme", lang),
-                ids.EXPORT_SCHEME,
+            html.Div(
                 dcc.Dropdown(
-                    id=ids.EXPORT_SCHEME,
-                    options=[{"value": s, "label": t(f"scheme_{s}", lang)} for s in SCHEMES],
-                    value=request.scheme,
-                    clearable=False,
-                    searchable=False,
+                    id=ids.EXPORT_GRIDS,
+                    options=g_opts,
+                    value=[g for g in request.grids if g in {o["value"] for o in g_opts}],
+                    multi=True,
+                    placeholder=t("export_pick_grids", lang),
                 ),
+                id=ids.EXPORT_GRIDS_BOX,
+                style=SHOWN if request.area == "grids" else HIDDEN,
             ),
-            _section(
-                t("export_crs", lang),
-                ids.EXPORT_CRS,
-                dcc.RadioItems(
-                    id=ids.EXPORT_CRS,
-                    options=crs_options(lang),
-                    value=request.crs,
-                    className="pnm-radio pnm-export-list",
-                ),
+            html.P(t("export_area_rule", lang), className="pnm-note"),
+        ),
+        _section(
+            t("window", lang),
+            ids.EXPORT_WINDOW,
+            dcc.RadioItems(
+                id=ids.EXPORT_WINDOW,
+                options=[{"value": p, "label": t(f"window_{p}", lang)} for p in PRESETS],
+                value=request.window,
+                className="pnm-radio pnm-inline",
             ),
-            _section(
-                t("export_format", lang),
-                ids.EXPORT_FORMAT,
-                dcc.RadioItems(
-                    id=ids.EXPORT_FORMAT,
-                    options=format_options(request.crs, lang),
-                    value=request.fmt,
-                    className="pnm-radio pnm-export-list",
-                ),
-                html.P(t("export_kinds_note", lang), className="pnm-note"),
+            dcc.DatePickerRange(
+                id=ids.EXPORT_DATES,
+                start_date=request.since or f"{span[0]:%Y-%m-%d}",
+                end_date=request.until or f"{span[1] - pd.Timedelta(days=1):%Y-%m-%d}",
+                max_date_allowed=last,
+                display_format="YYYY-MM-DD",
+                start_date_placeholder_text=t("date_start", lang),
+                end_date_placeholder_text=t("date_end", lang),
+                disabled=request.window != "custom",
+                className="pnm-dates",
             ),
-        ],
+            html.P(id=ids.EXPORT_WINDOW_TEXT, className="pnm-window"),
+            html.P(t("window_note", lang), className="pnm-note"),
+            html.P(t("export_window_note", lang), className="pnm-note"),
+        ),
+        _section(
+            t("categories", lang),
+            ids.EXPORT_CATS,
+            dcc.Dropdown(
+                id=ids.EXPORT_CATS,
+                options=category_options(lang),
+                value=list(request.cats),
+                multi=True,
+                placeholder=t("all_categories", lang),
+                searchable=False,
+            ),
+            html.P(t("export_cats_note", lang), className="pnm-note"),
+        ),
+        _section(
+            t("scheme", lang),
+            ids.EXPORT_SCHEME,
+            dcc.Dropdown(
+                id=ids.EXPORT_SCHEME,
+                options=[{"value": s, "label": t(f"scheme_{s}", lang)} for s in SCHEMES],
+                value=request.scheme,
+                clearable=False,
+                searchable=False,
+            ),
+        ),
+        _section(
+            t("export_crs", lang),
+            ids.EXPORT_CRS,
+            dcc.RadioItems(
+                id=ids.EXPORT_CRS,
+                options=crs_options(lang),
+                value=request.crs,
+                className="pnm-radio pnm-export-list",
+            ),
+        ),
+        _section(
+            t("export_format", lang),
+            ids.EXPORT_FORMAT,
+            dcc.RadioItems(
+                id=ids.EXPORT_FORMAT,
+                options=format_options(request.crs, lang),
+                value=request.fmt,
+                className="pnm-radio pnm-export-list",
+            ),
+            html.P(t("export_kinds_note", lang), className="pnm-note"),
+        ),
+    ]
+    form = html.Div(
+        [*intro, html.Div(choices, className="pnm-export-choices")],
         className="pnm-export-form",
     )
     side = html.Aside(
