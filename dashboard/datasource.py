@@ -28,6 +28,7 @@ import h3
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import polars as pl
 import shapely
 
 from geodata import cubes
@@ -49,7 +50,14 @@ OUTLINE_COLUMNS: dict[str, tuple[str, ...]] = {
 
 INCIDENT_CUBE = "incidents"
 PATROL_CUBE = "patrol"
+VISITS_CUBE = "visits"
 WINDOW_DAYS = 30
+# Visits kept in memory: the longest preset window (a quarter, up to 92 days) and a day.
+# Older windows read their visits from disk when asked (DataSource.visits_for).
+VISIT_DAYS = 93
+# Stays ending this long before a window still matter to it: the Koper dose's 2-hour
+# revisit rule plus a 10-minute stop and a 10-minute silence inside a visit (2 h 20 min).
+VISIT_MARGIN = pd.Timedelta(hours=3)
 
 COUNTY = "county"
 Scope = frozenset[str] | None
@@ -236,6 +244,26 @@ class DataSource:
             )
         return cubes.load_cube(self.data_dir, PATROL_CUBE)
 
+    @property
+    def visits_since(self) -> pd.Timestamp:
+        """The first moment of the windows :attr:`visits` answers (:data:`VISIT_DAYS`)."""
+        return self.window[1] - pd.Timedelta(days=VISIT_DAYS)
+
+    @cached_property
+    def visits(self) -> pl.DataFrame:
+        """The visits table (one row per stay of a unit in a base cell) reaching into the
+        last :data:`VISIT_DAYS` days, read once: polars, the unit codes kept as the file's
+        Enum (one byte each), ≈38 bytes a row. Exact visits, units, gaps and the Koper dose
+        need it (they do not add up in the patrol cube)."""
+        return read_visits(self.data_dir, since=self.visits_since - VISIT_MARGIN)
+
+    def visits_for(self, since: pd.Timestamp, until: pd.Timestamp) -> pl.DataFrame:
+        """The visits that can matter to the window ``[since, until)``: from memory when
+        it lies within :attr:`visits`, otherwise read from disk for that window."""
+        if pd.Timestamp(since) >= self.visits_since:
+            return visits_window(self.visits, since, until)
+        return read_visits(self.data_dir, since=pd.Timestamp(since) - VISIT_MARGIN, until=until)
+
     def _table(self, kind: str) -> pd.DataFrame:
         return read_table(self.data_dir, kind) if has_table(self.data_dir, kind) else pd.DataFrame()
 
@@ -321,6 +349,42 @@ class DataSource:
         return result
 
 
+VISIT_SCHEMA: dict[str, Any] = {
+    "unit_id": pl.String,
+    "unit_kind": pl.String,
+    "cell": pl.UInt64,
+    "entered": pl.Datetime("us"),
+    "last_fix": pl.Datetime("us"),
+    "left": pl.Datetime("us"),
+    "fixes": pl.Int32,
+}
+
+
+def read_visits(
+    data_dir: Path, *, since: pd.Timestamp | None = None, until: pd.Timestamp | None = None
+) -> pl.DataFrame:
+    """The stays of the visits cube that end at or after ``since`` and start before
+    ``until`` (the filter is pushed into the Parquet read); empty without a visits cube."""
+    path = cubes_dir(data_dir) / f"{VISITS_CUBE}.parquet"
+    if not path.exists():
+        return pl.DataFrame(schema=VISIT_SCHEMA)
+    lf = pl.scan_parquet(path).select(list(VISIT_SCHEMA))
+    if since is not None:
+        lf = lf.filter(pl.col("left") >= pd.Timestamp(since).to_pydatetime())
+    if until is not None:
+        lf = lf.filter(pl.col("entered") < pd.Timestamp(until).to_pydatetime())
+    return lf.collect()
+
+
+def visits_window(visits: pl.DataFrame, since: pd.Timestamp, until: pd.Timestamp) -> pl.DataFrame:
+    """The rows of ``visits`` that can matter to ``[since, until)``: ending no earlier
+    than :data:`VISIT_MARGIN` before it, starting before its end."""
+    return visits.filter(
+        pl.col("left") >= (pd.Timestamp(since) - VISIT_MARGIN).to_pydatetime(),
+        pl.col("entered") < pd.Timestamp(until).to_pydatetime(),
+    )
+
+
 def _valid_cell(cell: str | int | None) -> int | None:
     """The cell as an integer if it is a valid H3 cell, else None."""
     try:
@@ -382,11 +446,15 @@ class ScopedSource:
         """The area's boundary (the county outline is not a precinct's data)."""
         return self.base.area
 
-    @property
+    @cached_property
     def response_units(self) -> pd.DataFrame:
-        """All response units: a unit across the border still reaches a chief's cells
-        within minutes, and the 1-3-5 reach must count it."""
-        return self.base.response_units
+        """The response units inside the scope's precincts.
+
+        A chief's 1-3-5 reach counts their own units only: each jurisdiction answers for
+        its own minimum response units, and a neighbour's unit names are not theirs to
+        see. (The commander's map, over the whole area, counts every unit.)
+        """
+        return self._points_inside(self.base.response_units)
 
     def _keep(self, precinct_ids: npt.NDArray[np.object_]) -> npt.NDArray[np.bool_]:
         return pd.Series(precinct_ids, dtype=object).isin(self.scope).to_numpy(dtype=bool)
@@ -405,6 +473,27 @@ class ScopedSource:
             return cube
         return cube[self._keep(self.base.patrol_precincts)]
 
+    def _cut_visits(self, visits: pl.DataFrame) -> pl.DataFrame:
+        if visits.is_empty():
+            return visits
+        keep = self._keep(self.base.precincts_of_cells(visits["cell"].to_numpy()))
+        return visits.filter(pl.Series(keep, dtype=pl.Boolean))
+
+    @property
+    def visits_since(self) -> pd.Timestamp:
+        return self.base.visits_since
+
+    @cached_property
+    def visits(self) -> pl.DataFrame:
+        """The visits of the scope's precincts (by the centre of each stay's base cell)."""
+        return self._cut_visits(self.base.visits)
+
+    def visits_for(self, since: pd.Timestamp, until: pd.Timestamp) -> pl.DataFrame:
+        """As :meth:`DataSource.visits_for`, of the scope's precincts only."""
+        if pd.Timestamp(since) >= self.visits_since:
+            return visits_window(self.visits, since, until)
+        return self._cut_visits(self.base.visits_for(since, until))
+
     @cached_property
     def precincts(self) -> gpd.GeoDataFrame:
         frame = self.base.precincts
@@ -422,7 +511,9 @@ class ScopedSource:
     @cached_property
     def communities(self) -> pd.DataFrame:
         """The communities whose point lies in the scope's precincts."""
-        frame = self.base.communities
+        return self._points_inside(self.base.communities)
+
+    def _points_inside(self, frame: pd.DataFrame) -> pd.DataFrame:
         if not len(frame) or not {"lng", "lat"} <= set(frame.columns):
             return frame.iloc[0:0] if len(frame) else frame
         where = self.base._precincts_of_points(frame["lng"], frame["lat"])

@@ -15,7 +15,10 @@ from urllib.parse import parse_qsl, urlencode
 from geodata.schema import INCIDENT_CATEGORIES, UNIT_KINDS
 from layers.time_window import BANDS, PRESETS
 
-LAYER_IDS = ("heat", "rate", "hotspots", "emerging", "mom", "yoy", "community", "reach", "patrol")
+LAYER_IDS = (
+    *("heat", "rate", "hotspots", "emerging", "mom", "yoy", "community", "reach", "patrol"),
+    *("koper", "gaps"),
+)
 SCHEMES = ("natural_breaks", "quantiles", "equal_interval")
 PLAY_STEPS = ("off", "day", "week")
 RESOLUTIONS = (7, 8, 9, 10, 11)

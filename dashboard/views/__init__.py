@@ -10,7 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 from dashboard.cache import LayerCache
-from dashboard.views import heat, protection
+from dashboard.views import gaps, heat, protection
 from dashboard.views.base import LayerParams, LayerResult, LayerSpec, payload
 from geodata.schema import Label
 from layers.viewport import Bounds
@@ -44,11 +44,28 @@ LAYERS: dict[str, LayerSpec] = {
             max_res=10,
             filters=frozenset(),
         ),
+        # Patrol coverage reports every cell of the scope (no patrol is a class too):
+        # up to res 10, as the reach. The dose and the gaps rest on Gi* hot spots: res 9.
         LayerSpec(
             "patrol",
             Label("巡逻覆盖", "Patrol coverage"),
             protection.patrol,
+            max_res=10,
             filters=frozenset({"window", "kinds", "band"}),
+        ),
+        LayerSpec(
+            "koper",
+            Label("热点巡防剂量（Koper）", "Koper dose at hot spots"),
+            protection.koper,
+            max_res=9,
+            filters=frozenset({"window", "cats", "kinds", "band"}),
+        ),
+        LayerSpec(
+            "gaps",
+            Label("防控缺口", "Protection gaps"),
+            gaps.gaps,
+            max_res=9,
+            filters=frozenset({"window", "cats", "kinds"}),
         ),
     )
 }
