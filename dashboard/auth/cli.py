@@ -82,9 +82,8 @@ def _check_precincts(data_dir: Path, precincts: list[str]) -> None:
     """Warn about precinct ids the data set does not know (their chief would see nothing)."""
     if not precincts or not has_table(data_dir, "precincts"):
         return
-    known = set(
-        read_table(data_dir, "precincts", columns=["precinct_id"])["precinct_id"].astype(str)
-    )
+    frame = read_table(data_dir, "precincts", columns=["precinct_id", "geometry"])
+    known = set(frame["precinct_id"].astype(str))
     unknown = sorted(set(precincts) - known)
     if unknown:
         print(

@@ -56,6 +56,11 @@ MAX_NAME_CHARS: Final = 64
 MAX_PASSWORD_CHARS: Final = 1024
 
 
+def _now() -> float:
+    """Seconds since the epoch (a function, so a test can move the clock)."""
+    return time.time()
+
+
 def resolve_secret(settings: Settings) -> str:
     """The session-signing key: ``PNM_SECRET_KEY``, else the file ``PNM_SECRET_KEY_FILE``;
     a random one only when sign-in is off.
@@ -170,9 +175,14 @@ class Authenticator:
         user = self._session_user()
         token = request.args.get("token") if request.method == "GET" else None
         if token and request.path.rstrip("/") == "/wall":
-            user = self._token_user(token) or user
-        elif self.settings.auth == "proxy":
-            user = self._proxy_user() or user
+            return self._token_user(token) or user
+        if self.settings.auth == "proxy":
+            # The proxy's header is the truth; a session stands alone only for a kiosk
+            # signed in by its token.
+            name = self._proxy_name()
+            if name:
+                return self._proxy_user(name)
+            return user if user is not None and user.role == "wall" else None
         return user
 
     def _session_user(self) -> User | None:
@@ -180,7 +190,7 @@ class Authenticator:
         if not isinstance(name, str) or self.users is None:
             return None
         since = session.get("t")
-        age = time.time() - float(since) if isinstance(since, int | float) else None
+        age = _now() - float(since) if isinstance(since, int | float) else None
         user = self.users.get(name)
         if age is None or not 0 <= age <= self.settings.session_hours * 3600:
             session.clear()
@@ -194,7 +204,7 @@ class Authenticator:
         """Sign ``user`` in for this browser (a fresh session: no fixation)."""
         session.clear()
         session.permanent = True
-        session.update(u=user.name, t=int(time.time()), f=user.fingerprint)
+        session.update(u=user.name, t=int(_now()), f=user.fingerprint)
 
     def _from_proxy(self) -> bool:
         try:
@@ -203,13 +213,16 @@ class Authenticator:
             return False
         return any(remote in net for net in self.proxies)
 
-    def _proxy_user(self) -> User | None:
-        header = self.settings.proxy_header
-        name = request.headers.get(header, "").strip() if self._from_proxy() else ""
-        if not name or self.users is None:
-            return None
-        user = self.users.get(name)
+    def _proxy_name(self) -> str:
+        """The user the proxy names; "" for a request that did not come through it."""
+        if not self._from_proxy():
+            return ""
+        return request.headers.get(self.settings.proxy_header, "").strip()
+
+    def _proxy_user(self, name: str) -> User | None:
+        user = self.users.get(name) if self.users is not None else None
         if user is None or user.role == "wall":
+            session.clear()
             if g.get("pnm_proxy_unknown") != name:
                 g.pnm_proxy_unknown = name
                 self.audit(name[:MAX_NAME_CHARS], "sign_in_failed", method="proxy",
