@@ -8,7 +8,7 @@ this module in a test or a tool never opens the data directory.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs
 
 import dash
@@ -16,8 +16,11 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids
+from dashboard.auth import current_scope, current_user
+from dashboard.auth.bar import auth_bar
+from dashboard.auth.guard import install as install_auth
 from dashboard.cache import LayerCache
-from dashboard.datasource import DataSource
+from dashboard.datasource import CurrentScopeSource, DataSource
 from dashboard.i18n import lang_of, t
 from dashboard.pages import export as export_page
 from dashboard.pages import map as map_page
@@ -92,6 +95,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     """
     cfg = settings or load_settings()
     source = DataSource(cfg.data_dir)
+    # What pages and callbacks see: the data cut to the signed-in user's scope, chosen
+    # anew on every request (a stand-in with DataSource's interface).
+    scoped = cast(DataSource, CurrentScopeSource(source, current_scope))
     app = Dash(
         __name__,
         assets_folder=str(ASSETS),
@@ -123,15 +129,18 @@ def create_app(settings: Settings | None = None) -> Dash:
     ) -> tuple[Any, dict[str, str]]:
         if not needs_render(cfg, pathname, search, shown):
             raise PreventUpdate
-        return render_page(source, cfg, pathname, search)
+        page, document = render_page(scoped, cfg, pathname, search)
+        bar = auth_bar(current_user(), mode=cfg.auth, lang=document["lang"])
+        return (page if bar is None else [bar, page]), document
 
     app.clientside_callback(
         dash.ClientsideFunction(namespace="pnm", function_name="setDocument"),
         Output(ids.DOCUMENT, "id"),
         Input(ids.DOCUMENT, "data"),
     )
-    map_page.register_callbacks(app, source, layer_cache)
+    map_page.register_callbacks(app, scoped, layer_cache)
     export_page.register(app, source)
+    install_auth(app, cfg, source)  # last: sign-in, the guard of every route, headers
     return app
 
 

@@ -95,6 +95,37 @@ TEXT: dict[str, Label] = {
         "Click the map to drill down: county → precinct → grid → hexagon",
     ),
     "at_risk": Label("称号存疑", "title at risk"),
+    # Sign-in and access (dashboard.auth, dashboard.pages.login)
+    "auth_off_banner": Label("未启用登录（演示）", "Sign-in disabled (demo)"),
+    "signed_in_as": Label("当前用户：{name}（{role}）", "Signed in: {name} ({role})"),
+    "sign_out": Label("退出登录", "Sign out"),
+    "role_commander": Label("指挥中心", "commander"),
+    "role_chief": Label("派出所所长", "precinct chief"),
+    "role_planner": Label("规划/勤务编排", "planner"),
+    "role_wall": Label("大屏", "wall screen"),
+    "login_title": Label("登录", "Sign in"),
+    "login_name": Label("用户名", "User name"),
+    "login_password": Label("密码", "Password"),
+    "login_submit": Label("登录", "Sign in"),
+    "login_failed": Label("用户名或密码错误", "Wrong user name or password"),
+    "login_locked": Label(
+        "登录失败次数过多，请 {minutes} 分钟后再试",
+        "Too many failed sign-ins; try again in {minutes} minutes",
+    ),
+    "login_expired": Label("页面已过期，请重新输入", "The form expired; please try again"),
+    "login_proxy": Label(
+        "请通过单位统一身份认证门户访问本系统", "Please sign in through the bureau's portal"
+    ),
+    "login_audit_down": Label(
+        "审计日志无法写入，暂不能登录，请联系管理员",
+        "The audit log cannot be written, so nobody can sign in; tell the administrator",
+    ),
+    "refused_title": Label("无权访问", "Access refused"),
+    "refused_text": Label(
+        "您的账号无权查看此页面或数据。", "Your account may not see this page or these data."
+    ),
+    "refused_home": Label("返回首页", "Back to the start page"),
+    "wall_token_bad": Label("大屏令牌无效或已停用", "The wall-screen token is invalid or revoked"),
     # Export page (dashboard.pages.export, dashboard.downloads)
     "export_link": Label("导出当前视图", "Export this view"),
     "export_title": Label("导出图层", "Export layers"),

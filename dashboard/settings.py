@@ -7,10 +7,11 @@ naming the key, instead of a map that silently ignores it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from geodata.store import DATA_ENV
 CONFIG_ENV = "PNM_CONFIG"
 LANGUAGES = ("zh", "en")
 CACHES = ("simple", "redis")
+AUTH_MODES = ("users", "proxy", "none")
 
 
 class SettingsError(ValueError):
@@ -46,6 +48,25 @@ class Settings:
         Redis for ``cache = "redis"``; ``PNM_REDIS_URL``.
     host, port : str, int
         Where ``python -m dashboard`` listens; ``PNM_HOST``, ``PNM_PORT``.
+    auth : str
+        Sign-in mode: ``users`` (a users file, the default), ``proxy`` (a trusted reverse
+        proxy's header) or ``none`` (no sign-in: a demo, said in a banner); ``PNM_AUTH``.
+    users_file : Path or None
+        The users file (TOML or JSON); ``PNM_USERS_FILE``, default
+        ``<data_dir>/users.toml`` (or ``users.json`` when only that exists).
+    secret_key, secret_key_file : str, Path or None
+        The key that signs session cookies, the same for every worker;
+        ``PNM_SECRET_KEY`` or a file holding it, ``PNM_SECRET_KEY_FILE``.
+    proxy_header : str
+        Header naming the signed-in user in ``proxy`` mode (e.g. ``X-Remote-User``);
+        ``PNM_PROXY_HEADER``.
+    proxy_addresses : tuple of str
+        Addresses or networks of the reverse proxies whose header is believed;
+        ``PNM_PROXY_ADDRESSES`` (comma-separated).
+    session_hours : float
+        How long a sign-in lasts; ``PNM_SESSION_HOURS``, default 8.
+    cookie_secure : bool
+        Send the session cookie over HTTPS only; ``PNM_COOKIE_SECURE`` (``1``/``true``).
     """
 
     data_dir: Path = Path("data/demo")
@@ -56,6 +77,14 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     host: str = "127.0.0.1"
     port: int = 8050
+    auth: str = "users"
+    users_file: Path | None = None
+    secret_key: str = field(default="", repr=False)
+    secret_key_file: Path | None = None
+    proxy_header: str = ""
+    proxy_addresses: tuple[str, ...] = ()
+    session_hours: float = 8.0
+    cookie_secure: bool = False
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -78,6 +107,29 @@ class Settings:
             raise SettingsError(f"port must be 1..65535, not {self.port}")
         if not self.host:
             raise SettingsError("host must not be empty")
+        if self.auth not in AUTH_MODES:
+            raise SettingsError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
+        if not 0 < self.session_hours <= 24 * 30:
+            raise SettingsError(f"session_hours must be in (0, 720], not {self.session_hours}")
+        if self.auth == "proxy" and not (self.proxy_header and self.proxy_addresses):
+            raise SettingsError(
+                "auth = proxy needs PNM_PROXY_HEADER (e.g. X-Remote-User) and "
+                "PNM_PROXY_ADDRESSES (the reverse proxies' addresses)"
+            )
+        for address in self.proxy_addresses:
+            try:
+                ipaddress.ip_network(address, strict=False)
+            except ValueError:
+                raise SettingsError(f"proxy_addresses: not an address: {address!r}") from None
+
+    @property
+    def users_path(self) -> Path:
+        """The users file: the configured one, else ``users.toml`` (or an existing
+        ``users.json``) in the data directory."""
+        if self.users_file is not None:
+            return self.users_file
+        toml_path, json_path = self.data_dir / "users.toml", self.data_dir / "users.json"
+        return json_path if json_path.exists() and not toml_path.exists() else toml_path
 
 
 # Setting name -> environment variable. The data directory shares geodata's variable.
@@ -90,14 +142,42 @@ ENV_VARS: dict[str, str] = {
     "redis_url": "PNM_REDIS_URL",
     "host": "PNM_HOST",
     "port": "PNM_PORT",
+    "auth": "PNM_AUTH",
+    "users_file": "PNM_USERS_FILE",
+    "secret_key": "PNM_SECRET_KEY",
+    "secret_key_file": "PNM_SECRET_KEY_FILE",
+    "proxy_header": "PNM_PROXY_HEADER",
+    "proxy_addresses": "PNM_PROXY_ADDRESSES",
+    "session_hours": "PNM_SESSION_HOURS",
+    "cookie_secure": "PNM_COOKIE_SECURE",
 }
+PATH_SETTINGS = ("data_dir", "users_file", "secret_key_file")
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
-    if name == "data_dir":
+    if name in PATH_SETTINGS:
         if not isinstance(value, str | os.PathLike) or not str(value):
-            raise SettingsError(f"{source}: data_dir must be a non-empty path")
+            raise SettingsError(f"{source}: {name} must be a non-empty path")
         return Path(value)
+    if name == "proxy_addresses":
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise SettingsError(f"{source}: proxy_addresses must be addresses, not {value!r}")
+        return tuple(i.strip() for i in items if i.strip())
+    if name == "session_hours":
+        if isinstance(value, bool):
+            raise SettingsError(f"{source}: session_hours must be a number, not {value!r}")
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{source}: session_hours must be a number, not {value!r}") from None
+    if name == "cookie_secure":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text not in ("1", "0", "true", "false", "yes", "no"):
+            raise SettingsError(f"{source}: cookie_secure must be true or false, not {value!r}")
+        return text in ("1", "true", "yes")
     if name == "port":
         if isinstance(value, bool):
             raise SettingsError(f"{source}: port must be an integer, not {value!r}")
@@ -124,9 +204,10 @@ def _from_toml(path: Path) -> dict[str, Any]:
             f"{path}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(known)}"
         )
     values = {k: _coerce(k, v, str(path)) for k, v in raw.items()}
-    if "data_dir" in values and not values["data_dir"].is_absolute():
-        # A relative data_dir in a file means relative to the file, not to the cwd.
-        values["data_dir"] = path.parent / values["data_dir"]
+    for name in PATH_SETTINGS:
+        if name in values and not values[name].is_absolute():
+            # A relative path in a file means relative to the file, not to the cwd.
+            values[name] = path.parent / values[name]
     return values
 
 

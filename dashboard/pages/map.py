@@ -9,6 +9,7 @@ without resending cells. The whole view lives in the URL (:mod:`dashboard.viewst
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import dash_leaflet as dl
@@ -273,6 +274,8 @@ def layout(
 ) -> html.Div:
     """The map page in ``lang``, opened on the view the URL's query describes."""
     state = from_query(search, default_lang=lang)
+    if state.cell and not source.contains_cell(state.cell):
+        state = replace(state, cell="")  # a shared link's cell outside the user's scope
     export_link = html.A(
         t("export_link", lang),
         id=ids.EXPORT_LINK,
@@ -386,7 +389,9 @@ def update_layer(
         frame=frame,
     )
     res, automatic = pagestate.resolution(resolution, zoom)
-    params = pagestate.layer_params(layer=layer, w=w, res=res, cats=cats, kinds=kinds, band=band)
+    params = pagestate.layer_params(
+        layer=layer, w=w, res=res, cats=cats, kinds=kinds, band=band, scope=source.scope_key
+    )
     data = layer_payload(source, layer_cache, params, pagestate.view_bounds(bounds, zoom, center))
     key = {**params.key(), "window": list(w.iso)}
     return (
@@ -440,6 +445,8 @@ def select_cell(
     if not click or not key:
         raise PreventUpdate
     lat, lng = float(click["latlng"]["lat"]), float(click["latlng"]["lng"])
+    if not source.contains_point(lng, lat):
+        raise PreventUpdate  # a click outside the user's jurisdiction selects nothing
     cell = cell_to_str(int(lnglat_to_cells([lng], [lat], int(key["res"]))[0]))
     from dashboard.views.detail import zones_of
 
@@ -515,7 +522,7 @@ def view_query(
 
 def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -> None:
     """Wire the map page's callbacks into ``app``."""
-    index: list[Place] = []
+    indexes: dict[str, list[Place]] = {}  # one per scope: a chief finds only their places
 
     @app.callback(
         Output(ids.EXPORT_LINK, "href"),
@@ -526,9 +533,10 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         return export_href(search, bounds)
 
     def places() -> list[Place]:
-        if not index:
-            index.extend(place_search.build_index(source))
-        return index
+        key = source.scope_key
+        if key not in indexes:
+            indexes[key] = place_search.build_index(source)
+        return indexes[key]
 
     controls = [
         Input(ids.LAYER, "value"),

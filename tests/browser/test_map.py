@@ -63,7 +63,7 @@ def _expected_cells(data_dir: Path, res: int) -> int:
 
 @pytest.fixture
 def live_app(map_data: Path) -> Iterator[LiveApp]:
-    app = create_app(load_settings({}, data_dir=str(map_data)))
+    app = create_app(load_settings({}, data_dir=str(map_data), auth="none"))
     yield from serve(app.server)
 
 

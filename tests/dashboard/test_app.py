@@ -35,7 +35,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def settings(tiny: Path) -> Settings:
-    return load_settings({}, data_dir=str(tiny))
+    return load_settings({}, data_dir=str(tiny), auth="none")
 
 
 @pytest.fixture(scope="module")
@@ -192,7 +192,7 @@ def test_server_is_built_lazily_on_first_access(tiny: Path) -> None:
         "except AttributeError:\n"
         "    print('ok')\n"
     )
-    env = {"PNM_DATA_DIR": str(tiny), "PATH": "/usr/bin:/bin"}
+    env = {"PNM_DATA_DIR": str(tiny), "PNM_AUTH": "none", "PATH": "/usr/bin:/bin"}
     result = subprocess.run(
         [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

@@ -9,6 +9,7 @@ cell C (the east precinct P2) holds 7 disputes on the data's last day; C's 50 th
 from __future__ import annotations
 
 import json
+import re
 import zipfile
 from dataclasses import replace
 from pathlib import Path
@@ -41,6 +42,7 @@ from geodata.store import cubes_dir
 from layers.export import build_export
 from tests.dashboard.tiny_data import MID_LAT, MID_LNG, A, B, C, build_tiny_data
 
+CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 COUNTY = Viewer("planner1", None)
 WEST_CHIEF = Viewer("chief_p1", frozenset({"P1"}))
 WINDOW = ("2026-10-27", "2026-11-26")  # the tiny data's last 30 days, half-open
@@ -100,6 +102,21 @@ def _text(children: Any) -> str:
     if children is None or isinstance(children, str | int | float):
         return "" if children is None else str(children)
     return _text(getattr(children, "children", None))
+
+
+def _strings(component: Any) -> list[str]:
+    """Every text a person reads in a layout: children, option labels, placeholders."""
+    if isinstance(component, str):
+        return [component]
+    if isinstance(component, list | tuple):
+        return [s for child in component for s in _strings(child)]
+    if component is None or isinstance(component, int | float):
+        return []
+    props = component.to_plotly_json()["props"]
+    found = [props[k] for k in ("placeholder", "title") if isinstance(props.get(k), str)]
+    for option in props.get("options") or []:
+        found += _strings(option["label"])
+    return found + _strings(props.get("children"))
 
 
 def _members(path: Path, into: Path) -> dict[str, Path]:
@@ -383,8 +400,12 @@ def test_the_app_routes_export_and_the_english_page_speaks_english(
         source=source, settings=settings, lang="en", pathname="/export", search="?lang=en",
         viewer=COUNTY,
     )  # fmt: skip
-    text = _text(layout)
-    assert "Export layers" in text and "导出" not in text
+    texts = _strings(layout)
+    assert "Export layers" in texts
+    names = {"示例县", "中文", "测试数据"}  # the area, the switch back, the data note
+    names |= {f"{n} ({i})" for n, i in [("西城派出所", "P1"), ("东城派出所", "P2")]}
+    names |= {s for s in texts if s.endswith(("(G1)", "(G2)", "(G3)", "(G4)"))}  # grid names
+    assert {s for s in texts if CJK.search(s)} <= names
 
 
 def test_the_estimate_path_for_large_exports(

@@ -40,7 +40,7 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def settings(tiny: Path) -> Settings:
-    return load_settings({}, data_dir=str(tiny))
+    return load_settings({}, data_dir=str(tiny), auth="none")
 
 
 @pytest.fixture(scope="module")
