@@ -24,6 +24,7 @@ from dashboard.datasource import CurrentScopeSource, DataSource
 from dashboard.i18n import lang_of, t
 from dashboard.pages import export as export_page
 from dashboard.pages import map as map_page
+from dashboard.pages import wall as wall_page
 from dashboard.settings import Settings, load_settings
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -54,6 +55,9 @@ def render_page(
         page = export_page.layout(
             source=source, settings=settings, lang=lang, pathname=export_page.PATH, search=search
         )
+        return page, document
+    if (pathname or "/") == wall_page.PATH:
+        page = wall_page.layout(source=source, settings=settings, lang=lang, search=search)
         return page, document
     if (pathname or "/") != map_page.PATH:
         return _not_found(lang), document
@@ -139,6 +143,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         Input(ids.DOCUMENT, "data"),
     )
     map_page.register_callbacks(app, scoped, layer_cache)
+    wall_page.register_callbacks(app, source, layer_cache)
     export_page.register(app, source)
     install_auth(app, cfg, source)  # last: sign-in, the guard of every route, headers
     return app

@@ -95,6 +95,58 @@ TEXT: dict[str, Label] = {
         "Click the map to drill down: county → precinct → grid → hexagon",
     ),
     "at_risk": Label("称号存疑", "title at risk"),
+    # Wall screen (dashboard.pages.wall)
+    "wall_title": Label("治安防控指挥大屏", "Prevention command wall"),
+    "wall_loading": Label("正在载入数据…", "Loading data…"),
+    "wall_today": Label("今日警情", "Incidents today"),
+    "wall_week": Label("本周警情", "Incidents this week"),
+    "wall_today_since": Label("{date} 0 时至 {until} 时", "{date}, 00–{until} h"),
+    "wall_week_since": Label("{date}（周一）起", "since Monday {date}"),
+    "wall_count_unit": Label("起", "incidents"),
+    "wall_day_on_day": Label("日环比", "vs yesterday"),
+    "wall_week_on_week": Label("周环比", "vs last week"),
+    "wall_year_on_year": Label("同比", "vs last year"),
+    "wall_change_new": Label("新发", "new"),
+    "wall_change_none": Label("均为 0", "none either"),
+    "wall_change_no_data": Label("无数据", "no data"),
+    "wall_change_flat": Label("持平", "no change"),
+    "wall_coverage": Label("热点巡逻达标率", "Hot spots patrolled"),
+    "wall_coverage_line": Label(
+        "{covered}/{cells} 个热点每天驻留≥30分钟（近7天）",
+        "{covered} of {cells} hot spots ≥ 30 min a day (7 days)",
+    ),
+    "wall_koper": Label("热点 Koper 剂量", "Koper dose"),
+    "wall_koper_line": Label(
+        "{dosed}/{hours} 热点小时有效巡逻（近7天）",
+        "{dosed} of {hours} hot-spot hours dosed (7 days)",
+    ),
+    "wall_gaps_figure": Label("防控缺口", "Protection gaps"),
+    "wall_gaps_unit": Label("个六边形", "hexagons"),
+    "wall_gaps_line": Label(
+        "严重 {c4} · 较大 {c3} · 一般 {c2}", "critical {c4} · serious {c3} · moderate {c2}"
+    ),
+    "wall_certified": Label("平安创建率", "Safe communities"),
+    "wall_certified_line": Label(
+        "{certified}/{communities} 个已创建 · {at_risk} 个称号存疑",
+        "{certified} of {communities} certified · {at_risk} at risk",
+    ),
+    "wall_none": Label("—", "—"),
+    "wall_top_gaps": Label("最大的防控缺口", "Largest protection gaps"),
+    "wall_no_gaps": Label("当前无防控缺口", "No protection gaps now"),
+    "wall_footer": Label(
+        "数据截至 {until} · 数据生成于 {built} · 刷新于 {now}",
+        "Data to {until} · built {built} · refreshed {now}",
+    ),
+    "wall_stale": Label(
+        "数据已 {age} 未更新（生成于 {built}）", "Data not updated for {age} (built {built})"
+    ),
+    "wall_offline": Label(
+        "与服务器的连接中断：显示的是 {time} 的画面，正在重试…",
+        "Connection to the server lost: showing the picture of {time}; retrying…",
+    ),
+    "wall_minutes": Label("{n} 分钟", "{n} min"),
+    "wall_hours": Label("{n} 小时", "{n} h"),
+    "wall_days": Label("{n} 天", "{n} days"),
     # Sign-in and access (dashboard.auth, dashboard.pages.login)
     "auth_off_banner": Label("未启用登录（演示）", "Sign-in disabled (demo)"),
     "signed_in_as": Label("当前用户：{name}（{role}）", "Signed in: {name} ({role})"),

@@ -54,6 +54,24 @@ PANE_HEXES = "pnm-hexes"
 PANE_OUTLINES = "pnm-outlines"
 PANE_SELECTION = "pnm-selection"
 
+# Wall screen (/wall)
+WALL_ROOT = "wall-root"
+WALL_CONFIG = "wall-config"  # views, periods, stale limit, language, app version (a dcc.Store)
+WALL_STATUS = "wall-status"  # the last refresh: tick, data version, age, texts (a dcc.Store)
+WALL_VIEWS = "wall-views"  # every view's cells, style and title (a dcc.Store)
+WALL_ROTATE = "wall-rotate"  # dcc.Interval: the next view
+WALL_REFRESH = "wall-refresh"  # dcc.Interval: fresh data
+WALL_MAP = "wall-map"
+WALL_HEXES = "wall-hexes"
+WALL_TITLE = "wall-title"
+WALL_WINDOW = "wall-window"
+WALL_STEP = "wall-step"
+WALL_LEGENDS = "wall-legends"
+WALL_FIGURES = "wall-figures"
+WALL_GAPS = "wall-gaps"
+WALL_BANNER = "wall-banner"
+WALL_FOOTER = "wall-footer"
+
 # Export page (dashboard.pages.export); EXPORT_LINK is the map page's "export this view"
 EXPORT_LINK = "export-link"
 EXPORT_LANG = "export-lang"

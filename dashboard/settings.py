@@ -20,6 +20,8 @@ from geodata.store import DATA_ENV
 CONFIG_ENV = "PNM_CONFIG"
 LANGUAGES = ("zh", "en")
 CACHES = ("simple", "redis")
+# The wall screen's views, in their default order (see dashboard.views.wall).
+WALL_VIEWS = ("gaps", "heat", "patrol", "community")
 AUTH_MODES = ("users", "proxy", "none")
 
 
@@ -48,6 +50,15 @@ class Settings:
         Redis for ``cache = "redis"``; ``PNM_REDIS_URL``.
     host, port : str, int
         Where ``python -m dashboard`` listens; ``PNM_HOST``, ``PNM_PORT``.
+    wall_views : tuple of str
+        The wall screen's views in rotation order (``gaps``, ``heat``, ``patrol``,
+        ``community``); ``PNM_WALL_VIEWS`` (comma-separated). ``/wall?views=`` overrides.
+    wall_period_s, wall_refresh_s : float
+        Seconds each wall view shows, and between two data refreshes of the wall;
+        ``PNM_WALL_PERIOD_S`` (default 30), ``PNM_WALL_REFRESH_S`` (default 60).
+    wall_stale_minutes : float
+        Data older than this (since the cubes were built), or a refresh that fails,
+        puts the stale-data banner on the wall; ``PNM_WALL_STALE_MINUTES`` (default 60).
     auth : str
         Sign-in mode: ``users`` (a users file, the default), ``proxy`` (a trusted reverse
         proxy's header) or ``none`` (no sign-in: a demo, said in a banner); ``PNM_AUTH``.
@@ -77,6 +88,10 @@ class Settings:
     redis_url: str = "redis://127.0.0.1:6379/0"
     host: str = "127.0.0.1"
     port: int = 8050
+    wall_views: tuple[str, ...] = WALL_VIEWS
+    wall_period_s: float = 30.0
+    wall_refresh_s: float = 60.0
+    wall_stale_minutes: float = 60.0
     auth: str = "users"
     users_file: Path | None = None
     secret_key: str = field(default="", repr=False)
@@ -107,6 +122,18 @@ class Settings:
             raise SettingsError(f"port must be 1..65535, not {self.port}")
         if not self.host:
             raise SettingsError("host must not be empty")
+        unknown_views = [v for v in self.wall_views if v not in WALL_VIEWS]
+        if not self.wall_views or unknown_views:
+            raise SettingsError(
+                f"wall_views must name some of {', '.join(WALL_VIEWS)}, not {self.wall_views!r}"
+            )
+        for name in ("wall_period_s", "wall_refresh_s"):
+            if not getattr(self, name) >= 2:
+                raise SettingsError(f"{name} must be at least 2 seconds, not {getattr(self, name)}")
+        if not self.wall_stale_minutes > 0:
+            raise SettingsError(
+                f"wall_stale_minutes must be positive, not {self.wall_stale_minutes}"
+            )
         if self.auth not in AUTH_MODES:
             raise SettingsError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
         if not 0 < self.session_hours <= 24 * 30:
@@ -142,6 +169,10 @@ ENV_VARS: dict[str, str] = {
     "redis_url": "PNM_REDIS_URL",
     "host": "PNM_HOST",
     "port": "PNM_PORT",
+    "wall_views": "PNM_WALL_VIEWS",
+    "wall_period_s": "PNM_WALL_PERIOD_S",
+    "wall_refresh_s": "PNM_WALL_REFRESH_S",
+    "wall_stale_minutes": "PNM_WALL_STALE_MINUTES",
     "auth": "PNM_AUTH",
     "users_file": "PNM_USERS_FILE",
     "secret_key": "PNM_SECRET_KEY",
@@ -155,6 +186,18 @@ PATH_SETTINGS = ("data_dir", "users_file", "secret_key_file")
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
+    if name == "wall_views":
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
+            raise SettingsError(f"{source}: wall_views must be view names, not {value!r}")
+        return tuple(i.strip() for i in items if i.strip())
+    if name in ("wall_period_s", "wall_refresh_s", "wall_stale_minutes"):
+        try:
+            if isinstance(value, bool):
+                raise TypeError
+            return float(value)
+        except (TypeError, ValueError):
+            raise SettingsError(f"{source}: {name} must be a number, not {value!r}") from None
     if name in PATH_SETTINGS:
         if not isinstance(value, str | os.PathLike) or not str(value):
             raise SettingsError(f"{source}: {name} must be a non-empty path")
