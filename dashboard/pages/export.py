@@ -18,129 +18,37 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, pagestate
+from dashboard.components.export_choices import (
+    WGS84,
+    area_options,
+    crs_options,
+    format_options,
+    human_size,
+    option,
+    place_options,
+    res_options,
+    section,
+)
 from dashboard.components.header import header, lang_href
 from dashboard.datasource import DataSource
 from dashboard.downloads import DOWNLOAD_PATH, Viewer, register_download_route, signed_in
 from dashboard.i18n import category_options, note_text, t
 from dashboard.settings import Settings
 from dashboard.views.export import (
-    AREAS,
     MAP_TO_EXPORT,
     ExportProblem,
     ExportRequest,
-    format_title,
-    max_res,
     request_from_query,
 )
 from dashboard.views.export_files import ExportService
 from dashboard.viewstate import SCHEMES, from_query
-from geodata.writers import CRS_CHOICES, FORMATS
 from layers.export import LAYERS, RESOLUTIONS
 from layers.time_window import PRESETS
 
 PATH = "/export"
-WGS84 = "EPSG:4326"
 HIDDEN = {"display": "none"}
 SHOWN: dict[str, str] = {}
 BUTTON = "pnm-button pnm-export-download"
-
-
-def human_size(n: int) -> str:
-    """Bytes for people: ``"812 B"``, ``"3.4 KB"``, ``"15.0 MB"``."""
-    size = float(n)
-    for unit in ("B", "KB", "MB"):
-        if size < 1024:
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.2f} GB"
-
-
-def _option(title: str, note: str) -> html.Span:
-    return html.Span(
-        [html.Span(title, className="pnm-export-option"), html.Span(note, className="pnm-note")],
-        className="pnm-export-choice",
-    )
-
-
-def _section(label: str, target: str, *children: Any) -> html.Section:
-    return html.Section([html.Label(label, htmlFor=target), *children])
-
-
-def res_options(layers: list[str] | None, lang: str) -> list[dict[str, Any]]:
-    """Resolutions with their edge length; those finer than the chosen layers allow are
-    disabled."""
-    finest = min((max_res(n) for n in layers or () if n in LAYERS), default=RESOLUTIONS[-1])
-    return [
-        {
-            "value": r,
-            "label": t("resolution_option", lang, res=r, edge=pagestate.EDGE_LENGTH[r]),
-            "disabled": r > finest,
-        }
-        for r in RESOLUTIONS
-    ]
-
-
-def format_options(crs: str | None, lang: str) -> list[dict[str, Any]]:
-    """The formats, each explained; GeoJSON disabled for a CRS other than WGS84."""
-    return [
-        {
-            "value": key,
-            "label": _option(format_title(key, lang), t(f"fmt_{key}", lang)),
-            "disabled": key == "geojson" and (crs or WGS84) != WGS84,
-        }
-        for key in FORMATS
-    ]
-
-
-def crs_options(lang: str) -> list[dict[str, Any]]:
-    """The coordinate systems, each explained in plain words."""
-    return [
-        {"value": key, "label": _option(f"{c.en if lang == 'en' else c.zh} · {key}",
-                                        t(f"crs_{key}", lang))}
-        for key, c in CRS_CHOICES.items()
-    ]  # fmt: skip
-
-
-def area_options(request: ExportRequest, viewer: Viewer, lang: str) -> list[dict[str, Any]]:
-    """County (or the user's jurisdiction), precincts, grids and, when known, the map view."""
-    county = (
-        t("export_area_county", lang)
-        if viewer.scope is None
-        else t("export_area_scope", lang, n=len(viewer.scope))
-    )
-    labels = {
-        "county": county,
-        "precincts": t("export_area_precincts", lang),
-        "grids": t("export_area_grids", lang),
-    }
-    options: list[dict[str, Any]] = [{"value": a, "label": labels[a]} for a in AREAS[:3]]
-    if request.bbox is not None:
-        south, west, north, east = (f"{v:.3f}" for v in request.bbox)
-        text = t("export_view_text", lang, south=south, west=west, north=north, east=east)
-        options.append({"value": "view", "label": _option(t("export_area_view", lang), text)})
-    return options
-
-
-def place_options(source: DataSource, viewer: Viewer, lang: str) -> tuple[list[Any], list[Any]]:
-    """The precincts and grids the user may choose, labelled with their names and ids."""
-    paren = "{}（{}）" if lang == "zh" else "{} ({})"
-    precincts, grids = source.precincts, source.grids
-    names: dict[str, str] = {}
-    p_opts: list[dict[str, str]] = []
-    if len(precincts):
-        for pid, name in sorted(zip(precincts["precinct_id"].astype(str), precincts["name"].astype(str), strict=True)):  # fmt: skip
-            names[pid] = name
-            if viewer.scope is None or pid in viewer.scope:
-                p_opts.append({"value": pid, "label": paren.format(name, pid)})
-    g_opts: list[dict[str, str]] = []
-    if len(grids):
-        rows = zip(grids["grid_id"].astype(str), grids["name"].astype(str),
-                   grids["precinct_id"].astype(str), strict=True)  # fmt: skip
-        for gid, name, pid in sorted(rows):
-            if viewer.scope is None or pid in viewer.scope:
-                label = paren.format(f"{name} · {names.get(pid, pid)}", gid)
-                g_opts.append({"value": gid, "label": label})
-    return p_opts, g_opts
 
 
 def layout(
@@ -177,7 +85,7 @@ def layout(
         *notes,
     ]
     choices = [
-        _section(
+        section(
             t("export_layers", lang),
             ids.EXPORT_LAYERS,
             dcc.Checklist(
@@ -185,7 +93,7 @@ def layout(
                 options=[
                     {
                         "value": name,
-                        "label": _option(spec.title.text(lang), spec.description.text(lang)),
+                        "label": option(spec.title.text(lang), spec.description.text(lang)),
                     }
                     for name, spec in LAYERS.items()
                 ],
@@ -193,7 +101,7 @@ def layout(
                 className="pnm-radio pnm-export-list",
             ),
         ),
-        _section(
+        section(
             t("resolution", lang),
             ids.EXPORT_RES,
             dcc.Dropdown(
@@ -205,7 +113,7 @@ def layout(
             ),
             html.P(id=ids.EXPORT_RES_NOTE, className="pnm-note"),
         ),
-        _section(
+        section(
             t("export_area", lang),
             ids.EXPORT_AREA,
             dcc.RadioItems(
@@ -238,7 +146,7 @@ def layout(
             ),
             html.P(t("export_area_rule", lang), className="pnm-note"),
         ),
-        _section(
+        section(
             t("window", lang),
             ids.EXPORT_WINDOW,
             dcc.RadioItems(
@@ -262,7 +170,7 @@ def layout(
             html.P(t("window_note", lang), className="pnm-note"),
             html.P(t("export_window_note", lang), className="pnm-note"),
         ),
-        _section(
+        section(
             t("categories", lang),
             ids.EXPORT_CATS,
             dcc.Dropdown(
@@ -275,7 +183,7 @@ def layout(
             ),
             html.P(t("export_cats_note", lang), className="pnm-note"),
         ),
-        _section(
+        section(
             t("scheme", lang),
             ids.EXPORT_SCHEME,
             dcc.Dropdown(
@@ -286,7 +194,7 @@ def layout(
                 searchable=False,
             ),
         ),
-        _section(
+        section(
             t("export_crs", lang),
             ids.EXPORT_CRS,
             dcc.RadioItems(
@@ -296,7 +204,7 @@ def layout(
                 className="pnm-radio pnm-export-list",
             ),
         ),
-        _section(
+        section(
             t("export_format", lang),
             ids.EXPORT_FORMAT,
             dcc.RadioItems(

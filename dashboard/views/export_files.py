@@ -38,15 +38,13 @@ from dashboard.datasource import DataSource
 from dashboard.views.export import (
     CATEGORY_LAYERS,
     SCHEME_LAYERS,
-    Area,
     ExportProblem,
     ExportRequest,
     Scope,
     check_request,
-    clip_to_view,
     layer_title,
-    resolve_area,
 )
+from dashboard.views.export_area import Area, clip_to_view, resolve_area
 from geodata.export_inputs import ExportInputs, load_export_inputs
 from geodata.store import StoreError
 from geodata.writers import FORMATS, ExportBundle, ExportError, write_export

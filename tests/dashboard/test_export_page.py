@@ -25,6 +25,7 @@ from flask import Flask
 import dashboard.views.export_files as export_files
 from dashboard import ids
 from dashboard.app import render_page
+from dashboard.components import export_choices as choices
 from dashboard.datasource import DataSource
 from dashboard.downloads import Viewer, download, register_download_route
 from dashboard.pages import export as page
@@ -277,9 +278,9 @@ def test_geojson_in_gauss_kruger_is_refused_with_a_clear_message(service: Export
     assert text.startswith("GeoJSON is WGS84 longitude/latitude only (RFC 7946)")
     assert "CGCS2000 / 3-degree Gauss-Kruger CM 108E" in text
     assert href is None and name is None and "pnm-disabled" in css
-    options = {o["value"]: o["disabled"] for o in page.format_options("EPSG:4545", "zh")}
+    options = {o["value"]: o["disabled"] for o in choices.format_options("EPSG:4545", "zh")}
     assert options["geojson"] is True and not any(v for k, v in options.items() if k != "geojson")
-    assert page.format_options("EPSG:4326", "zh")[2]["disabled"] is False
+    assert choices.format_options("EPSG:4326", "zh")[2]["disabled"] is False
 
 
 def test_several_layers_need_a_geopackage(service: ExportService) -> None:
@@ -309,15 +310,17 @@ def test_a_chief_exports_only_their_precincts(source: DataSource, service: Expor
     assert refused.value.status == 403 and "P2" in refused.value.text("en")
     with pytest.raises(ExportProblem):
         service.bundles(_request(area="grids", grids=("G3",)), WEST_CHIEF.scope)  # P2's grid
-    precincts, grids = page.place_options(source, WEST_CHIEF, "zh")
+    precincts, grids = choices.place_options(source, WEST_CHIEF, "zh")
     assert [o["value"] for o in precincts] == ["P1"]
     assert [o["value"] for o in grids] == ["G1", "G2"]
-    options = page.area_options(_request(), WEST_CHIEF, "zh")
+    options = choices.area_options(_request(), WEST_CHIEF, "zh")
     assert options[0]["label"] == "本辖区（1 个派出所）"
 
 
 def test_res_finer_than_the_map_draws_a_layer_is_not_offered() -> None:
-    options = {o["value"]: o["disabled"] for o in page.res_options(["incidents", "hotspots"], "en")}
+    options = {
+        o["value"]: o["disabled"] for o in choices.res_options(["incidents", "hotspots"], "en")
+    }
     assert options == {6: False, 7: False, 8: False, 9: False, 10: True, 11: True}
     with pytest.raises(ExportProblem):
         request_from_query("?layers=hotspots&res=11", last_day=LAST_DAY, strict=True)
