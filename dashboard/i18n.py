@@ -339,6 +339,32 @@ TEXT: dict[str, Label] = {
         "审计日志无法写入，因此没有导出任何文件；请联系管理员。",
         "The audit log cannot be written, so nothing was exported; tell the administrator.",
     ),
+    # Map layers: gap list and the layer sections of the side panel
+    "gap_list_title": Label("防控缺口排名", "Ranked protection gaps"),
+    "gap_list_note": Label(
+        "前 {n} 位 · {res} 级六边形 · 按缺口分值排序，点击定位",
+        "Top {n} · res-{res} hexagons · by gap score; click to fly there",
+    ),
+    "gap_list_empty": Label(
+        "当前时间范围和筛选下无防控缺口", "No protection gaps for this window and these filters"
+    ),
+    "gap_list_place": Label("{precinct} · {grid}", "{grid}, {precinct}"),
+    "gap_why": Label("缺口原因", "Why it is a gap"),
+    "gap_score": Label(
+        "缺口分值 {gap}（全辖区第 {rank}/{cells} 位）", "Gap score {gap} (rank {rank} of {cells})"
+    ),
+    "gap_risk_parts": Label("风险构成（0–1）", "Risk parts (0–1)"),
+    "gap_protection_parts": Label("防护构成（0–1）", "Protection parts (0–1)"),
+    "gap_part_left_out": Label("未计入", "left out"),
+    "gap_no_reason": Label("风险低或防护足，无缺口原因", "Low risk or enough protection: no reason"),
+    "zone_coverage": Label("巡逻覆盖率", "Patrol coverage"),
+    "zone_coverage_note": Label(
+        "每天驻留 ≥ {standard} 分钟的 9 级六边形占比",
+        "Share of res-9 hexagons with {standard}+ min of dwell a day",
+    ),
+    "zone_coverage_value": Label(
+        "{pct}%（{covered}/{cells} 个）", "{pct} % ({covered} of {cells})"
+    ),
 }
 
 

@@ -93,3 +93,8 @@ EXPORT_CRS = "export-crs"
 EXPORT_FORMAT = "export-format"
 EXPORT_SUMMARY = "export-summary"
 EXPORT_DOWNLOAD = "export-download"
+
+# Map layers: the ranked gap list beside the map (dashboard.components.gap_list)
+GAP_LIST = "gap-list"
+GAP_LIST_BODY = "gap-list-body"
+GAP_ENTRY = "gap-entry"  # pattern-matching id type: {"type": GAP_ENTRY, "index": <H3 id>}

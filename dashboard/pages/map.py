@@ -31,17 +31,23 @@ from dash_extensions.javascript import Namespace
 
 from dashboard import ids, pagestate
 from dashboard.cache import LayerCache
+from dashboard.components.gap_list import HIDDEN as GAP_LIST_HIDDEN
+from dashboard.components.gap_list import SHOWN as GAP_LIST_SHOWN
+from dashboard.components.gap_list import gap_list_box, gap_list_view
 from dashboard.components.header import header, lang_href
+from dashboard.components.layer_detail import gap_section, zone_coverage_section
 from dashboard.components.legend import legend_view, outline_legend
 from dashboard.components.panel import panel, panel_view
 from dashboard.datasource import DataSource
 from dashboard.i18n import category_options, kind_options, note_text, t
 from dashboard.settings import Settings
 from dashboard.views import LAYERS, layer_result, spec_of
+from dashboard.views import gaps as gap_views
 from dashboard.views import places as place_search
 from dashboard.views.base import style, summary_text
 from dashboard.views.detail import cell_detail
 from dashboard.views.export import export_href
+from dashboard.views.protection import patrol_zones, zone_coverage
 from dashboard.viewstate import PLAY_STEPS, SCHEMES, ViewState, from_query
 from geodata.hexes import cell_to_str, lnglat_to_cells
 from layers.time_window import BANDS, PRESETS
@@ -340,6 +346,7 @@ def layout(
                             map_view,
                             search_box,
                             legend_box,
+                            gap_list_box(lang=lang),
                             side_panel,
                             html.P(t("drill_hint", lang), className="pnm-hint"),
                         ],
@@ -461,6 +468,64 @@ def select_cell(
     zone = zones.get(level) if level else None
     viewport = {"bounds": zone["bounds"], "transition": "flyToBounds"} if zone else no_update
     return cell, viewport
+
+
+def update_gap_list(
+    source: DataSource,
+    layer_cache: LayerCache,
+    *,
+    key: dict[str, Any] | None,
+    selected: str | None,
+    lang: str,
+) -> tuple[list[Any], str]:
+    """The ranked gap list (shown with the gap layer only) for the layer key's window,
+    categories and unit kinds, and the class that shows or hides its box."""
+    if not key or key.get("layer") != "gaps":
+        return [], GAP_LIST_HIDDEN
+    entries = gap_views.gap_list(source, layer_cache, gap_views.list_params(key))
+    return gap_list_view(entries, lang=lang, selected=selected or ""), GAP_LIST_SHOWN
+
+
+def select_gap_entry(
+    source: DataSource, layer_cache: LayerCache, *, key: dict[str, Any] | None, cell: str
+) -> tuple[str, dict[str, Any]]:
+    """The cell of a clicked list entry and the viewport flying to it; only a cell of the
+    current list (of the user's scope) is accepted."""
+    if not key or not cell:
+        raise PreventUpdate
+    entries = gap_views.gap_list(source, layer_cache, gap_views.list_params(key))
+    found = gap_views.entry_target(entries, cell)
+    if found is None:
+        raise PreventUpdate
+    return found
+
+
+def layer_sections(
+    source: DataSource,
+    layer_cache: LayerCache,
+    *,
+    key: dict[str, Any],
+    cell: str,
+    zones: dict[str, Any],
+    lang: str,
+) -> list[Any]:
+    """The side panel's sections of the layer on the map: why a cell is a gap (gap
+    layer), the coverage % of its grid and precinct (patrol layer); none for others."""
+    if key.get("layer") == "gaps":
+        detail = gap_views.gap_detail(source, layer_cache, _params(key, cell), cell, lang=lang)
+        return gap_section(detail, lang=lang)
+    if key.get("layer") == "patrol":
+        shares = patrol_zones(source, layer_cache, _params(key))
+        return zone_coverage_section(zone_coverage(shares, zones), lang=lang)
+    return []
+
+
+def with_sections(body: list[Any], sections: list[Any]) -> list[Any]:
+    """The panel's children with a layer's sections after the numbers behind the colour
+    (before the trend heading and chart)."""
+    at = next((i for i, c in enumerate(body) if getattr(c, "id", None) == ids.TREND), 0)
+    at = at - 1 if at > 0 else len(body)
+    return [*body[:at], *sections, *body[at:]]
 
 
 def crumb_viewport(source: DataSource, index: list[Place], target: str) -> dict[str, Any]:
@@ -674,7 +739,34 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         detail = cell_detail(
             source, layer_cache, _params(key, cell), cell, window=(since, until), lang=lang
         )
-        return panel_view(detail, lang=lang), "pnm-panel pnm-panel-open"
+        sections = layer_sections(
+            source, layer_cache, key=key, cell=cell, zones=detail["zones"], lang=lang
+        )
+        body = with_sections(panel_view(detail, lang=lang), sections)
+        return body, "pnm-panel pnm-panel-open"
+
+    @app.callback(
+        Output(ids.GAP_LIST_BODY, "children"),
+        Output(ids.GAP_LIST, "className"),
+        Input(ids.LAYER_KEY, "data"),
+        Input(ids.SELECTED, "data"),
+        State(ids.LANG, "data"),
+    )
+    def _gap_list(key: Any, selected: str, lang: str) -> tuple[Any, str]:
+        return update_gap_list(source, layer_cache, key=key, selected=selected, lang=lang)
+
+    @app.callback(
+        Output(ids.SELECTED, "data", allow_duplicate=True),
+        Output(ids.MAP, "viewport", allow_duplicate=True),
+        Input({"type": ids.GAP_ENTRY, "index": ALL}, "n_clicks"),
+        State(ids.LAYER_KEY, "data"),
+        prevent_initial_call=True,
+    )
+    def _gap_entry(clicks: list[Any], key: Any) -> tuple[str, Any]:
+        # A re-drawn list "triggers" with n_clicks 0: only a real click selects.
+        if not ctx.triggered_id or not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise PreventUpdate
+        return select_gap_entry(source, layer_cache, key=key, cell=ctx.triggered_id["index"])
 
     @app.callback(
         Output(ids.MAP, "viewport", allow_duplicate=True),

@@ -426,3 +426,39 @@ def patrol_zones(source: Any, cache: LayerCache, p: LayerParams) -> pd.DataFrame
     if not len(src.grids):
         return pd.DataFrame(columns=["level", "zone_id", "value", "cells", "covered"])
     return cache.get_or_compute("patrol-zones", {"version": src.version, **at.key()}, compute)
+
+
+def zone_coverage(shares: pd.DataFrame, zones: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The coverage % rows of a cell's grid and precinct, for the side panel.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        :func:`patrol_zones`.
+    zones : mapping
+        ``{"grid": {"id", "name"} or None, "precinct": ...}`` as
+        :func:`dashboard.views.detail.zones_of` gives.
+
+    Returns
+    -------
+    list of dict
+        ``level``, ``name``, ``value`` (0..1), ``covered``, ``cells``; grid first.
+    """
+    out = []
+    for level, column in (("grid", "grid_id"), ("precinct", "precinct_id")):
+        zone = zones.get(level)
+        if not zone or not len(shares):
+            continue
+        row = shares[(shares["level"] == column) & (shares["zone_id"] == str(zone["id"]))]
+        if row.empty:
+            continue
+        out.append(
+            {
+                "level": level,
+                "name": str(zone["name"]),
+                "value": float(row["value"].iloc[0]),
+                "covered": int(row["covered"].iloc[0]),
+                "cells": int(row["cells"].iloc[0]),
+            }
+        )
+    return out
