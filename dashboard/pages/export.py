@@ -72,7 +72,8 @@ def layout(
     if query_layer and query_layer not in MAP_TO_EXPORT:
         from dashboard.views import LAYERS as MAP_LAYERS
 
-        label = MAP_LAYERS[query_layer].label.text(lang)
+        spec = MAP_LAYERS.get(query_layer)
+        label = spec.label.text(lang) if spec is not None else query_layer
         notes.append(html.P(t("export_map_layer", lang, layer=label), className="pnm-note"))
     p_opts, g_opts = place_options(source, who, lang)
     span = request.span(source.last_day)
