@@ -14,6 +14,7 @@ ids beside them. A crafted request can say anything, so before a callback runs:
    the scope.
 
 A failed check raises :class:`Refusal`; the guard answers HTTP 403 and audits it.
+:data:`DOWNLOAD_CHECKS` checks a download link's query the same way.
 """
 
 from __future__ import annotations
@@ -118,8 +119,36 @@ def check_place(value: Any, who: Asker) -> None:
         raise Refusal(f"place {str(value)[:80]!r} outside the scope")
 
 
+def _ids(value: Any) -> list[str]:
+    if value in (None, ""):
+        return []
+    if isinstance(value, str):
+        return [v for v in value.split(",") if v]
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    raise Refusal(f"ids of an unexpected type {type(value).__name__}")
+
+
+def check_precinct_ids(value: Any, who: Asker) -> None:
+    """Precinct ids (a list, or comma-separated as in a download link) of the scope."""
+    for pid in _ids(value):
+        if not who.source.has_place("precinct", pid):
+            raise Refusal(f"precinct {pid[:40]!r} outside the scope")
+
+
+def check_grid_ids(value: Any, who: Asker) -> None:
+    """Grid ids (a list, or comma-separated) of the scope."""
+    for gid in _ids(value):
+        if not who.source.has_place("grid", gid):
+            raise Refusal(f"grid {gid[:40]!r} outside the scope")
+
+
 def check_crumb_id(component: Mapping[str, Any], who: Asker) -> None:
     check_place(component.get("index"), who)
+
+
+def check_gap_entry_id(component: Mapping[str, Any], who: Asker) -> None:
+    check_cell(component.get("index"), who)
 
 
 VALUE_CHECKS: dict[tuple[str, str], Callable[[Any, Asker], None]] = {
@@ -129,11 +158,14 @@ VALUE_CHECKS: dict[tuple[str, str], Callable[[Any, Asker], None]] = {
     (ids.LAYER_KEY, "data"): check_layer_key,
     (ids.SELECTED, "data"): check_cell,
     (ids.SEARCH, "value"): check_place,
+    (ids.EXPORT_PRECINCTS, "value"): check_precinct_ids,
+    (ids.EXPORT_GRIDS, "value"): check_grid_ids,
 }
 """Checks of a value, by the (component id, property) the callback declared for it."""
 
 PATTERN_CHECKS: dict[str, Callable[[Mapping[str, Any], Asker], None]] = {
     ids.CRUMB: check_crumb_id,
+    ids.GAP_ENTRY: check_gap_entry_id,
 }
 """Checks of the component ids of a pattern-matching input, by the pattern's ``type``."""
 
@@ -239,3 +271,17 @@ def _normalise(prop_id: Any) -> str:
         except json.JSONDecodeError:
             return ""
     return prop_id
+
+
+DOWNLOAD_CHECKS: dict[str, Callable[[Any, Asker], None]] = {
+    "precincts": check_precinct_ids,
+    "grids": check_grid_ids,
+}
+"""Checks of a download link's query parameters (``/export/download?precincts=...``)."""
+
+
+def inspect_download(args: Mapping[str, str], who: Asker) -> None:
+    """Check a download's query against ``who`` (the export view checks it again)."""
+    for name, check in DOWNLOAD_CHECKS.items():
+        if name in args:
+            check(args[name], who)

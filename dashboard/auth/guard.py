@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 from dash import Dash
 from flask import Response, g, jsonify, redirect, request
 
-from dashboard.auth.checks import Asker, Refusal, inspect_callback
+from dashboard.auth.checks import Asker, Refusal, inspect_callback, inspect_download
 from dashboard.auth.headers import LOGIN_POLICY, SecurityHeaders
 from dashboard.auth.roles import feature_allowed, page_allowed
 from dashboard.auth.signin import Authenticator, install_signin
@@ -107,6 +107,8 @@ class Guard:
             if kind == "download":
                 if not feature_allowed(user.role, "download"):
                     raise Refusal(f"downloads not allowed for a {user.role}")
+                who = Asker(user, self.source.for_scope(user.scope), self.layers)
+                inspect_download(request.args, who)
                 return None
             raise Refusal(f"route {rule!r} has no access rule")
         except Refusal as refusal:

@@ -28,6 +28,7 @@ from urllib.parse import parse_qs
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
 
 from dashboard import ids
+from dashboard.auth import current_scope
 from dashboard.cache import LayerCache
 from dashboard.components.wall_map import wall_map
 from dashboard.components.wall_panels import (
@@ -283,8 +284,8 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         State(ids.WALL_STATUS, "data"),
     )
     def _refresh(n: int | None, config: dict[str, Any], shown: dict[str, Any]) -> tuple[Any, ...]:
-        # The whole area until sign-in gives the wall its scope.
-        return refresh(feed, n=n, config=config or {}, shown=shown, scope=None)
+        # The signed-in user's scope (the whole area for a commander or a wall kiosk).
+        return refresh(feed, n=n, config=config or {}, shown=shown, scope=current_scope())
 
     app.clientside_callback(
         ClientsideFunction(namespace="pnm_wall", function_name="rotate"),

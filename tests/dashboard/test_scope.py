@@ -240,6 +240,9 @@ def test_every_callback_as_a_chief_with_forged_values_refuses_or_leaks_nothing(
         ("east community", {(ids.SEARCH, "value"): "community:E1"}, None),
         ("east precinct", {(ids.SEARCH, "value"): "precinct:P2"}, None),
         ("east crumb", {}, CRUMBS),
+        ("east gap entry", {}, {ids.GAP_ENTRY: [({"index": C9, "type": ids.GAP_ENTRY}, 1)]}),
+        ("east precinct export", {(ids.EXPORT_PRECINCTS, "value"): ["P2"]}, None),
+        ("east grid export", {(ids.EXPORT_GRIDS, "value"): ["G1", "G3"]}, None),
         ("wall page", {(ids.URL, "pathname"): "/wall"}, None),
     ],
 )
@@ -256,7 +259,7 @@ def test_a_chief_posting_another_precincts_data_is_refused_and_audited(
         k
         for k in server_callbacks(app)
         if (key and any((d["id"], d["property"]) == key for d in _declared(app, k)))
-        or (patterns and any(d["id"].startswith("{") for d in _declared(app, k)))
+        or (patterns and any(_pattern_type(d["id"]) in patterns for d in _declared(app, k)))
     ]
     assert targets, what
     for output in targets:
@@ -269,6 +272,10 @@ def test_a_chief_posting_another_precincts_data_is_refused_and_audited(
         assert [e["action"] for e in events] == ["refused"]
         assert events[0]["user"] == "west" and events[0]["role"] == "chief"
         assert events[0]["path"] == "/_dash-update-component" and events[0]["reason"]
+
+
+def _pattern_type(component_id: str) -> str | None:
+    return json.loads(component_id)["type"] if component_id.startswith("{") else None
 
 
 def _declared(app: Any, output: str) -> list[dict[str, str]]:
@@ -384,3 +391,40 @@ def test_the_commander_sees_the_whole_county(app: Any, clients: dict[str, Any]) 
     r = post_callback(clients["boss"], callback_body(app, panel, values))
     assert r.status_code == 200 and "东城秘密小区" in text_of(r)
     assert "西城家园" not in text_of(r)  # 10 km away: not "nearby"
+
+
+def test_downloads_outside_the_scope_are_refused_and_audited(
+    app: Any, clients: dict[str, Any], data: Path
+) -> None:
+    query = "layers=incidents&res=8&area=precincts&fmt=gpkg&crs=wgs84&window=30d"
+    for name, extra, refused in (
+        ("west", "&precincts=P2", True),
+        ("west", "&precincts=P1,P2", True),
+        ("west", "&area=grids&grids=G3", True),
+        ("planw", "&precincts=P2", True),
+        ("lobby", "&precincts=P1", True),
+        ("west", "&precincts=P1", False),
+        ("plan", "&precincts=P2", False),
+    ):
+        before = len(list(read_events(data)))
+        r = clients[name].get(f"/export/download?{query}{extra}")
+        actions = [e["action"] for e in list(read_events(data))[before:]]
+        if refused:
+            assert r.status_code == 403 and actions == ["refused"], (name, extra)
+            assert not leaks(r.get_data(as_text=True))
+        else:
+            assert "refused" not in actions, (name, extra, r.status_code)
+
+
+def test_wall_callbacks_are_for_the_wall_and_the_commander(
+    app: Any, clients: dict[str, Any]
+) -> None:
+    outputs = server_callbacks(app, "dashboard.pages.wall")
+    assert outputs
+    for output in outputs:
+        body = callback_body(app, output, {(ids.WALL_CONFIG, "data"): {"lang": "zh"}})
+        for name in ("west", "plan"):
+            assert post_callback(clients[name], body).status_code == 403, (name, output)
+        for name in ("lobby", "boss"):
+            r = post_callback(clients[name], body)
+            assert r.status_code in (200, 204), (name, output, r.get_data(as_text=True)[:200])
