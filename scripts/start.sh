@@ -2,7 +2,8 @@
 # One command: set up what is missing, build the demo data set and its hex cubes if they
 # are not there yet, and serve the dashboard at http://127.0.0.1:8050 .
 # Environment: PNM_DATA_DIR (default ./data/demo), PNM_DEMO_SCALE (small|county|large,
-# default county), PNM_PORT (default 8050). See README.md for every setting.
+# default county), PNM_PORT (default 8050), PNM_AUTH (default here: none, a demo without
+# sign-in). See README.md for every setting.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh run
@@ -14,5 +15,9 @@ fi
 if [ ! -f "$PNM_DATA_DIR/cubes/meta.json" ]; then
   echo "[start] building the hex cubes" >&2
   .venv/bin/python -m geodata cubes --data "$PNM_DATA_DIR"
+fi
+# The demo runs without sign-in (the page says so in a banner) unless auth is configured.
+if [ -z "${PNM_AUTH:-}" ] && [ -z "${PNM_CONFIG:-}" ]; then
+  export PNM_AUTH=none
 fi
 exec .venv/bin/python -m dashboard --data "$PNM_DATA_DIR" --host 127.0.0.1 --port "${PNM_PORT:-8050}"
