@@ -138,7 +138,7 @@ TEXT: dict[str, Label] = {
         "Data to {until} · built {built} · refreshed {now}",
     ),
     "wall_stale": Label(
-        "数据已 {age} 未更新（生成于 {built}）", "Data not updated for {age} (built {built})"
+        "数据已 {age}未更新（生成于 {built}）", "Data not updated for {age} (built {built})"
     ),
     "wall_offline": Label(
         "与服务器的连接中断：显示的是 {time} 的画面，正在重试…",

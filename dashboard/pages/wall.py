@@ -257,7 +257,10 @@ def refresh(
     footer = footer_text(data, now, lang)
     if shown and shown.get("shown") == data.version and shown.get("lang") == lang:
         return status, no_update, no_update, no_update, no_update, footer
-    views = {v: view_payload(data, v, lang) for v in dict.fromkeys(config.get("views", []))}
+    views = {
+        v: view_payload(data.views[v], v, lang, data.marks.get(v))
+        for v in dict.fromkeys(config.get("views", []))
+    }
     return (
         status,
         figures_view(data.figures, lang),
