@@ -11,7 +11,8 @@
  *   twice since the last answer) means the server is away: the last picture stays, the
  *   banner says since when, and the next tick tries again. An answer from a server whose
  *   app version differs from the page's reloads the page.
- * - hexStyle(feature, context): window.pnm.hexStyle, with a bright outline for the
+ * - hexStyle(feature, context): window.pnm.hexStyle, with a halo in the fill's colour
+ *   when the hideout asks for one (sparse views), and a bright outline for the
  *   hexagons flagged as hot spots (feature.properties.h).
  *
  * State is a handful of numbers replaced in place: nothing grows while the wall runs.
@@ -22,6 +23,8 @@
   var EMPTY = { type: "FeatureCollection", features: [] };
   var HOT_OUTLINE = { color: "#fef08a", weight: 2.5, opacity: 1 };
   var fitted = { width: null, height: null };
+  // The last answer the health check saw (for tests and for a look in the console).
+  var seen = { seq: null, app: null, failed: false };
   // Height of the tallest legend (seven rows) in wall.css units (--u), kept free of the
   // area when the map is fitted, so the legend never hides a hexagon.
   var LEGEND_ROOM = 31;
@@ -111,12 +114,15 @@
     if (!status || !config) {
       return [noUpdate(), noUpdate()];
     }
+    seen.seq = status.seq;
+    seen.app = status.app || null;
     if (status.app && config.app && status.app !== config.app) {
       // The server was restarted with other code: load the page it serves now.
       window.location.reload();
       return [noUpdate(), noUpdate()];
     }
     var failed = (n || 0) - (status.seq || 0) >= 2;
+    seen.failed = failed;
     if (failed) {
       return [
         config.offline.replace("{time}", status.time || "--:--"),
@@ -131,6 +137,13 @@
 
   function hexStyle(feature, context) {
     var style = window.pnm.hexStyle(feature, context);
+    var halo = context && context.hideout && context.hideout.halo;
+    if (halo) {
+      // An outline in the fill's own colour: a sparse view's lone hexagons read larger.
+      style.color = style.fillColor;
+      style.weight = halo;
+      style.opacity = 1;
+    }
     if (feature.properties && feature.properties.h) {
       style.color = HOT_OUTLINE.color;
       style.weight = HOT_OUTLINE.weight;
@@ -145,6 +158,7 @@
     health: health,
     hexStyle: hexStyle,
     buildHexes: buildHexes,
+    seen: seen,
   };
   // Dash looks clientside callbacks up in window.dash_clientside[namespace].
   window.dash_clientside = window.dash_clientside || {};

@@ -25,8 +25,9 @@ WALL_RES = 8
 """H3 resolution of the wall's map: ≈0.74 km² hexagons, a county in ~6,000 of them."""
 RISK_DAYS = 30
 PATROL_DAYS = 7
-# Gap classes 1 (minor) to 4 (critical): yellow to dark red, bright on the dark wall.
-GAP_COLOURS = ("#fde68a", "#fb923c", "#ef4444", "#b91c1c")
+# Gap classes 1 (minor, not yet a gap) to 4 (critical): a dim brown for minor, then
+# amber, orange and red, so the gaps themselves stand out on the dark wall.
+GAP_COLOURS = ("#78350f", "#f59e0b", "#f97316", "#ef4444")
 # Incident heat on a dark background: dark-to-bright reds, so more reads brighter.
 HEAT_COLOURS = ("#7f1d1d", "#b91c1c", "#ef4444", "#fb923c", "#fde047")
 # Patrol dwell: blues, mid to pale, so more patrol reads brighter on the dark wall.
@@ -126,8 +127,11 @@ def community_view(statuses: pd.DataFrame | None) -> LayerResult:
     )
 
 
-# Dark-theme hexagon style, read by window.pnm.hexStyle from the hideout.
+# Dark-theme hexagon style, read by window.pnm.hexStyle from the hideout; sparse views
+# get a halo (an outline in the fill's colour, window.pnm.wall.hexStyle) so a single
+# hexagon of ~5 px at 1080 lines still shows from across the room.
 HEX_LOOK = {"stroke": "#0b1120", "weight": 0.5, "fillOpacity": 0.88}
+HALO = {"gaps": 3.0, "patrol": 2.0}
 # Night patrol dwell in fixed classes a watch commander reads at a glance: under 5 minutes
 # a night is a pass-through, 15 one Koper stop, 30 two, an hour a steady presence.
 FIXED_BREAKS: dict[str, tuple[float, ...]] = {"patrol": (5.0, 15.0, 30.0, 60.0)}
@@ -164,11 +168,14 @@ def view_payload(
     cells = payload(result, None)
     if marks is not None:
         cells["h"] = [1 if m else 0 for m in marks]
+    # Canvas draws in order: the highest classes last, on top of their neighbours' halos.
+    order = np.argsort(np.nan_to_num(result.values, nan=-1.0), kind="stable").tolist()
+    cells.update({k: [cells[k][i] for i in order] for k in ("cells", "v", "h") if k in cells})
     return {
         "title": VIEW_TITLES[view].text(lang),
         "window": VIEW_WINDOWS[view].text(lang),
         "data": cells,
-        "hideout": {**hideout, **HEX_LOOK},
+        "hideout": {**hideout, **HEX_LOOK, "halo": HALO.get(view, 0.0)},
         "legend": legend,
         "categorical": result.categorical,
     }
