@@ -1,4 +1,4 @@
-"""Command line of geodata: ``python -m geodata {import,demo,cubes} ...``.
+"""Command line of geodata: ``python -m geodata {import,demo,cubes,migrate} ...``.
 
 Each subcommand lives in its own module; this file only parses arguments, so a user's
 mistake ends in a one-line message and a non-zero exit code, never a traceback.
@@ -7,19 +7,35 @@ mistake ends in a one-line message and a non-zero exit code, never a traceback.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from geodata.schema import DATASETS
 from geodata.store import StoreError, cubes_dir, default_data_dir
 
+DSN_ENV = "PNM_DSN"  # as geodata.postgis.DSN_ENV, without importing psycopg for the file store
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m geodata",
-        description="Prevention-network map data: import, demo data set, hex cubes.",
+        description="Prevention-network map data: import, demo data set, hex cubes, PostGIS.",
     )
     sub = parser.add_subparsers(dest="command", required=True)
+
+    def database(cmd: argparse.ArgumentParser, what: str) -> None:
+        cmd.add_argument(
+            "--dsn",
+            default=None,
+            help=f"PostgreSQL/PostGIS connection string or URI {what} "
+            "(default: $PNM_DSN; unset means the data directory)",
+        )
+        cmd.add_argument(
+            "--schema",
+            default=None,
+            help="PostgreSQL schema of the tables (default: $PNM_DB_SCHEMA or pnm)",
+        )
 
     imp = sub.add_parser("import", help="validate a file and store its good rows")
     imp.add_argument("kind", choices=sorted(DATASETS), help="which data set the file holds")
@@ -53,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--encoding", default=None, help="text encoding of a CSV or DBF (default: detected)"
     )
+    database(imp, "to store the good rows in (the rejects still go to --data)")
 
     demo = sub.add_parser("demo", help="build the synthetic Xuanhan demo data set")
     demo.add_argument(
@@ -73,12 +90,34 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
     )
+    database(cubes, "to read incidents and fixes from (the cubes still go to --data)")
+    cubes.add_argument(
+        "--incremental",
+        action="store_true",
+        help="recompute only the days changed since the last partitioned build",
+    )
+    cubes.add_argument(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        help="build on a Dask cluster: tcp://HOST:8786 of a scheduler, or 'local'",
+    )
+    cubes.add_argument(
+        "--window-days",
+        type=int,
+        default=None,
+        help="days per partition of a --dask build (default: 7)",
+    )
+
+    migrate = sub.add_parser("migrate", help="create or update the PostGIS tables")
+    database(migrate, "of the database")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the process exit code."""
     args = _parser().parse_args(argv)
+    dsn = getattr(args, "dsn", None) or os.environ.get(DSN_ENV) or None
     if args.command == "import":
         from geodata.importer import run_import
 
@@ -91,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
             replace=args.replace,
             layer=args.layer,
             encoding=args.encoding,
+            dsn=dsn,
+            db_schema=args.schema,
         )
     try:
         if args.command == "demo":
@@ -100,15 +141,55 @@ def main(argv: list[str] | None = None) -> int:
             build_demo(out, seed=args.seed, scale=args.scale, progress=True)
             print(f"演示数据已生成 / demo data written: {out}")
             return 0
-        from geodata.cubes import build_cubes
-
-        data = args.data or default_data_dir()
-        build_cubes(data, progress=True)
-        print(f"六边形数据立方已生成 / hex cubes written: {cubes_dir(data)}")
+        if args.command == "migrate":
+            return _migrate(dsn, args.schema)
+        _cubes(args, dsn)
         return 0
-    except (StoreError, OSError, ValueError) as exc:
+    except (StoreError, OSError, ValueError, RuntimeError) as exc:
         print(f"失败 / failed: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+
+
+def _migrate(dsn: str | None, schema: str | None) -> int:
+    from geodata.postgis import migrate
+
+    if not dsn:
+        print(
+            f"失败 / failed: no database: give --dsn or set {DSN_ENV}",
+            file=sys.stderr,
+        )
+        return 2
+    applied = migrate(dsn, schema=schema)
+    done = ", ".join(map(str, applied)) if applied else "none (up to date)"
+    print(f"数据库已迁移 / database migrated: versions applied {done}")
+    return 0
+
+
+def _cubes(args: argparse.Namespace, dsn: str | None) -> None:
+    from geodata.cubes import build_cubes
+    from geodata.cubes.sources import source_for
+
+    data = args.data or default_data_dir()
+    source = source_for(data, dsn=dsn, schema=args.schema)
+    if args.dask:
+        from geodata.cubes.dask_build import DEFAULT_WINDOW_DAYS, build_cubes_dask, dask_client
+
+        with dask_client(args.dask) as client:
+            meta = build_cubes_dask(
+                data,
+                client,
+                source=source,
+                incremental=args.incremental,
+                window_days=args.window_days or DEFAULT_WINDOW_DAYS,
+                progress=True,
+            )
+    elif args.incremental:
+        from geodata.cubes.refresh import refresh_cubes
+
+        meta = refresh_cubes(data, source=source, window_days=args.window_days, progress=True)
+    else:
+        meta = build_cubes(data, source=source, progress=True)
+    print(f"六边形数据立方已生成 / hex cubes written: {cubes_dir(data)} ({meta['seconds']} s)")
 
 
 if __name__ == "__main__":

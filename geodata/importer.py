@@ -6,6 +6,11 @@ its row number, a reason code and a sentence in Chinese and English. Nothing sto
 damaged: the table is rewritten atomically only after the whole file has been validated,
 and a file that cannot be read at all changes nothing.
 
+With a DSN (``--dsn`` or ``PNM_DSN``) the good rows go to PostGIS instead
+(:mod:`geodata.postgis`), in one transaction, checked against the ids and the area stored
+there; the rejects still go to the local data directory, and the import is logged in the
+database's ``import_log`` instead of the manifest.
+
 Exit codes of ``python -m geodata import``: 0 when rows were stored; 1 when the file was
 read but no row was valid; 2 when it could not be read at all (format, encoding, empty,
 missing columns, unknown datum) — with a one-line message on stderr, no traceback.
@@ -31,7 +36,7 @@ from geodata.columns import ColumnError, load_user_mapping, map_columns
 from geodata.datum import DatumError, is_known_datum
 from geodata.readers import ReadError, read_file
 from geodata.schema import dataset
-from geodata.validate import REASONS, Validator, load_area
+from geodata.validate import REASONS, Area, Validator, load_area
 
 __all__ = ["CHUNK_ROWS", "ImportFailed", "ImportReport", "import_file", "run_import"]
 
@@ -69,6 +74,8 @@ class ImportReport:
         Rows in the stored table after the import.
     area_checked : bool
         Whether locations were checked against a stored area (else only their ranges).
+    table : str or None
+        ``schema.kind`` in PostGIS when the rows went there; None for the file store.
     """
 
     kind: str
@@ -82,6 +89,7 @@ class ImportReport:
     rejects_path: Path | None = None
     table_rows: int = 0
     area_checked: bool = False
+    table: str | None = None
 
     @property
     def rows_rejected(self) -> int:
@@ -114,6 +122,8 @@ def import_file(
     layer: str | None = None,
     encoding: str | None = None,
     progress: bool = False,
+    dsn: str | None = None,
+    db_schema: str | None = None,
 ) -> ImportReport:
     """Import ``file`` into data set ``kind`` of the store at ``data_dir``.
 
@@ -138,6 +148,11 @@ def import_file(
         Text encoding of a CSV or DBF (e.g. ``gbk``); default: detected.
     progress : bool
         Show a progress bar on stderr (only when it is a terminal).
+    dsn : str, optional
+        Store the good rows in PostGIS (a migrated schema) instead of ``data_dir``,
+        which then only receives the rejects file.
+    db_schema : str, optional
+        PostgreSQL schema (default ``PNM_DB_SCHEMA`` or ``pnm``).
 
     Returns
     -------
@@ -147,6 +162,8 @@ def import_file(
     ------
     ReadError, ColumnError, DatumError, ImportFailed
         When the file cannot be read or imported at all; nothing has been written then.
+    geodata.postgis.PgError
+        When PostgreSQL cannot be reached or refuses the rows; nothing is written then.
     """
     schema = dataset(kind)
     file = Path(file)
@@ -159,17 +176,24 @@ def import_file(
     used_datum = _resolve_datum(datum, result.crs)
 
     existing: pd.DataFrame | None = None
-    if not replace and store.has_table(data_dir, kind):
-        try:
-            existing = store.read_table(data_dir, kind)
-        except (OSError, ValueError, store.StoreError) as exc:
-            raise ImportFailed(
-                f"无法读取库中已有的 {kind} 表 / cannot read the stored {kind} table: {exc}"
-            ) from exc
     keys: set[str] = set()
-    if existing is not None and schema.key is not None and schema.key in existing.columns:
-        keys = set(existing[schema.key].dropna().astype(str))
-    area = load_area(data_dir) if kind != "area" else None
+    if dsn is not None:
+        from geodata import postgis
+
+        if not replace:
+            keys = postgis.stored_keys(dsn, kind, schema=db_schema)
+        area = _pg_area(dsn, db_schema) if kind != "area" else None
+    else:
+        if not replace and store.has_table(data_dir, kind):
+            try:
+                existing = store.read_table(data_dir, kind)
+            except (OSError, ValueError, store.StoreError) as exc:
+                raise ImportFailed(
+                    f"无法读取库中已有的 {kind} 表 / cannot read the stored {kind} table: {exc}"
+                ) from exc
+        if existing is not None and schema.key is not None and schema.key in existing.columns:
+            keys = set(existing[schema.key].dropna().astype(str))
+        area = load_area(data_dir) if kind != "area" else None
 
     validator = Validator(colmap, datum=used_datum, area=area, existing_keys=keys)
     frame = result.frame
@@ -200,6 +224,18 @@ def import_file(
         report.rejected = Counter(rejected["reason"].tolist())
         report.rejects_path = _write_rejects(data_dir, kind, rejected)
 
+    if dsn is not None:
+        from geodata import postgis
+
+        report.table = f"{db_schema or postgis.default_schema()}.{kind}"
+        if len(good):
+            report.table_rows = postgis.write_table_pg(
+                dsn, kind, good, replace=replace, schema=db_schema
+            )
+        else:
+            report.table_rows = postgis.table_rows(dsn, kind, schema=db_schema)
+        postgis.log_import(dsn, _entry(data_dir, report, replace=replace), schema=db_schema)
+        return report
     if len(good):
         table = good if existing is None else _append(existing, good)
         store.write_table(data_dir, kind, table)
@@ -208,6 +244,16 @@ def import_file(
         report.table_rows = 0 if existing is None else len(existing)
     _record(data_dir, report, replace=replace)
     return report
+
+
+def _pg_area(dsn: str, db_schema: str | None) -> Area | None:
+    """The area stored in PostGIS, as :func:`geodata.validate.load_area` reads the files'."""
+    from geodata import postgis
+
+    frame = postgis.read_table_pg(dsn, "area", schema=db_schema)
+    if not isinstance(frame, gpd.GeoDataFrame) or frame.empty:
+        return None
+    return Area.from_frame(frame)
 
 
 def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
@@ -265,10 +311,9 @@ def _write_rejects(data_dir: Path, kind: str, rejects: pd.DataFrame) -> Path:
     return path
 
 
-def _record(data_dir: Path, report: ImportReport, *, replace: bool) -> None:
-    """Add the import to the manifest; a first real import marks the data as not synthetic."""
-    manifest = store.read_manifest(data_dir)
-    entry = {
+def _entry(data_dir: Path, report: ImportReport, *, replace: bool) -> dict[str, object]:
+    """What the manifest (or PostGIS's import log) keeps of an import."""
+    return {
         "kind": report.kind,
         "file": report.file.name,
         "format": report.format,
@@ -284,7 +329,12 @@ def _record(data_dir: Path, report: ImportReport, *, replace: bool) -> None:
         ),
         "time": dt.datetime.now().isoformat(timespec="seconds"),
     }
-    manifest.setdefault("imports", []).append(entry)
+
+
+def _record(data_dir: Path, report: ImportReport, *, replace: bool) -> None:
+    """Add the import to the manifest; a first real import marks the data as not synthetic."""
+    manifest = store.read_manifest(data_dir)
+    manifest.setdefault("imports", []).append(_entry(data_dir, report, replace=replace))
     if report.rows_stored and "synthetic" not in manifest:
         manifest["synthetic"] = False
     store.write_manifest(data_dir, manifest)
@@ -297,7 +347,8 @@ def _summary(report: ImportReport, data_dir: Path) -> str:
         f"  读取 / read:     {report.rows_read:>10,} 行 rows",
         f"  存储 / stored:   {report.rows_stored:>10,} 行 rows"
         + (
-            f" -> {store.table_path(data_dir, report.kind)} ({report.table_rows:,} in table)"
+            f" -> {report.table or store.table_path(data_dir, report.kind)} "
+            f"({report.table_rows:,} in table)"
             if report.rows_stored
             else ""
         ),
@@ -327,12 +378,14 @@ def run_import(
     replace: bool = False,
     layer: str | None = None,
     encoding: str | None = None,
+    dsn: str | None = None,
+    db_schema: str | None = None,
 ) -> int:
     """Import a file from the command line: print a summary, return the exit code.
 
     Parameters
     ----------
-    kind, file, data_dir, datum, columns, replace, layer, encoding
+    kind, file, data_dir, datum, columns, replace, layer, encoding, dsn, db_schema
         As for :func:`import_file`.
 
     Returns
@@ -347,6 +400,17 @@ def run_import(
     except ValueError as exc:
         print(f"导入失败 / import failed: {exc}", file=sys.stderr)
         return 2
+    failures: tuple[type[Exception], ...] = (
+        ReadError,
+        ColumnError,
+        DatumError,
+        ImportFailed,
+        store.StoreError,
+    )
+    if dsn is not None:
+        from geodata.postgis import PgError
+
+        failures += (PgError,)
     try:
         report = import_file(
             kind,
@@ -358,8 +422,10 @@ def run_import(
             layer=layer,
             encoding=encoding,
             progress=True,
+            dsn=dsn,
+            db_schema=db_schema,
         )
-    except (ReadError, ColumnError, DatumError, ImportFailed, store.StoreError) as exc:
+    except failures as exc:
         message = " ".join(str(exc).split())
         print(f"导入失败 / import failed: {message}", file=sys.stderr)
         return 2

@@ -1,9 +1,10 @@
 """Building the cubes of a data directory, and reading them back.
 
 The build reads the store's ``incidents`` and ``patrol_fixes`` Parquet files directly
-(pyarrow, unit and kind codes from the file's dictionaries), writes each cube to a
-temporary file renamed into place, and writes ``meta.json`` last, so a reader that
-checks the metadata never meets a half-written build.
+(pyarrow, unit and kind codes from the file's dictionaries) — or, given a
+:class:`~geodata.cubes.sources.CubeSource` such as PostGIS, that source's tables —
+writes each cube to a temporary file renamed into place, and writes ``meta.json`` last,
+so a reader that checks the metadata never meets a half-written build.
 """
 
 from __future__ import annotations
@@ -20,20 +21,18 @@ from typing import Any
 import pandas as pd
 import polars as pl
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 from tqdm import tqdm
 
 from geodata.cubes.coarser import to_pandas
-from geodata.cubes.fixes import CODE_FIX_COLUMNS, FIX_COLUMNS
 from geodata.cubes.incidents import incident_cube
 from geodata.cubes.patrol import BREAK_S, CAP_FACTOR, prepare_patrol
+from geodata.cubes.sources import CubeSource, FileSource
 from geodata.cubes.tables import BASE_RES, CODE_COLUMNS, CUBE_NAMES, TIME_COLUMN, empty
 from geodata.hexes import MAX_RES
-from geodata.store import StoreError, _atomic_target, cubes_dir, has_table, table_path
+from geodata.store import StoreError, _atomic_target, cubes_dir
 
 META_FILE = "meta.json"
 FORMAT_VERSION = 1
-_INCIDENT_COLUMNS = ("time", "lng", "lat", "category", "severity")
 # zstd level 1: a third of the write time of level 3, for files ~40 % larger.
 _COMPRESSION: dict[str, Any] = {"compression": "zstd", "compression_level": 1}
 
@@ -55,27 +54,8 @@ def _write_json(data: dict[str, Any], path: Path) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _fingerprint(path: Path) -> dict[str, Any]:
-    st = path.stat()
-    return {"file": path.name, "size": st.st_size, "mtime_ns": st.st_mtime_ns}
-
-
 def _iso(value: Any) -> str | None:
     return None if value is None else str(value.isoformat())
-
-
-def _read_fixes(path: Path) -> Any:
-    schema = pq.read_schema(path)
-    names = set(schema.names)
-    missing = [c for c in FIX_COLUMNS if c not in names]
-    if missing:
-        raise StoreError(f"{path} lacks the columns {missing}; found {sorted(names)}")
-    as_dict = [
-        c
-        for c in CODE_FIX_COLUMNS
-        if str(schema.field(c).type) in ("string", "large_string", "string_view")
-    ]
-    return pq.read_table(path, columns=list(FIX_COLUMNS), read_dictionary=as_dict)
 
 
 def build_cubes(
@@ -85,6 +65,7 @@ def build_cubes(
     base_res: int = BASE_RES,
     break_s: float = BREAK_S,
     fix_interval_s: Mapping[str, float] | None = None,
+    source: CubeSource | None = None,
 ) -> dict[str, Any]:
     """Index the store's incidents and patrol fixes to H3 and write the hex cubes.
 
@@ -92,6 +73,9 @@ def build_cubes(
     ----------
     data_dir : path
         The data directory (see :mod:`geodata.store`); the cubes go to its ``cubes/``.
+    source : CubeSource, optional
+        Where the incidents and fixes are read (e.g. :class:`geodata.postgis.PgSource`);
+        default: the data directory's own files.
     progress : bool
         Show a progress bar (the command line does).
     base_res : int
@@ -116,14 +100,11 @@ def build_cubes(
     data_dir = Path(data_dir)
     if not 0 <= base_res <= MAX_RES:
         raise ValueError(f"base_res must be 0..15, got {base_res}")
-    have_incidents = has_table(data_dir, "incidents")
-    have_fixes = has_table(data_dir, "patrol_fixes")
+    source = FileSource(data_dir) if source is None else source
+    have_incidents = source.has("incidents")
+    have_fixes = source.has("patrol_fixes")
     if not (have_incidents or have_fixes):
-        raise StoreError(
-            f"the data directory {data_dir} has neither incidents nor patrol fixes "
-            "(incidents.parquet, patrol_fixes.parquet): import them, or build the demo "
-            "data set, before building cubes"
-        )
+        raise no_sources_error(source)
     started = time.perf_counter()
     out_dir = cubes_dir(data_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -152,18 +133,17 @@ def build_cubes(
     try:
         with ThreadPoolExecutor(max_workers=2) as pool:
             bar.set_postfix_str(steps[0])
-            incidents_job = pool.submit(_incidents, data_dir, base_res) if have_incidents else None
+            incidents_job = pool.submit(_incidents, source, base_res) if have_incidents else None
             jobs = []
             if have_fixes:
-                path = table_path(data_dir, "patrol_fixes")
-                table = _read_fixes(path)
+                table = source.read_fixes()
                 work = prepare_patrol(
                     table, base_res=base_res, break_s=break_s, fix_interval_s=fix_interval_s
                 )
                 bounds = pc.min_max(table["time"])
                 span = (_iso(bounds["min"].as_py()), _iso(bounds["max"].as_py()))
                 meta["sources"]["patrol_fixes"] = {
-                    **_fingerprint(path),
+                    **source.fingerprint("patrol_fixes"),
                     "rows": table.num_rows,
                     "dropped": work.dropped,
                     "sorted": work.was_sorted,
@@ -192,9 +172,9 @@ def build_cubes(
             if incidents_job is None:
                 write("incidents", empty("incidents"))
             else:
-                incidents, source = incidents_job.result()
-                meta["sources"] = {"incidents": source, **meta["sources"]}
-                spans.append((source["time_min"], source["time_max"]))
+                incidents, read = incidents_job.result()
+                meta["sources"] = {"incidents": read, **meta["sources"]}
+                spans.append((read["time_min"], read["time_max"]))
                 write("incidents", incidents)
             for job in jobs:
                 job.result()
@@ -219,19 +199,31 @@ def build_cubes(
     return meta
 
 
-def _incidents(data_dir: Path, base_res: int) -> tuple[pl.DataFrame, dict[str, Any]]:
-    path = table_path(data_dir, "incidents")
-    present = set(pq.read_schema(path).names)
-    incidents = pl.read_parquet(path, columns=[c for c in _INCIDENT_COLUMNS if c in present])
+def no_sources_error(source: CubeSource) -> StoreError:
+    """The error of a build with neither incidents nor patrol fixes to read."""
+    if isinstance(source, FileSource):
+        return StoreError(
+            f"the data directory {source.data_dir} has neither incidents nor patrol fixes "
+            "(incidents.parquet, patrol_fixes.parquet): import them, or build the demo "
+            "data set, before building cubes"
+        )
+    return StoreError(
+        f"{source.describe()} has neither incidents nor patrol fixes: import them "
+        "before building cubes"
+    )
+
+
+def _incidents(source: CubeSource, base_res: int) -> tuple[pl.DataFrame, dict[str, Any]]:
+    incidents = source.read_incidents()
     cube = incident_cube(incidents, base_res=base_res)
-    source = {
-        **_fingerprint(path),
+    meta = {
+        **source.fingerprint("incidents"),
         "rows": incidents.height,
         "dropped": incidents.height - int(cube["count"].sum()),
         "time_min": _iso(incidents["time"].min()),
         "time_max": _iso(incidents["time"].max()),
     }
-    return cube, source
+    return cube, meta
 
 
 def scan_cube(data_dir: Path | str, name: str) -> pl.LazyFrame:
