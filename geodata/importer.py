@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import os
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ CHUNK_ROWS: Final = 200_000
 # A cell starting with one of these is a formula to Excel; the rejects file is meant to be
 # opened there, so such cells get a leading apostrophe (shown as text, not run).
 _FORMULA_START: Final = ("=", "+", "@", "\t", "\r")
+_PLAIN_NUMBER: Final = re.compile(r"^-\d+(\.\d+)?([eE][+-]?\d+)?$")
 
 
 class ImportFailed(ValueError):
@@ -280,9 +282,11 @@ def _append(existing: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
 
 
 def _defuse(value: object) -> object:
+    # "-2+3+cmd|' /C calc'!A0" is a formula to Excel too; only a plain number may start
+    # with a sign and stay as it is.
     if isinstance(value, str) and (
         value.startswith(_FORMULA_START)
-        or (value.startswith("-") and len(value) > 1 and not value[1].isdigit())
+        or (value.startswith("-") and len(value) > 1 and not _PLAIN_NUMBER.match(value))
     ):
         return "'" + value
     return value

@@ -321,6 +321,8 @@ def _read_csv(path: Path, override: str | None) -> ReadResult:
                     keep_default_na=False,
                     skip_blank_lines=False,
                     index_col=False,
+                    # The content decides: a CSV named .zip or .gz is text, not an archive.
+                    compression=None,
                 )
         except UnicodeDecodeError as exc:
             last_error = exc
@@ -503,7 +505,11 @@ def _read_vector(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            frame = pyogrio.read_dataframe(path, layer=chosen, encoding=encoding)
+            # A broken geometry (an unclosed ring, a one-point polygon) becomes None, and
+            # its row is rejected by validation, instead of failing the whole file.
+            frame = pyogrio.read_dataframe(
+                path, layer=chosen, encoding=encoding, on_invalid="ignore"
+            )
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise _error(
             f"文件已损坏或格式不对：{name}",

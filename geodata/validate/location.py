@@ -27,6 +27,12 @@ from geodata.validate.reasons import BoolArray, Flags, FloatArray, show
 MAX_VERTICES: Final = 1_000_000
 """Largest polygon accepted, in vertices: a county boundary at survey precision has ~10^5."""
 
+MIN_SHARE_INSIDE: Final = 0.5
+"""Share of a polygon's surface that must lie in the (widened) area. A grid or precinct
+digitised a little differently from the county outline is almost all inside; one that
+is mostly outside (a whole-world rectangle) is a mistake, and would make every cell of
+the world part of a chief's scope."""
+
 _GEOGRAPHIC_NAMES: Final = {"wgs84", "cgcs2000", "gcj02", "bd09", "epsg:4326", "epsg:4490"}
 _POINT, _MULTIPOINT, _POLYGON, _MULTIPOLYGON = 0, 4, 3, 6  # shapely geometry type ids
 
@@ -315,6 +321,11 @@ class Locator:
             return finite
         placed = np.zeros(len(items), dtype=bool)
         placed[finite] = self.area.intersects(items[finite])
+        surfaces = np.flatnonzero(placed & (shapely.area(items) > 0))
+        if surfaces.size:
+            shapes = items[surfaces]
+            inside = shapely.area(shapely.intersection(shapes, self.area.geometry))
+            placed[surfaces] = inside >= MIN_SHARE_INSIDE * shapely.area(shapes)
         return placed
 
     def _place_polygons(self, flags: Flags, geoms: NDArray[np.object_]) -> NDArray[np.object_]:
@@ -365,7 +376,10 @@ class Locator:
             flags.set(
                 _at(n, idx, ~inside),
                 "coords_outside_area",
-                lambda i: "面与辖区不相交 / the polygon does not touch the area",
+                lambda i: (
+                    "面与辖区不相交或大部分在辖区外 / the polygon does not touch the area, "
+                    "or lies mostly outside it"
+                ),
             )
         out[idx[inside]] = converted[inside]
         return out
