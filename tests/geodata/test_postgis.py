@@ -26,6 +26,7 @@ from psycopg import sql
 from geodata import store
 from geodata.__main__ import main
 from geodata.cubes import build_cubes, load_meta
+from geodata.cubes.dask_build import build_cubes_dask, dask_client
 from geodata.cubes.refresh import refresh_cubes
 from geodata.postgis import PgError, PgSource, migrate, read_table_pg, write_table_pg
 from geodata.schema import DATASETS
@@ -324,3 +325,15 @@ def test_cubes_command_reads_postgis_when_pnm_dsn_is_set(
     assert load_meta(data)["sources"]["incidents"]["table"] == f"{demo_schema}.incidents"
     assert main(["cubes", "--data", str(data), "--incremental"]) == 0
     assert load_meta(data)["partitions"]["source"] == "postgis"
+
+
+def test_dask_tasks_read_their_days_from_postgis(
+    demo_schema: str, demo_small: Path, tmp_path: Path
+) -> None:
+    files = copy_store(demo_small, tmp_path / "files")
+    build_cubes(files)
+    data = tmp_path / "dask-from-pg"
+    with dask_client("local", workers=2, processes=False) as client:
+        meta = build_cubes_dask(data, client, source=PgSource(DSN, demo_schema), window_days=7)
+    assert meta["partitions"]["source"] == "postgis"
+    assert_same_cubes(data, files)

@@ -282,3 +282,29 @@ def test_pieces_join_across_days() -> None:
         ("u1", t[1], t[0]),
         ("u1", t[2], t[0]),
     ]
+
+
+def test_fixes_without_a_time_place_or_unit_are_dropped_and_counted_alike(tmp_path: Path) -> None:
+    good = fixes_frame(hard_fixes())
+    bad = pl.DataFrame(
+        {
+            "unit_id": ["car1", None, "car1", "car1"],
+            "unit_kind": ["police_car"] * 4,
+            "time": [None, D0 + DAY, D0 + DAY + 5 * S, D0 + 2 * DAY],
+            "lng": [A[0], A[0], float("nan"), 200.0],
+            "lat": [A[1], A[1], A[1], A[1]],
+        },
+        schema=good.schema,
+    )
+    incidents = incidents_frame()
+    no_place = incidents.head(1).with_columns(incident_id=pl.lit("X"), lng=pl.lit(float("inf")))
+    no_time = incidents.head(1).with_columns(
+        incident_id=pl.lit("Y"), time=pl.lit(None, pl.Datetime("us"))
+    )
+    store = write_store(
+        tmp_path / "store", pl.concat([good, bad]), pl.concat([incidents, no_place, no_time])
+    )
+    meta = update_cubes(store, incremental=False, window_days=1)
+    assert meta["sources"]["patrol_fixes"]["dropped"] == 4
+    assert meta["sources"]["incidents"]["dropped"] == 2
+    assert_same_cubes(store, full_build(store, tmp_path))
