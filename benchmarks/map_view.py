@@ -87,7 +87,7 @@ def browser(data_dir: Path) -> None:
 
     from dashboard.app import create_app
 
-    app = create_app(load_settings({}, data_dir=str(data_dir)))
+    app = create_app(load_settings({}, data_dir=str(data_dir), auth="none"))
     srv = make_server("127.0.0.1", 0, app.server, threaded=True)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     options = webdriver.ChromeOptions()
