@@ -428,3 +428,33 @@ def test_wall_callbacks_are_for_the_wall_and_the_commander(
         for name in ("lobby", "boss"):
             r = post_callback(clients[name], body)
             assert r.status_code in (200, 204), (name, output, r.get_data(as_text=True)[:200])
+
+
+def test_an_unreachable_cache_is_skipped_not_fatal(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = LayerCache(Flask("t"), load_settings({}, data_dir=str(data)))
+
+    def down(*_args: Any, **_kwargs: Any) -> Any:
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(cache.cache, "get", down)
+    monkeypatch.setattr(cache.cache, "set", down)
+    params = params_for("heat", res=8, since=WINDOW[0], until=WINDOW[1])
+    result = layer_result(DataSource(data).for_scope(frozenset({"P1"})), cache, params)
+    assert result.values.sum() == 7
+    with pytest.raises(ValueError, match="lacks the user's scope"):
+        cache.get_or_compute("x", {"version": "v"}, lambda: 1)
+
+
+def test_every_page_a_chief_may_open_names_only_their_places(
+    app: Any, clients: dict[str, Any]
+) -> None:
+    router = next(k for k in server_callbacks(app) if k.startswith(f"..{ids.PAGE}.children"))
+    for path in ("/", "/export"):
+        values = {(ids.URL, "pathname"): path, (ids.URL, "search"): ""}
+        west = post_callback(clients["west"], callback_body(app, router, values))
+        assert west.status_code == 200 and not leaks(west.get_data(as_text=True)), path
+        assert "西城派出所" in text_of(west), path
+        boss = post_callback(clients["boss"], callback_body(app, router, values))
+        assert "东城派出所" in text_of(boss), path  # the check above can fail
