@@ -45,7 +45,6 @@ from dashboard.settings import WALL_VIEWS, Settings
 from dashboard.views.wall import (
     VIEW_TITLES,
     VIEW_WINDOWS,
-    WallData,
     WallFeed,
     view_payload,
 )
@@ -207,26 +206,30 @@ def layout(
 
 
 def status_of(
-    data: WallData | None, *, seq: int, config: dict[str, Any], now: dt.datetime
+    version: str,
+    built: dt.datetime | None,
+    *,
+    seq: int,
+    config: dict[str, Any],
+    now: dt.datetime,
 ) -> dict[str, Any]:
-    """The status a refresh answers with: the tick it answers, the data version shown,
-    its age and whether it is stale (with the banner's text), the server's time and the
-    app version."""
+    """The status a refresh answers with: the tick it answers, the data version shown
+    and when it was built, its age and whether it is stale (with the banner's text), the
+    server's time and the app version."""
     lang = config.get("lang", "zh")
     status: dict[str, Any] = {
         "seq": seq,
         "lang": lang,
         "time": cst(now)[-5:],
         "app": app_version(),
-        "shown": data.version if data else "",
+        "shown": version,
     }
-    if data is not None and data.built_at is not None:
-        age = (now - data.built_at).total_seconds()
+    if built is not None:
+        age = (now - built).total_seconds()
+        status["built"] = built.isoformat()
         status["age_s"] = age
         status["stale"] = age > float(config.get("stale_s", 3600.0))
-        status["stale_text"] = t(
-            "wall_stale", lang, age=age_text(age, lang), built=cst(data.built_at)
-        )
+        status["stale_text"] = t("wall_stale", lang, age=age_text(age, lang), built=cst(built))
     return status
 
 
@@ -251,9 +254,13 @@ def refresh(
     seq = int(n or 0)
     keep = (no_update,) * 5
     if data is None:
-        old = dict(shown or {})
-        return {**old, "seq": seq, "time": cst(now)[-5:], "app": app_version()}, *keep
-    status = status_of(data, seq=seq, config=config, now=now)
+        # No new data in time (or computing failed): the picture stays, and its age
+        # keeps counting from when the data it shows were built.
+        old = shown or {}
+        built = dt.datetime.fromisoformat(old["built"]) if old.get("built") else None
+        status = status_of(old.get("shown", ""), built, seq=seq, config=config, now=now)
+        return status, *keep
+    status = status_of(data.version, data.built_at, seq=seq, config=config, now=now)
     footer = footer_text(data, now, lang)
     if shown and shown.get("shown") == data.version and shown.get("lang") == lang:
         return status, no_update, no_update, no_update, no_update, footer

@@ -372,10 +372,14 @@ def test_refresh_marks_old_data_stale(data: WallData) -> None:
     assert status["stale_text"].startswith("数据已 3 小时未更新")
 
 
-def test_refresh_without_data_keeps_the_picture() -> None:
-    shown = {"seq": 3, "shown": "v1", "stale": False, "lang": "zh"}
-    out = wall_page.refresh(FixedFeed(None), n=4, config=CONFIG, shown=shown)  # type: ignore[arg-type]
-    assert out[0]["seq"] == 4 and out[0]["shown"] == "v1"
+def test_refresh_without_data_keeps_the_picture_and_its_age(data: WallData) -> None:
+    assert data.built_at is not None
+    now = data.built_at + dt.timedelta(minutes=5)
+    shown = wall_page.refresh(FixedFeed(data), n=3, config=CONFIG, shown=None, now=now)[0]  # type: ignore[arg-type]
+    later = now + dt.timedelta(hours=2)
+    out = wall_page.refresh(FixedFeed(None), n=4, config=CONFIG, shown=shown, now=later)  # type: ignore[arg-type]
+    assert out[0]["seq"] == 4 and out[0]["shown"] == data.version
+    assert out[0]["stale"] and out[0]["age_s"] == pytest.approx(2 * 3600 + 300)
     assert out[1:] == (no_update,) * 5
 
 
