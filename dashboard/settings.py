@@ -213,7 +213,9 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         try:
             return float(value)
         except (TypeError, ValueError):
-            raise SettingsError(f"{source}: session_hours must be a number, not {value!r}") from None
+            raise SettingsError(
+                f"{source}: session_hours must be a number, not {value!r}"
+            ) from None
     if name == "cookie_secure":
         if isinstance(value, bool):
             return value
