@@ -115,7 +115,7 @@ TEXT: dict[str, Label] = {
         "{covered}/{cells} 个热点每天驻留≥30分钟（近7天）",
         "{covered} of {cells} hot spots ≥ 30 min a day (7 days)",
     ),
-    "wall_koper": Label("热点 Koper 剂量", "Koper dose"),
+    "wall_koper": Label("热点巡防剂量", "Koper dose"),
     "wall_koper_line": Label(
         "{dosed}/{hours} 热点小时有效巡逻（近7天）",
         "{dosed} of {hours} hot-spot hours dosed (7 days)",

@@ -55,7 +55,7 @@ LAYERS: dict[str, LayerSpec] = {
         ),
         LayerSpec(
             "koper",
-            Label("热点巡防剂量（Koper）", "Koper dose at hot spots"),
+            Label("热点巡防剂量", "Koper dose at hot spots"),
             protection.koper,
             max_res=9,
             filters=frozenset({"window", "cats", "kinds", "band"}),

@@ -71,7 +71,7 @@ EXPLAIN_LABELS: Final[dict[str, Label]] = {
     "rate_per_1000": Label("每千人警情数", "Incidents per 1,000 residents"),
     "gi_z": Label("Gi* z 值", "Gi* z-score"),
     "dwell_min_per_day": Label("日均巡逻驻留（分钟）", "Patrol dwell per day (min)"),
-    "koper_dose": Label("Koper 剂量（热点小时占比）", "Koper dose (share of hot-spot hours)"),
+    "koper_dose": Label("巡防剂量（热点小时占比）", "Koper dose (share of hot-spot hours)"),
     "minutes": Label("到最近处置单元（分钟）", "Minutes to the nearest unit"),
     "certified_share": Label("已创建户占比", "Share of households certified"),
     "volunteers": Label("群防志愿者", "Volunteers"),

@@ -390,7 +390,7 @@ def koper(source: Any, p: LayerParams) -> LayerResult:
         res=p.res,
         cells=dose["cell"].to_numpy(dtype=np.uint64),
         values=class_index(classes, len(DOSE_CATEGORIES)),
-        title=Label("热点 Koper 剂量", "Koper dose at hot spots"),
+        title=Label("热点巡防剂量", "Koper dose at hot spots"),
         unit=Label("10–15 分钟停留、2 小时内复巡", "10–15 min stops, back within 2 h"),
         categories=DOSE_CATEGORIES,
         explain=explain,
