@@ -15,12 +15,13 @@ import dash
 from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
+from dashboard import health as health_route
 from dashboard import ids
 from dashboard.auth import current_scope, current_user
 from dashboard.auth.bar import auth_bar
 from dashboard.auth.guard import install as install_auth
 from dashboard.cache import LayerCache
-from dashboard.datasource import CurrentScopeSource, DataSource
+from dashboard.datasource import CurrentScopeSource, DataSource, ReloadingSource
 from dashboard.i18n import lang_of, t
 from dashboard.pages import export as export_page
 from dashboard.pages import map as map_page
@@ -99,9 +100,11 @@ def create_app(settings: Settings | None = None) -> Dash:
     """
     cfg = settings or load_settings()
     source = DataSource(cfg.data_dir)
+    # The data in service, reopened when the cubes are rebuilt (no restart needed).
+    live = ReloadingSource(source)
     # What pages and callbacks see: the data cut to the signed-in user's scope, chosen
     # anew on every request (a stand-in with DataSource's interface).
-    scoped = cast(DataSource, CurrentScopeSource(source, current_scope))
+    scoped = cast(DataSource, CurrentScopeSource(cast(DataSource, live), current_scope))
     app = Dash(
         __name__,
         assets_folder=str(ASSETS),
@@ -135,7 +138,9 @@ def create_app(settings: Settings | None = None) -> Dash:
             raise PreventUpdate
         page, document = render_page(scoped, cfg, pathname, search)
         bar = auth_bar(current_user(), mode=cfg.auth, lang=document["lang"])
-        return (page if bar is None else [bar, page]), document
+        banner = health_route.data_banner(live, document["lang"])
+        parts = [p for p in (bar, banner) if p is not None]
+        return ([*parts, page] if parts else page), document
 
     app.clientside_callback(
         dash.ClientsideFunction(namespace="pnm", function_name="setDocument"),
@@ -145,6 +150,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     map_page.register_callbacks(app, scoped, layer_cache)
     wall_page.register_callbacks(app, source, layer_cache)
     export_page.register(app, source)
+    health_route.install(app.server, live, layer_cache)
     install_auth(app, cfg, source)  # last: sign-in, the guard of every route, headers
     return app
 

@@ -7,8 +7,12 @@ short. :meth:`LayerCache.get_or_compute` refuses parameters without a ``scope``:
 computed for one chief must never be found by another.
 
 The cache deserialises what it stores (pickle, in Redis too): it must be private to the
-app — a Redis that others can write to could make the app run their code. When the cache
-cannot be reached the app keeps serving, uncached.
+app — a Redis that others can write to could make the app run their code.
+
+**A cache that goes away.** When Redis cannot be reached the app keeps serving, uncached:
+:class:`ResilientCache` says so once in the log, skips the cache for
+:data:`RETRY_SECONDS` (so requests do not each wait on a dead server), then tries again;
+the first call that succeeds says so once, and caching resumes — no restart.
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ import hashlib
 import importlib.util
 import json
 import logging
+import threading
+import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from flask import Flask
 from flask_caching import Cache
@@ -29,6 +35,10 @@ T = TypeVar("T")
 
 TIMEOUT_SECONDS = 600
 KEY_PREFIX = "pnm:"
+# After a failure the cache is left alone this long before the next attempt.
+RETRY_SECONDS = 5.0
+# A Redis that does not answer within this is treated as gone (loopback answers in < 1 ms).
+REDIS_TIMEOUT_SECONDS = 0.5
 log = logging.getLogger(__name__)
 
 
@@ -39,7 +49,14 @@ def cache_config(settings: Settings) -> dict[str, Any]:
         "CACHE_KEY_PREFIX": KEY_PREFIX,
     }
     if settings.cache == "redis":
-        config.update(CACHE_TYPE="RedisCache", CACHE_REDIS_URL=settings.redis_url)
+        config.update(
+            CACHE_TYPE="RedisCache",
+            CACHE_REDIS_URL=settings.redis_url,
+            CACHE_OPTIONS={
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+            },
+        )
     else:
         config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=1000)
     return config
@@ -56,6 +73,98 @@ def cache_key(layer: str, /, **params: Any) -> str:
     return f"{layer}:{digest}"
 
 
+class ResilientCache:
+    """A flask-caching cache that never raises: a failing backend reads as a miss.
+
+    Parameters
+    ----------
+    cache : flask_caching.Cache
+        The backend.
+    retry_seconds : float
+        How long to leave a failed backend alone before trying it again.
+    clock : callable, optional
+        Monotonic seconds (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        cache: Cache,
+        retry_seconds: float = RETRY_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.backend = cache
+        self.retry_seconds = retry_seconds
+        self._clock = clock
+        self._down_since: float | None = None
+        self._retry_at = 0.0
+        self._lock = threading.Lock()
+
+    @property
+    def reachable(self) -> bool:
+        """Whether the last call to the backend succeeded."""
+        return self._down_since is None
+
+    def _usable(self) -> bool:
+        with self._lock:
+            return self._down_since is None or self._clock() >= self._retry_at
+
+    def _failed(self, exc: Exception) -> None:
+        with self._lock:
+            self._retry_at = self._clock() + self.retry_seconds
+            if self._down_since is None:
+                self._down_since = self._clock()
+                log.warning(
+                    "cache unreachable, serving uncached (retrying every %.0f s): %s",
+                    self.retry_seconds,
+                    exc,
+                )
+
+    def _worked(self) -> None:
+        if self._down_since is None:
+            return
+        with self._lock:
+            if self._down_since is not None:
+                log.warning(
+                    "cache reachable again after %.0f s, caching resumed",
+                    self._clock() - self._down_since,
+                )
+                self._down_since = None
+
+    def get(self, key: str) -> Any:
+        """The value under ``key``; None when absent or when the backend fails."""
+        if not self._usable():
+            return None
+        try:
+            found = self.backend.get(key)
+        except Exception as exc:  # any backend failure (connection refused, timeout)
+            self._failed(exc)
+            return None
+        self._worked()
+        return found
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        """Keep ``value`` under ``key``; False when the backend fails (nothing raised)."""
+        if not self._usable():
+            return False
+        try:
+            done = self.backend.set(key, value, timeout=timeout)
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        self._worked()
+        return bool(done)
+
+    def ping(self) -> bool:
+        """Try the backend now (whatever the retry delay): whether it answers."""
+        try:
+            self.backend.get(f"{KEY_PREFIX}ping")
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        self._worked()
+        return True
+
+
 class LayerCache:
     """The layer cache of one app.
 
@@ -65,33 +174,35 @@ class LayerCache:
         The app's Flask server.
     settings : Settings
         Chooses the backend.
+
+    Attributes
+    ----------
+    cache : ResilientCache
+        The backend behind a guard that turns its failures into misses.
+    kind : str
+        ``simple`` or ``redis``.
     """
 
     def __init__(self, server: Flask, settings: Settings) -> None:
         if settings.cache == "redis" and importlib.util.find_spec("redis") is None:
             raise SettingsError("PNM_CACHE=redis needs the Python package redis installed")
-        self.cache = Cache(server, config=cache_config(settings))
+        self.kind = settings.cache
+        self.cache = ResilientCache(Cache(server, config=cache_config(settings)))
 
     def get_or_compute(self, layer: str, params: dict[str, Any], compute: Callable[[], T]) -> T:
         """The cached result for ``layer`` with ``params``, computed and stored if absent.
 
         ``params`` must hold ``scope`` (``"county"`` or the user's precincts, see
         :func:`dashboard.datasource.scope_key`). A cache that fails (Redis down) is
-        skipped: the result is computed and served, just not kept.
+        skipped: the result is computed and served, just not kept (see
+        :class:`ResilientCache`).
         """
         if not isinstance(params.get("scope"), str) or not params["scope"]:
             raise ValueError(f"cache key of {layer!r} lacks the user's scope: {sorted(params)}")
         key = cache_key(layer, **params)
-        try:
-            found = self.cache.get(key)
-        except Exception as exc:  # any backend failure: serve uncached
-            log.warning("cache unreachable, serving uncached: %s", exc)
-            return compute()
+        found = self.cache.get(key)
         if found is not None:
-            return found
+            return cast(T, found)
         value = compute()
-        try:
-            self.cache.set(key, value)
-        except Exception as exc:  # any backend failure: do not keep it
-            log.warning("cache unreachable, result not kept: %s", exc)
+        self.cache.set(key, value)
         return value

@@ -12,12 +12,21 @@ the precinct whose grid holds the centre of its base-resolution (res 11, ≈30 m
 scope's key (:func:`scope_key`) is part of every cache key, so one chief's cached answer
 is never another's. :class:`CurrentScopeSource` picks the signed-in user's scope on each
 request, for the callbacks.
+
+**Refresh.** :class:`ReloadingSource` holds the current :class:`DataSource` and reopens
+the directory when its fingerprint (manifest, ``cubes/meta.json`` and the cube files: the
+wall's :func:`dashboard.views.wall.versions.data_stamp`) changes, so a rebuild of the cubes
+reaches the map without a restart; the new source has a new ``version``, so every cache
+key changes with it. Cubes that cannot be read (a rebuild half done, a truncated file)
+leave the last good data in service and set :attr:`ReloadingSource.problem`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
+import time
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +38,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 import polars as pl
+import pyarrow.parquet as pq
 import shapely
 
 from geodata import cubes
@@ -68,6 +78,9 @@ Scope = frozenset[str] | None
 CELL_TOLERANCE_EDGES = 1.0
 # Scoped views kept per data source (one per distinct precinct list in the users file).
 MAX_SCOPES = 64
+# How often, at most, ReloadingSource looks at the data directory's fingerprint.
+RELOAD_CHECK_SECONDS = 1.0
+log = logging.getLogger(__name__)
 
 
 def scope_key(scope: Scope) -> str:
@@ -621,3 +634,102 @@ class CurrentScopeSource:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.current, name)
+
+
+def check_cubes(data_dir: Path) -> None:
+    """Raise :class:`DataDirError` unless every cube file's Parquet footer can be read
+    (a truncated or half-written file cannot): a cheap check of the whole directory,
+    since the patrol and visits cubes are read only when first needed."""
+    for path in sorted(cubes_dir(data_dir).glob("*.parquet")):
+        try:
+            pq.read_metadata(path)
+        except Exception as exc:  # pyarrow raises several kinds for a damaged file
+            raise DataDirError(f"cube {path.name} cannot be read: {exc}") from None
+
+
+class ReloadingSource:
+    """The data directory's current :class:`DataSource`, reopened when the data change.
+
+    Every attribute is the current source's (``for_scope`` included, so
+    :class:`CurrentScopeSource` over this one serves fresh data). The directory's
+    fingerprint is read at most every ``check_seconds``; when it changed, the cubes are
+    checked (:func:`check_cubes`) and the source reopened. A directory that cannot be
+    opened keeps the last good source in service and sets :attr:`problem` (the page
+    shows a banner, ``/healthz`` answers 503) until a later fingerprint opens cleanly.
+
+    Parameters
+    ----------
+    source : DataSource
+        The source just opened.
+    check_seconds : float
+        Least time between two looks at the directory.
+    clock : callable, optional
+        Monotonic seconds (tests pass their own).
+    """
+
+    def __init__(
+        self,
+        source: DataSource,
+        check_seconds: float = RELOAD_CHECK_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._source = source
+        self._stamp = _data_stamp(source.data_dir)
+        self._failed_stamp: str | None = None
+        self._check_seconds = check_seconds
+        self._clock = clock
+        self._next_check = clock() + check_seconds
+        self._lock = threading.Lock()
+        self.problem: str | None = None
+        """Why the data on disk cannot be served (None when they can)."""
+        self.reloads = 0
+        """How many times the source was reopened."""
+
+    @property
+    def current(self) -> DataSource:
+        """The current source (reopened first if the data changed on disk)."""
+        if self._clock() >= self._next_check:
+            self.refresh()
+        return self._source
+
+    @property
+    def stamp(self) -> str:
+        """The fingerprint of the data in service."""
+        return self._stamp
+
+    def refresh(self) -> bool:
+        """Look at the data directory now; reopen it if it changed. Whether it did."""
+        with self._lock:
+            self._next_check = self._clock() + self._check_seconds
+            stamp = _data_stamp(self._source.data_dir)
+            if stamp == self._stamp or stamp == self._failed_stamp:
+                return False
+            try:
+                check_data_dir(self._source.data_dir)
+                check_cubes(self._source.data_dir)
+                fresh = DataSource(self._source.data_dir)
+            except Exception as exc:  # a rebuild in progress or a damaged file
+                self._failed_stamp = stamp
+                self.problem = str(exc)
+                log.warning("data changed on disk but cannot be opened; serving the last good")
+                log.warning("data problem: %s", exc)
+                return False
+            self._source, self._stamp, self._failed_stamp = fresh, stamp, None
+            self.problem = None
+            self.reloads += 1
+            log.info("data reopened: version %s", fresh.version)
+            return True
+
+    def for_scope(self, scope: Scope) -> DataSource | ScopedSource:
+        """The current source as seen by a user with ``scope``."""
+        return self.current.for_scope(scope)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.current, name)
+
+
+def _data_stamp(data_dir: Path) -> str:
+    # Imported here: dashboard.views imports this module.
+    from dashboard.views.wall.versions import data_stamp
+
+    return data_stamp(data_dir)

@@ -43,6 +43,7 @@ ROUTE_KINDS: Final[dict[str, str]] = {
     login_page.PATH: "public",
     login_page.LOGOUT_PATH: "public",
     "/_favicon.ico": "public",
+    "/healthz": "public",  # dashboard.health: no personal data
     CALLBACK_RULE: "callback",
     "/_dash-layout": "app",
     "/_dash-dependencies": "app",
