@@ -1,0 +1,270 @@
+"""The peers a user would pick instead of this app, timed on the same data in the same run.
+
+* ingest: h3pandas (``GeoDataFrame.h3.geo_to_h3`` then a count per cell — the GeoPandas
+  way) and bare polars-h3 indexing plus a group-by (the floor), next to the cube build;
+* the map in a browser: the HTML that ``GeoDataFrame.explore()`` (folium) writes, its CDN
+  scripts pointed at a local Leaflet, and a plain page drawing deck.gl's
+  ``H3HexagonLayer`` from cell ids (the WebGL engine behind kepler.gl).
+
+The browser assets live in ``benchmarks/web``: Leaflet 1.9 and h3-js 4 are committed
+(small); deck.gl 9's bundle (4.4 MB, ``dist.dev.js`` — version 9.4 ships no minified
+bundle) is unpacked by :func:`ensure_deck` with ``npm pack`` into the git-ignored
+``benchmarks/web/vendor`` on first use.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import polars_h3 as plh3
+
+WEB = Path(__file__).parent / "web"
+VENDOR = WEB / "vendor"
+DECK_VERSION = "9.4.0"
+
+
+def h3pandas_count(lng: Any, lat: Any, res: int) -> int:
+    """Cells with at least one point, counted the GeoPandas way; returns the cell count.
+
+    The points become a ``GeoDataFrame`` (as they would for a GeoPandas user), h3pandas
+    indexes them and pandas counts per cell.
+    """
+    import geopandas as gpd
+    import h3pandas  # noqa: F401  (registers the .h3 accessor)
+
+    gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
+    indexed = gdf.h3.geo_to_h3(res)
+    counts = indexed.groupby(level=0).size()
+    return int(len(counts))
+
+
+def floor_count(points: pl.DataFrame, res: int) -> int:
+    """Bare vectorised H3 indexing plus a group-by count (the least any build must do)."""
+    out = (
+        points.select(plh3.latlng_to_cell("lat", "lng", res).alias("cell"))
+        .group_by("cell")
+        .len()
+    )
+    return out.height
+
+
+# --- browser peers ---------------------------------------------------------------------
+
+
+def ensure_deck() -> Path:
+    """deck.gl's browser bundle, unpacked from ``npm pack deck.gl@DECK_VERSION`` once."""
+    target = VENDOR / f"deck.gl-{DECK_VERSION}.js"
+    if target.exists():
+        return target
+    VENDOR.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run(
+            ["npm", "pack", f"deck.gl@{DECK_VERSION}", "--silent"],
+            cwd=tmp,
+            check=True,
+            capture_output=True,
+        )
+        tgz = next(Path(tmp).glob("deck.gl-*.tgz"))
+        with tarfile.open(tgz) as tar:
+            member = tar.extractfile("package/dist/dist.dev.js")
+            assert member is not None
+            target.write_bytes(member.read())
+    return target
+
+
+_DECK_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>deck.gl H3HexagonLayer</title>
+<style>html,body{margin:0;height:100%}#map{position:absolute;inset:0}</style>
+<script src="vendor/deck.gl-DECKV.js"></script></head>
+<body><div id="map"></div><script>
+window.bench = {drawnAt: null, restyledAt: null, restyleStart: null, n: 0};
+const colours = [[255,245,235],[253,208,162],[253,141,60],[217,72,1],[127,39,4]];
+function layer(data, breaks, trigger) {
+  return new deck.H3HexagonLayer({
+    id: "hex", data, getHexagon: d => d.c, filled: true, stroked: false,
+    extruded: false, highPrecision: false,
+    getFillColor: d => { let i = 0; while (i < breaks.length - 1 && d.v > breaks[i]) i++;
+                          return colours[i]; },
+    updateTriggers: {getFillColor: trigger},
+  });
+}
+fetch("cells.json").then(r => r.json()).then(p => {
+  const data = p.cells.map((c, i) => ({c, v: p.v[i]}));
+  window.bench.n = data.length;
+  const d = new deck.Deck({
+    parent: document.getElementById("map"),
+    initialViewState: {longitude: LNG, latitude: LAT, zoom: ZOOM},
+    controller: true, layers: [layer(data, BREAKS1, 1)],
+    onAfterRender: () => {
+      const b = window.bench, now = performance.now();
+      if (b.drawnAt === null) b.drawnAt = now;
+      else if (b.restyleStart !== null && b.restyledAt === null) b.restyledAt = now;
+    },
+  });
+  window.bench.restyle = () => {
+    window.bench.restyleStart = performance.now();
+    d.setProps({layers: [layer(data, BREAKS2, 2)]});
+  };
+});
+</script></body></html>
+"""
+
+
+def deck_page(center: tuple[float, float], zoom: float, breaks: tuple[list[float], ...]) -> str:
+    """The deck.gl page (``cells.json`` next to it: ``{cells: [...], v: [...]}``)."""
+    return (
+        _DECK_PAGE.replace("DECKV", DECK_VERSION)
+        .replace("LNG", repr(center[1]))
+        .replace("LAT", repr(center[0]))
+        .replace("ZOOM", repr(zoom))
+        .replace("BREAKS1", json.dumps(breaks[0]))
+        .replace("BREAKS2", json.dumps(breaks[1]))
+    )
+
+
+_MARK_FOLIUM = """<script>
+(function () {
+  window.bench = {drawnAt: null, restyledAt: null, n: 0};
+  function layers() {
+    const out = [];
+    for (const k of Object.keys(window)) {
+      if (k.startsWith("geo_json_") && window[k] instanceof L.GeoJSON) out.push(window[k]);
+    }
+    return out;
+  }
+  function count() { return document.querySelectorAll("path.leaflet-interactive").length; }
+  // The GeoJSON layer is added synchronously by the inline script above; two frames
+  // later its SVG paths have been painted.
+  requestAnimationFrame(() => requestAnimationFrame(() => {
+    window.bench.n = count();
+    window.bench.drawnAt = performance.now();
+  }));
+  window.bench.restyle = function () {
+    const t0 = performance.now();
+    window.bench.restyleStart = t0;
+    for (const g of layers()) g.setStyle({fillColor: "#7f2704", fillOpacity: 0.6});
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      window.bench.restyledAt = performance.now();
+    }));
+  };
+})();
+</script>"""
+
+
+def folium_page(cells: list[str], values: list[float]) -> str:
+    """The HTML ``GeoDataFrame.explore(column="v")`` writes for these cells, made local.
+
+    Leaflet's CDN links point at the local copy; folium's other CDN assets (jQuery,
+    Bootstrap, Leaflet.awesome-markers, font-awesome) are dropped — the hex layer needs
+    none of them. ``legend=False`` because branca's legend loads d3 from a CDN.
+    """
+    import geopandas as gpd
+    import h3
+    from shapely.geometry import Polygon
+
+    polys = [Polygon([(lng, lat) for lat, lng in h3.cell_to_boundary(c)]) for c in cells]
+    gdf = gpd.GeoDataFrame({"cell": cells, "v": values}, geometry=polys, crs="EPSG:4326")
+    m = gdf.explore(column="v", scheme="NaturalBreaks", k=5, legend=False, tiles=None)
+    html = m.get_root().render()
+    html = re.sub(r'<script src="https?://[^"]*leaflet[^"/]*/dist/leaflet\.js"></script>', "", html)
+    html = re.sub(r'<script src="https?://[^"]+"></script>', "", html)
+    html = re.sub(r'<link rel="stylesheet" href="https?://[^"]+"/>', "", html)
+    head = '<script src="leaflet.js"></script><link rel="stylesheet" href="leaflet.css"/>'
+    html = html.replace("<head>", "<head>" + head, 1)
+    return html.replace("</html>", _MARK_FOLIUM + "</html>")
+
+
+@contextmanager
+def static_site(files: dict[str, str]) -> Iterator[str]:
+    """Serve ``benchmarks/web`` plus ``files`` (name -> text) on localhost; yields the base URL."""
+    with tempfile.TemporaryDirectory(prefix="pnm-peers-") as tmp:
+        root = Path(tmp)
+        for item in WEB.iterdir():
+            if item.name.startswith("."):
+                continue
+            (root / item.name).symlink_to(item.resolve())
+        for name, text in files.items():
+            (root / name).write_text(text, encoding="utf-8")
+        handler = functools.partial(_QuietHandler, directory=str(root))
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        thread = threading.Thread(target=srv.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{srv.server_address[1]}"
+        finally:
+            srv.shutdown()
+            srv.server_close()
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        return
+
+
+def time_page(driver: Any, url: str, *, timeout: float = 180.0) -> dict[str, float]:
+    """Navigate to a peer page; ms from navigation start to drawn, and of one restyle."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get("about:blank")
+    driver.get(url)
+    drawn = "const b = window.bench; return b && b.drawnAt !== null ? b : null;"
+    b = WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: d.execute_script(drawn))
+    driver.execute_script("window.bench.restyle();")
+    restyled = "const b = window.bench; return b.restyledAt !== null ? b : null;"
+    r = WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+        lambda d: d.execute_script(restyled)
+    )
+    return {
+        "drawn_ms": float(b["drawnAt"]),
+        "restyle_ms": float(r["restyledAt"] - r["restyleStart"]),
+        "n": float(b["n"]),
+    }
+
+
+def chromium() -> Any:
+    """Headless system Chromium at 1920x1080, as the browser tests drive it."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--enable-unsafe-swiftshader",  # WebGL for deck.gl without a GPU
+        "--window-size=1920,1080",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(options=options, service=Service(shutil.which("chromedriver")))
+    driver.execute_cdp_cmd(
+        "Emulation.setDeviceMetricsOverride",
+        {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
+    )
+    return driver
+
+
+def wait_until(check: Any, timeout: float) -> Any:
+    """Poll ``check()`` until truthy (without sleeping longer than a poll)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise TimeoutError

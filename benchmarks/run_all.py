@@ -1,0 +1,464 @@
+"""Every benchmark of issue 9, side by side with the peers, in one command.
+
+Installs nothing: first ``.venv/bin/pip install -r benchmarks/requirements.txt`` (h3pandas,
+folium), then::
+
+    .venv/bin/python -m benchmarks.run_all [--quick] [--data DIR] [--large DIR]
+
+and the table is written to ``benchmarks/RESULTS.md`` (and printed). ``--data`` is the
+``county`` demo with cubes (default ``data/demo``); ``--large`` the ``large`` one (default
+``/tmp/large``; skipped with ``--quick`` or when missing — build it with
+``python -m geodata demo --scale large --out /tmp/large && python -m geodata cubes --data
+/tmp/large``). Figures are medians of several repetitions, interleaved so that a noisy
+machine disturbs all contenders alike; ratios are the comparable part.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from benchmarks import peers
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).parent / "RESULTS.md"
+RES_INGEST = 11  # the cubes' base resolution
+PEER_PACKAGES = ("h3pandas", "folium", "mapclassify")
+
+
+def _check_peers() -> None:
+    missing = [p for p in PEER_PACKAGES if importlib.util.find_spec(p) is None]
+    if missing:
+        sys.exit(
+            f"missing peer packages {missing}: run\n"
+            f"  .venv/bin/pip install -r benchmarks/requirements.txt"
+        )
+
+
+def machine() -> str:
+    """Cores, memory, CPU model and Python of this machine, in one line."""
+    model = platform.processor() or "?"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kb = next(
+            int(line.split()[1])
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+        mem = f"{mem_kb / 2**20:.0f} GiB"
+    except OSError:
+        mem = "?"
+    return (
+        f"{os.cpu_count()} cores ({model}), {mem} RAM, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}"
+    )
+
+
+def _median_time(job: Callable[[], object]) -> float:
+    t0 = time.perf_counter()
+    job()
+    return time.perf_counter() - t0
+
+
+# --- 1. ingest -------------------------------------------------------------------------
+
+
+def ingest(data_dir: Path, repeat: int) -> dict[str, Any]:
+    """Cube build vs h3pandas vs polars-h3 + group-by, on a copy of ``data_dir``'s tables."""
+    from geodata.cubes import build_cubes
+    from geodata.store import table_path
+
+    with tempfile.TemporaryDirectory(prefix="pnm-bench-") as tmp:
+        work = Path(tmp)
+        for item in data_dir.iterdir():  # the raw tables, not the cubes
+            if item.is_file():
+                (work / item.name).symlink_to(item.resolve())
+        cols = ["lng", "lat"]
+        fixes = pl.read_parquet(table_path(work, "patrol_fixes"), columns=cols)
+        incidents = pl.read_parquet(table_path(work, "incidents"), columns=cols)
+        points = pl.concat([fixes, incidents]).with_columns(pl.col(cols).cast(pl.Float64))
+        lng, lat = points["lng"].to_numpy(), points["lat"].to_numpy()
+        peers.floor_count(points.head(1000), RES_INGEST)  # load the plugin
+        peers.h3pandas_count(lng[:1000], lat[:1000], RES_INGEST)
+        t: dict[str, list[float]] = {"build": [], "h3pandas": [], "floor": []}
+        for _ in range(repeat):
+            t["floor"].append(_median_time(lambda: peers.floor_count(points, RES_INGEST)))
+            t["h3pandas"].append(_median_time(lambda: peers.h3pandas_count(lng, lat, RES_INGEST)))
+            t["build"].append(_median_time(lambda: build_cubes(work, base_res=RES_INGEST)))
+    med = {k: statistics.median(v) for k, v in t.items()}
+    n = points.height
+    return {
+        "data": str(data_dir),
+        "points": n,
+        "fixes": fixes.height,
+        "incidents": incidents.height,
+        "repeat": repeat,
+        **{f"{k}_s": v for k, v in med.items()},
+        **{f"{k}_mpts": n / v / 1e6 for k, v in med.items()},
+        "vs_h3pandas": med["h3pandas"] / med["build"],
+        "vs_floor": med["floor"] / med["build"],
+    }
+
+
+# --- 2 and 4. payload and server time --------------------------------------------------
+
+
+def server(data_dir: Path, cold_repeat: int, warm_repeat: int) -> dict[str, Any]:
+    """Bytes per layer view (gzip) vs GeoJSON, and server time cold/warm p50/p95."""
+    from flask import Flask
+
+    from benchmarks import map_view
+    from dashboard.cache import LayerCache
+    from dashboard.datasource import DataSource
+    from dashboard.settings import load_settings
+    from dashboard.views import LAYERS
+
+    settings = load_settings({}, data_dir=str(data_dir))
+    source = DataSource(data_dir)
+    source.scope_cells(9)
+    views = {"street": map_view.SEAT_VIEW, "county": source.bounds}
+    payload: list[dict[str, Any]] = []
+    timing: list[dict[str, Any]] = []
+    for layer in LAYERS:
+        for name, bounds in views.items():
+            cold: list[float] = []
+            data: Any = None
+            for _ in range(cold_repeat):
+                cache = LayerCache(Flask("bench"), settings)
+                sec, data = map_view._update(source, cache, layer, bounds)
+                cold.append(sec)
+            warm = [map_view._update(source, cache, layer, bounds)[0] for _ in range(warm_repeat)]
+            timing.append({"layer": layer, "view": name, **_p(cold, "cold"), **_p(warm, "warm")})
+            if layer == "reach" or (layer == "heat" and name == "street"):
+                body = json.dumps(data, separators=(",", ":")).encode()
+                geo = map_view._geojson(data)
+                payload.append(
+                    {
+                        "layer": layer,
+                        "view": name,
+                        "cells": len(data["cells"]),
+                        "app_gz": len(gzip.compress(body)),
+                        "app_raw": len(body),
+                        "geo_gz": len(gzip.compress(geo)),
+                        "geo_raw": len(geo),
+                    }
+                )
+    return {"payload": payload, "timing": timing}
+
+
+def _p(values: list[float], name: str) -> dict[str, float]:
+    qs = sorted(values)
+    p95 = qs[min(len(qs) - 1, round(0.95 * (len(qs) - 1)))]
+    return {f"{name}_p50": statistics.median(qs), f"{name}_p95": p95, f"{name}_n": len(qs)}
+
+
+# --- 3. time to a drawn map --------------------------------------------------------------
+
+
+def browser(data_dir: Path, repeat: int) -> dict[str, Any]:
+    """This app vs explore() (folium) vs deck.gl, all res-9 cells of the county."""
+    from flask import Flask
+    from selenium.webdriver.support.ui import WebDriverWait
+    from werkzeug.serving import make_server
+
+    from benchmarks import map_view
+    from dashboard.app import create_app
+    from dashboard.cache import LayerCache
+    from dashboard.datasource import DataSource
+    from dashboard.settings import load_settings
+
+    settings = load_settings({}, data_dir=str(data_dir), auth="none")
+    source = DataSource(data_dir)
+    _, data = map_view._update(source, LayerCache(Flask("b"), settings), "reach", source.bounds)
+    cells, values = list(data["cells"]), [float(v) for v in data["v"]]
+    (s, w), (n, e) = source.bounds
+    center, zoom = ((s + n) / 2, (w + e) / 2), 9.5
+    vs = sorted(values)
+    q = [vs[int(len(vs) * f)] for f in (0.2, 0.4, 0.6, 0.8)] + [vs[-1]]
+    eq = [vs[0] + (vs[-1] - vs[0]) * f for f in (0.2, 0.4, 0.6, 0.8, 1.0)]
+    peers.ensure_deck()
+    files = {
+        "cells.json": json.dumps({"cells": cells, "v": values}),
+        "deck.html": peers.deck_page(center, zoom, (q, eq)),
+        "folium.html": peers.folium_page(cells, values),
+    }
+    app = create_app(settings)
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    driver = peers.chromium()
+    out: dict[str, list[dict[str, float]]] = {"app": [], "folium": [], "deck": []}
+    try:
+        with peers.static_site(files) as base:
+            for _ in range(repeat):
+                out["app"].append(_app_page(driver, srv.server_port, WebDriverWait))
+                out["deck"].append(peers.time_page(driver, f"{base}/deck.html"))
+                out["folium"].append(peers.time_page(driver, f"{base}/folium.html"))
+    finally:
+        driver.quit()
+        srv.shutdown()
+    med = {
+        k: {m: statistics.median(r[m] for r in runs) for m in ("drawn_ms", "restyle_ms", "n")}
+        for k, runs in out.items()
+    }
+    return {"cells": len(cells), "repeat": repeat, **med}
+
+
+def _app_page(driver: Any, port: int, wait: Any) -> dict[str, float]:
+    driver.get("about:blank")
+    driver.get(f"http://127.0.0.1:{port}/?layer=reach&res=9&lang=en")
+    drawn = (
+        "const s = window.pnm && window.pnm.status.hexes;"
+        "return s && s.expected > 0 && s.drawn === s.expected && s.drawnAt ? "
+        "{drawnAt: s.drawnAt, n: s.expected} : null;"
+    )
+    first = wait(driver, 180, poll_frequency=0.05).until(lambda d: d.execute_script(drawn))
+    t0 = driver.execute_script(
+        "const t = performance.now();"
+        "window.dash_clientside.set_props('scheme', {value: 'quantiles'}); return t;"
+    )
+    restyled = (
+        "const s = window.pnm.status.hexes;"
+        f"return s.drawn === s.expected && s.drawnAt > {t0} ? s.drawnAt : null;"
+    )
+    try:
+        done = wait(driver, 60, poll_frequency=0.05).until(lambda d: d.execute_script(restyled))
+        restyle = float(done) - float(t0)
+    except Exception:  # noqa: BLE001 - a layer without classes does not restyle
+        restyle = float("nan")
+    return {"drawn_ms": float(first["drawnAt"]), "restyle_ms": restyle, "n": float(first["n"])}
+
+
+# --- 5. memory ----------------------------------------------------------------------------
+
+_CHILD = """
+import sys, json
+from pathlib import Path
+from flask import Flask
+from benchmarks import map_view
+from dashboard.app import create_app
+from dashboard.cache import LayerCache
+from dashboard.datasource import DataSource
+from dashboard.settings import load_settings
+from dashboard.views import LAYERS
+data = Path(sys.argv[1])
+settings = load_settings({}, data_dir=str(data), auth="none")
+app = create_app(settings)
+source = DataSource(data)
+for layer in LAYERS:
+    map_view._update(source, LayerCache(Flask("m"), settings), layer, source.bounds)
+for line in Path("/proc/self/status").read_text().splitlines():
+    if line.startswith(("VmHWM", "VmRSS")):
+        print(line)
+"""
+
+
+def memory(data_dir: Path) -> dict[str, Any]:
+    """Peak RSS of a dashboard process that computed every layer (county view) on the data."""
+    from geodata.store import table_path
+
+    proc = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(data_dir)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    kb = {
+        line.split(":")[0]: int(line.split()[1])
+        for line in proc.stdout.splitlines()
+        if line.startswith("Vm")
+    }
+    fixes = table_path(data_dir, "patrol_fixes")
+    rows = pl.scan_parquet(fixes).select(pl.len()).collect().item()
+    return {
+        "data": str(data_dir),
+        "fixes": rows,
+        "peak_mb": kb["VmHWM"] / 1024,
+        "disk_mb": fixes.stat().st_size / 2**20,
+        "ratio": kb["VmHWM"] * 1024 / fixes.stat().st_size,
+    }
+
+
+# --- the table ----------------------------------------------------------------------------
+
+
+def _goal(ok: bool) -> str:
+    return "met" if ok else "**missed**"
+
+
+def render(r: dict[str, Any]) -> str:
+    """The Markdown of RESULTS.md."""
+    lines = [
+        "# Benchmark results",
+        "",
+        f"Run {r['date']} with `python -m benchmarks.run_all{' --quick' if r['quick'] else ''}` "
+        f"on {r['machine']}. Medians of several repetitions (n given); ratios are the part "
+        "that carries over to another machine. The machine is shared and noisy.",
+        "",
+        "## 1. Ingest: points to H3 res-11 cell counts",
+        "",
+        "| data | points | cube build s (M pts/s) | h3pandas s (M pts/s) | polars-h3 + group-by s "
+        "(M pts/s) | build vs h3pandas (goal ≥3×) | build vs floor (goal ≥0.5×) | n |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for i in r["ingest"]:
+        lines.append(
+            f"| {i['data']} | {i['points']:,} | {i['build_s']:.2f} ({i['build_mpts']:.2f}) "
+            f"| {i['h3pandas_s']:.2f} ({i['h3pandas_mpts']:.2f}) "
+            f"| {i['floor_s']:.2f} ({i['floor_mpts']:.2f}) "
+            f"| {i['vs_h3pandas']:.2f}× {_goal(i['vs_h3pandas'] >= 3)} "
+            f"| {i['vs_floor']:.2f}× {_goal(i['vs_floor'] >= 0.5)} | {i['repeat']} |"
+        )
+    lines += [
+        "",
+        "The cube build also buckets by hour and kind, computes dwell and visits and writes "
+        "the incident and patrol cubes and the visits table to disk; h3pandas and the floor "
+        "only count points per cell in memory.",
+        "",
+        "## 2. Layer payload at res 9 (one layer update, gzip)",
+        "",
+        "| layer | view | cells | this app kB (raw) | GeoJSON kB (raw) | ratio (goal ≤0.1×) |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for p in r["server"]["payload"]:
+        ratio = p["app_gz"] / p["geo_gz"]
+        lines.append(
+            f"| {p['layer']} | {p['view']} | {p['cells']:,} | {p['app_gz'] / 1e3:.1f} "
+            f"({p['app_raw'] / 1e3:.0f}) | {p['geo_gz'] / 1e3:.1f} ({p['geo_raw'] / 1e3:.0f}) "
+            f"| {ratio:.3f}× {_goal(ratio <= 0.1)} |"
+        )
+    b = r.get("browser")
+    if b:
+        d = b["deck"]["drawn_ms"]
+        lines += [
+            "",
+            f"## 3. Time to a drawn map: {b['cells']:,} res-9 cells, headless Chromium",
+            "",
+            f"From navigation start to the hex layer on screen; restyle = a new classification "
+            f"to the next frame drawn. Medians of {b['repeat']}. Chromium has no GPU here: "
+            "deck.gl draws through SwiftShader (software WebGL).",
+            "",
+            "| page | hexagons | drawn ms | vs deck.gl | restyle ms |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        names = {
+            "app": "this app (`/?layer=reach&res=9`, dash-leaflet Canvas)",
+            "deck": "deck.gl 9 `H3HexagonLayer` from cell ids",
+            "folium": "`GeoDataFrame.explore()` (folium, SVG)",
+        }
+        for k in ("app", "deck", "folium"):
+            m = b[k]
+            lines.append(
+                f"| {names[k]} | {m['n']:,.0f} | {m['drawn_ms']:,.0f} | "
+                f"{m['drawn_ms'] / d:.2f}× | {m['restyle_ms']:,.0f} |"
+            )
+        a = b["app"]
+        lines += [
+            "",
+            f"Goals: this app ≤1.0× deck.gl — {_goal(a['drawn_ms'] <= d)}; restyle ≤100 ms — "
+            f"{_goal(a['restyle_ms'] <= 100)}.",
+        ]
+    lines += [
+        "",
+        "## 4. Server time of one layer update (data + style callbacks), res 9",
+        "",
+        "| layer | view | cold p50 ms | cold p95 ms | warm p50 ms | warm p95 ms |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
+    for t in r["server"]["timing"]:
+        lines.append(
+            f"| {t['layer']} | {t['view']} | {t['cold_p50'] * 1e3:,.0f} | "
+            f"{t['cold_p95'] * 1e3:,.0f} | {t['warm_p50'] * 1e3:,.1f} | "
+            f"{t['warm_p95'] * 1e3:,.1f} |"
+        )
+    if r["server"]["timing"]:
+        t0 = r["server"]["timing"][0]
+        lines.append(
+            f"\nCold: a new cache per request (n={t0['cold_n']}); warm: the same request again "
+            f"(n={t0['warm_n']})."
+        )
+    if r.get("memory"):
+        m = r["memory"]
+        lines += [
+            "",
+            "## 5. Memory",
+            "",
+            "| data | fixes | raw fixes on disk MB | peak RSS MB | peak RSS / disk |",
+            "|---|---:|---:|---:|---:|",
+            f"| {m['data']} | {m['fixes']:,} | {m['disk_mb']:.0f} | {m['peak_mb']:.0f} "
+            f"| {m['ratio']:.1f}× |",
+            "",
+            "A dashboard process (the app created, then every layer computed for the whole "
+            "county at res 9).",
+        ]
+    if r.get("notes"):
+        lines += ["", "## What misses its goal", ""] + [f"- {n}" for n in r["notes"]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every comparison and write benchmarks/RESULTS.md."""
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="county only, fewer repetitions")
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "demo")
+    parser.add_argument("--large", type=Path, default=Path("/tmp/large"))
+    parser.add_argument("--skip", nargs="*", default=[], help="ingest server browser memory")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    _check_peers()
+    if shutil.which("npm") is None and not (peers.VENDOR.exists()):
+        print("npm not found: the deck.gl page cannot be built", file=sys.stderr)
+    large = args.large if (not args.quick and (args.large / "cubes").exists()) else None
+    rep = 1 if args.quick else 3
+    r: dict[str, Any] = {
+        "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
+        "machine": machine(),
+        "quick": args.quick,
+        "ingest": [],
+        "notes": [],
+    }
+    if "ingest" not in args.skip:
+        for d in [args.data] + ([large] if large else []):
+            print(f"ingest {d} ...", flush=True)
+            r["ingest"].append(ingest(d, rep))
+    print("server ...", flush=True)
+    r["server"] = (
+        server(args.data, 1 if args.quick else 3, 5 if args.quick else 20)
+        if "server" not in args.skip
+        else {"payload": [], "timing": []}
+    )
+    if "browser" not in args.skip:
+        print("browser ...", flush=True)
+        r["browser"] = browser(args.data, rep)
+    if "memory" not in args.skip:
+        print("memory ...", flush=True)
+        r["memory"] = memory(large or args.data)
+    text = render(r)
+    args.out.write_text(text, encoding="utf-8")
+    (args.out.with_suffix(".json")).write_text(json.dumps(r, indent=1, default=str))
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
