@@ -23,7 +23,6 @@ import subprocess
 import tarfile
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -49,16 +48,12 @@ def h3pandas_count(lng: Any, lat: Any, res: int) -> int:
     gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
     indexed = gdf.h3.geo_to_h3(res)
     counts = indexed.groupby(level=0).size()
-    return int(len(counts))
+    return len(counts)
 
 
 def floor_count(points: pl.DataFrame, res: int) -> int:
     """Bare vectorised H3 indexing plus a group-by count (the least any build must do)."""
-    out = (
-        points.select(plh3.latlng_to_cell("lat", "lng", res).alias("cell"))
-        .group_by("cell")
-        .len()
-    )
+    out = points.select(plh3.latlng_to_cell("lat", "lng", res).alias("cell")).group_by("cell").len()
     return out.height
 
 
@@ -211,7 +206,7 @@ def static_site(files: dict[str, str]) -> Iterator[str]:
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: Any) -> None:
         return
 
 
@@ -257,14 +252,3 @@ def chromium() -> Any:
         {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
     )
     return driver
-
-
-def wait_until(check: Any, timeout: float) -> Any:
-    """Poll ``check()`` until truthy (without sleeping longer than a poll)."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise TimeoutError

@@ -74,7 +74,7 @@ def machine() -> str:
     )
 
 
-def _median_time(job: Callable[[], object]) -> float:
+def _seconds(job: Callable[[], object]) -> float:
     t0 = time.perf_counter()
     job()
     return time.perf_counter() - t0
@@ -102,9 +102,9 @@ def ingest(data_dir: Path, repeat: int) -> dict[str, Any]:
         peers.h3pandas_count(lng[:1000], lat[:1000], RES_INGEST)
         t: dict[str, list[float]] = {"build": [], "h3pandas": [], "floor": []}
         for _ in range(repeat):
-            t["floor"].append(_median_time(lambda: peers.floor_count(points, RES_INGEST)))
-            t["h3pandas"].append(_median_time(lambda: peers.h3pandas_count(lng, lat, RES_INGEST)))
-            t["build"].append(_median_time(lambda: build_cubes(work, base_res=RES_INGEST)))
+            t["floor"].append(_seconds(lambda: peers.floor_count(points, RES_INGEST)))
+            t["h3pandas"].append(_seconds(lambda: peers.h3pandas_count(lng, lat, RES_INGEST)))
+            t["build"].append(_seconds(lambda: build_cubes(work, base_res=RES_INGEST)))
     med = {k: statistics.median(v) for k, v in t.items()}
     n = points.height
     return {
@@ -217,8 +217,7 @@ def browser(data_dir: Path, repeat: int) -> dict[str, Any]:
         driver.quit()
         srv.shutdown()
     med = {
-        k: {m: statistics.median(r[m] for r in runs) for m in ("drawn_ms", "restyle_ms", "n")}
-        for k, runs in out.items()
+        k: {m: statistics.median(r[m] for r in runs) for m in runs[0]} for k, runs in out.items()
     }
     return {"cells": len(cells), "repeat": repeat, **med}
 
@@ -229,7 +228,7 @@ def _app_page(driver: Any, port: int, wait: Any) -> dict[str, float]:
     drawn = (
         "const s = window.pnm && window.pnm.status.hexes;"
         "return s && s.expected > 0 && s.drawn === s.expected && s.drawnAt ? "
-        "{drawnAt: s.drawnAt, n: s.expected} : null;"
+        "{drawnAt: s.drawnAt, n: s.expected, builtAt: s.builtAt, buildMs: s.buildMs} : null;"
     )
     first = wait(driver, 180, poll_frequency=0.05).until(lambda d: d.execute_script(drawn))
     t0 = driver.execute_script(
@@ -243,9 +242,18 @@ def _app_page(driver: Any, port: int, wait: Any) -> dict[str, float]:
     try:
         done = wait(driver, 60, poll_frequency=0.05).until(lambda d: d.execute_script(restyled))
         restyle = float(done) - float(t0)
-    except Exception:  # noqa: BLE001 - a layer without classes does not restyle
+    except Exception:
         restyle = float("nan")
-    return {"drawn_ms": float(first["drawnAt"]), "restyle_ms": restyle, "n": float(first["n"])}
+    return {
+        "drawn_ms": float(first["drawnAt"]),
+        "restyle_ms": restyle,
+        "n": float(first["n"]),
+        # Where the first draw goes: until the payload is in and turned into polygons
+        # (page, Dash, server, h3-js), of which h3-js alone; then Leaflet's layers + paint.
+        "built_ms": float(first["builtAt"]),
+        "h3js_ms": float(first["buildMs"]),
+        "leaflet_ms": float(first["drawnAt"]) - float(first["builtAt"]),
+    }
 
 
 # --- 5. memory ----------------------------------------------------------------------------
@@ -377,6 +385,12 @@ def render(r: dict[str, Any]) -> str:
             "",
             f"Goals: this app ≤1.0× deck.gl — {_goal(a['drawn_ms'] <= d)}; restyle ≤100 ms — "
             f"{_goal(a['restyle_ms'] <= 100)}.",
+            "",
+            f"Where this app's first draw goes: the payload arrives and is turned into "
+            f"polygons {a['built_ms']:,.0f} ms after navigation (page, Dash start-up, the "
+            f"layer callback; h3-js building the {a['n']:,.0f} hexagons takes "
+            f"{a['h3js_ms']:,.0f} ms of it), then dash-leaflet creates the Leaflet layers and "
+            f"the Canvas paints: {a['leaflet_ms']:,.0f} ms.",
         ]
     lines += [
         "",
@@ -416,6 +430,45 @@ def render(r: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def profile_app(data_dir: Path) -> list[tuple[str, float]]:
+    """Chromium's CPU profile of this app's first draw of ``?layer=reach&res=9``.
+
+    Returns the top JavaScript functions by self time (ms) from navigation to drawn.
+    """
+    from selenium.webdriver.support.ui import WebDriverWait
+    from werkzeug.serving import make_server
+
+    from dashboard.app import create_app
+    from dashboard.settings import load_settings
+
+    app = create_app(load_settings({}, data_dir=str(data_dir), auth="none"))
+    srv = make_server("127.0.0.1", 0, app.server, threaded=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    driver = peers.chromium()
+    try:
+        driver.execute_cdp_cmd("Profiler.enable", {})
+        driver.execute_cdp_cmd("Profiler.setSamplingInterval", {"interval": 1000})
+        driver.execute_cdp_cmd("Profiler.start", {})
+        _app_page(driver, srv.server_port, WebDriverWait)
+        prof = driver.execute_cdp_cmd("Profiler.stop", {})["profile"]
+    finally:
+        driver.quit()
+        srv.shutdown()
+    return _top_functions(prof)
+
+
+def _top_functions(prof: dict[str, Any], n: int = 12) -> list[tuple[str, float]]:
+    nodes = {node["id"]: node for node in prof["nodes"]}
+    deltas = prof.get("timeDeltas", [])
+    self_ms: dict[str, float] = {}
+    for sample, delta in zip(prof.get("samples", []), [*deltas[1:], 0], strict=False):
+        frame = nodes[sample]["callFrame"]
+        url = frame.get("url", "").rsplit("/", 1)[-1].split("?")[0]
+        name = f"{frame.get('functionName') or '(anonymous)'} ({url}:{frame.get('lineNumber', 0)})"
+        self_ms[name] = self_ms.get(name, 0.0) + delta / 1000
+    return sorted(self_ms.items(), key=lambda kv: -kv[1])[:n]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every comparison and write benchmarks/RESULTS.md."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all", description=__doc__)
@@ -424,7 +477,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=Path, default=Path("/tmp/large"))
     parser.add_argument("--skip", nargs="*", default=[], help="ingest server browser memory")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--profile", action="store_true", help="only profile the app page")
     args = parser.parse_args(argv)
+    if args.profile:
+        for name, ms in profile_app(args.data):
+            print(f"{ms:9.1f} ms  {name}")
+        return 0
     _check_peers()
     if shutil.which("npm") is None and not (peers.VENDOR.exists()):
         print("npm not found: the deck.gl page cannot be built", file=sys.stderr)
