@@ -364,7 +364,9 @@ def render(r: dict[str, Any]) -> str:
             "",
             f"From navigation start to the hex layer on screen; restyle = a new classification "
             f"to the next frame drawn. Medians of {b['repeat']}. Chromium has no GPU here: "
-            "deck.gl draws through SwiftShader (software WebGL).",
+            "deck.gl draws through SwiftShader (software WebGL). Restyle in deck.gl: "
+            "new class breaks through `updateTriggers`; in folium, which has no "
+            "reclassification, `setStyle` on its GeoJSON layer.",
             "",
             "| page | hexagons | drawn ms | vs deck.gl | restyle ms |",
             "|---|---:|---:|---:|---:|",
@@ -469,6 +471,42 @@ def _top_functions(prof: dict[str, Any], n: int = 12) -> list[tuple[str, float]]
     return sorted(self_ms.items(), key=lambda kv: -kv[1])[:n]
 
 
+def notes(r: dict[str, Any]) -> list[str]:
+    """One line per figure that misses its goal, with the main cost measured."""
+    out: list[str] = []
+    for i in r["ingest"]:
+        if i["vs_h3pandas"] < 3 or i["vs_floor"] < 0.5:
+            out.append(
+                f"Ingest ({i['data']}): the cube build is {i['vs_h3pandas']:.2f}× h3pandas "
+                f"(goal ≥3×) and {i['vs_floor']:.2f}× the floor (goal ≥0.5×)."
+            )
+    for p in r["server"]["payload"]:
+        if p["app_gz"] > 0.1 * p["geo_gz"]:
+            out.append(f"Payload ({p['layer']}, {p['view']}): above 0.1× GeoJSON.")
+    b = r.get("browser")
+    if b:
+        a, d = b["app"], b["deck"]["drawn_ms"]
+        if a["drawn_ms"] > d:
+            top = ", ".join(f"`{name}` {ms:,.0f} ms" for name, ms in r.get("profile", [])[:5])
+            out.append(
+                f"Time to a drawn map: this app {a['drawn_ms']:,.0f} ms, "
+                f"{a['drawn_ms'] / d:.1f}× deck.gl's {d:,.0f} ms (goal ≤1.0×). The payload "
+                f"is in and built into polygons at {a['built_ms']:,.0f} ms (h3-js "
+                f"{a['h3js_ms']:,.0f} ms of it); dash-leaflet then creates one Leaflet layer per "
+                f"hexagon and the Canvas paints them: {a['leaflet_ms']:,.0f} ms. "
+                + (f"Chromium's CPU profile, top self time: {top}." if top else "")
+            )
+        if not a["restyle_ms"] <= 100:
+            out.append(
+                f"Restyle: {a['restyle_ms']:,.0f} ms (goal ≤100 ms; deck.gl "
+                f"{b['deck']['restyle_ms']:,.0f} ms). A new classification is a Dash round "
+                "trip for the hideout, after which dash-leaflet removes and re-creates all "
+                f"{a['n']:,.0f} Leaflet layers (the draw-complete signal, pnm.onEachHex, "
+                "counts that second full pass) instead of calling setStyle on the existing ones."
+            )
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every comparison and write benchmarks/RESULTS.md."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all", description=__doc__)
@@ -508,9 +546,13 @@ def main(argv: list[str] | None = None) -> int:
     if "browser" not in args.skip:
         print("browser ...", flush=True)
         r["browser"] = browser(args.data, rep)
+        if r["browser"]["app"]["drawn_ms"] > r["browser"]["deck"]["drawn_ms"]:
+            print("profile ...", flush=True)
+            r["profile"] = profile_app(args.data)
     if "memory" not in args.skip:
         print("memory ...", flush=True)
         r["memory"] = memory(large or args.data)
+    r["notes"] = notes(r)
     text = render(r)
     args.out.write_text(text, encoding="utf-8")
     (args.out.with_suffix(".json")).write_text(json.dumps(r, indent=1, default=str))
