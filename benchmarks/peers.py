@@ -36,16 +36,21 @@ VENDOR = WEB / "vendor"
 DECK_VERSION = "9.4.0"
 
 
-def h3pandas_count(lng: Any, lat: Any, res: int) -> int:
+def points_frame(lng: Any, lat: Any) -> Any:
+    """The points as the ``GeoDataFrame`` a GeoPandas user would hold (EPSG:4326)."""
+    import geopandas as gpd
+
+    return gpd.GeoDataFrame(geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
+
+
+def h3pandas_count(gdf: Any, res: int) -> int:
     """Cells with at least one point, counted the GeoPandas way; returns the cell count.
 
-    The points become a ``GeoDataFrame`` (as they would for a GeoPandas user), h3pandas
-    indexes them and pandas counts per cell.
+    h3pandas indexes the points of a ``GeoDataFrame`` already in memory (see
+    :func:`points_frame`; building it is not timed) and pandas counts per cell.
     """
-    import geopandas as gpd
     import h3pandas  # noqa: F401  (registers the .h3 accessor)
 
-    gdf = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
     indexed = gdf.h3.geo_to_h3(res)
     counts = indexed.groupby(level=0).size()
     return len(counts)
