@@ -1,0 +1,406 @@
+"""Load on the dashboard under gunicorn: wall screens refreshing and chiefs using the map.
+
+Starts gunicorn on loopback (a free port, the Procfile's worker settings, auth off) on a
+data directory (default: the ``county`` demo in ``data/demo``) with the Redis cache on a
+private ``redis-server`` it starts and stops itself (``--cache simple`` for none), then
+drives it for ``--seconds`` (default 120) with:
+
+- ``--walls`` (4) wall screens, each posting the wall's refresh callback every
+  ``--wall-refresh`` seconds (default 10: six times the production default of 60 s);
+- ``--chiefs`` (50) chiefs, each opening the map, then again and again, after a think
+  time of 1–5 s, changing the layer, the window or the zoom — one action posts the data
+  callback and then the style and URL callbacks the browser would chain after it.
+
+The requests are the real Dash callback payloads, built from the page's callback map
+(``/_dash-dependencies``) and the values of the page the route callback returns. Prints
+throughput, latency percentiles (p50/p95/p99) per callback and overall, errors, and the
+resident memory (RSS) of each gunicorn worker before and after.
+
+    python -m benchmarks.load [--seconds 120] [--chiefs 50] [--walls 4] [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+ROUTE = "..page.children...document.data.."
+LAYER = "..hex-data.data...layer-key.data...resolution-text.children...window-text.children.."
+STYLE = "..hex-layer.hideout...legend.children...heat-summary.children.."
+URL = "..url.search...lang-zh.href...lang-en.href.."
+WALL = (
+    "..wall-status.data...wall-figures.children...wall-gaps.children...wall-legends.children"
+    "...wall-views.data...wall-footer.children.."
+)
+
+
+def procfile_args(procfile: Path = ROOT / "Procfile") -> list[str]:
+    """The gunicorn options of the Procfile's ``web`` line, without ``--bind`` (the
+    benchmark binds loopback), so the benchmark runs what production runs."""
+    line = next(x for x in procfile.read_text().splitlines() if x.startswith("web:"))
+    words = line.split()[words_start(line) :]
+    out: list[str] = []
+    skip = False
+    for word in words:
+        if skip:
+            skip = False
+        elif word == "--bind":
+            skip = True
+        elif not word.startswith("--bind="):
+            out.append(word)
+    return out
+
+
+def words_start(line: str) -> int:
+    """Index of the first option after the app in a Procfile line."""
+    return line.split().index("dashboard.app:server") + 1
+
+
+TARGET_P95_MS = 300.0
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_http(url: str, timeout_s: float = 120.0) -> None:
+    """Wait until ``url`` answers 200 (the app builds in the master: seconds)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
+
+
+def start_gunicorn(
+    data_dir: Path, port: int, env: dict[str, str], log_path: Path
+) -> subprocess.Popen[bytes]:
+    """gunicorn on ``127.0.0.1:port`` serving ``data_dir`` with auth off."""
+    full = {**os.environ, **env, "PNM_DATA_DIR": str(data_dir), "PNM_AUTH": "none"}
+    gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+    with log_path.open("wb") as log_file:
+        return subprocess.Popen(
+            [gunicorn, "dashboard.app:server", "--bind", f"127.0.0.1:{port}", *procfile_args()],
+            cwd=ROOT,
+            env=full,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def worker_rss(master_pid: int) -> dict[int, float]:
+    """Resident memory (MiB) of each gunicorn worker of ``master_pid``."""
+    out = {}
+    for child in psutil.Process(master_pid).children():
+        try:
+            out[child.pid] = child.memory_info().rss / 2**20
+        except psutil.NoSuchProcess:
+            continue
+    return out
+
+
+def find_props(tree: Any) -> dict[str, dict[str, Any]]:
+    """Component id -> its props, for every component with a string id in ``tree``."""
+    found: dict[str, dict[str, Any]] = {}
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            props = node.get("props")
+            if isinstance(props, dict):
+                if isinstance(props.get("id"), str):
+                    found[props["id"]] = props
+                stack.extend(props.values())
+            else:
+                stack.extend(node.values())
+    return found
+
+
+def split_output(output: str) -> list[dict[str, str]]:
+    """The outputs of a dependency's ``output`` string, as Dash's renderer posts them."""
+    parts = output[2:-2].split("...") if output.startswith("..") else [output]
+    return [dict(zip(("id", "property"), p.rsplit(".", 1), strict=True)) for p in parts]
+
+
+@dataclass
+class Callbacks:
+    """The callback map of the app: output string -> dependency."""
+
+    deps: dict[str, dict[str, Any]]
+
+    def payload(self, output: str, values: dict[str, Any], changed: list[str]) -> dict[str, Any]:
+        """The body Dash's renderer posts for ``output`` with ``values`` (``id.prop`` ->
+        value; missing ones are None)."""
+        dep = self.deps[output]
+
+        def items(kind: str) -> list[dict[str, Any]]:
+            return [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep[kind]]
+
+        return {
+            "output": output,
+            "outputs": split_output(output),
+            "inputs": items("inputs"),
+            "state": items("state"),
+            "changedPropIds": changed,
+        }
+
+
+@dataclass
+class Recorder:
+    """Latencies and errors of every request, by callback name (thread-safe)."""
+
+    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def post(
+        self, session: requests.Session, base: str, name: str, body: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """Post one callback; its ``response`` (None on an error or a 204)."""
+        t0 = time.perf_counter()
+        try:
+            r = session.post(f"{base}/_dash-update-component", json=body, timeout=60)
+            elapsed = time.perf_counter() - t0
+            ok = r.status_code in (200, 204)
+            with self.lock:
+                self.times[name].append(elapsed)
+                if not ok:
+                    self.errors[name].append(f"HTTP {r.status_code}")
+            return r.json().get("response") if r.status_code == 200 else None
+        except (requests.RequestException, ValueError) as exc:
+            with self.lock:
+                self.times[name].append(time.perf_counter() - t0)
+                self.errors[name].append(type(exc).__name__)
+            return None
+
+
+def open_page(
+    session: requests.Session, base: str, cbs: Callbacks, rec: Recorder, path: str
+) -> dict[str, dict[str, Any]]:
+    """The route callback for ``path``: the page's components' props."""
+    body = cbs.payload(ROUTE, {"url.pathname": path, "url.search": ""}, ["url.pathname"])
+    response = rec.post(session, base, "route", body)
+    return find_props(response["page"]["children"]) if response else {}
+
+
+def _zoomed(bounds: list[list[float]], factor: float) -> list[list[float]]:
+    (s, w), (n, e) = bounds
+    cy, cx = (s + n) / 2, (w + e) / 2
+    hy, hx = (n - s) / 2 * factor, (e - w) / 2 * factor
+    return [[cy - hy, cx - hx], [cy + hy, cx + hx]]
+
+
+def chief(base: str, cbs: Callbacks, rec: Recorder, stop: threading.Event, seed: int) -> None:
+    """One chief: open the map, then change layer, window or zoom with think time."""
+    rng = random.Random(seed)
+    session = requests.Session()
+    props = open_page(session, base, cbs, rec, "/")
+    if not props:
+        return
+    layers = [o["value"] for o in props["layer-choice"]["options"] if not o.get("disabled")]
+    presets = [o["value"] for o in props["window-preset"]["options"] if not o.get("disabled")]
+    presets = [p for p in presets if p != "custom"] or presets
+    full = props["map"]["bounds"]
+    values: dict[str, Any] = {
+        f"{cid}.{k}": v for cid, p in props.items() for k, v in p.items() if k != "children"
+    }
+    values.update({"map.zoom": 10, "map.bounds": full, "page-lang.data": "zh"})
+    changed = ["layer-choice.value"]
+    while not stop.is_set():
+        response = rec.post(session, base, "layer", cbs.payload(LAYER, values, changed))
+        if response and "layer-key" in response:
+            values["layer-key.data"] = response["layer-key"]["data"]
+            rec.post(session, base, "style", cbs.payload(STYLE, values, ["layer-key.data"]))
+        rec.post(session, base, "url", cbs.payload(URL, values, [changed[0]]))
+        if stop.wait(rng.uniform(1.0, 5.0)):
+            break
+        action = rng.choice(("layer", "window", "zoom"))
+        if action == "layer":
+            values["layer-choice.value"] = rng.choice(layers)
+            changed = ["layer-choice.value"]
+        elif action == "window":
+            values["window-preset.value"] = rng.choice(presets)
+            changed = ["window-preset.value"]
+        else:
+            zoom = int(np.clip(values["map.zoom"] + rng.choice((-1, 1)), 10, 14))
+            values["map.zoom"] = zoom
+            values["map.bounds"] = _zoomed(full, 2.0 ** (10 - zoom))
+            changed = ["map.zoom"]
+
+
+def wall(base: str, cbs: Callbacks, rec: Recorder, stop: threading.Event, period_s: float) -> None:
+    """One wall screen: open /wall, then post its refresh callback every ``period_s``."""
+    session = requests.Session()
+    props = open_page(session, base, cbs, rec, "/wall")
+    values: dict[str, Any] = {
+        "wall-config.data": props.get("wall-config", {}).get("data"),
+        "wall-status.data": props.get("wall-status", {}).get("data"),
+    }
+    n = 0
+    while not stop.is_set():
+        n += 1
+        values["wall-refresh.n_intervals"] = n
+        response = rec.post(
+            session, base, "wall", cbs.payload(WALL, values, ["wall-refresh.n_intervals"])
+        )
+        if response and "wall-status" in response:
+            values["wall-status.data"] = response["wall-status"]["data"]
+        if stop.wait(period_s):
+            break
+
+
+def summary(rec: Recorder, seconds: float) -> dict[str, Any]:
+    """Throughput, percentiles (ms) and errors, per callback and overall."""
+    out: dict[str, Any] = {}
+    every = [t for ts in rec.times.values() for t in ts]
+    for name, ts in [*sorted(rec.times.items()), ("all", every)]:
+        ms = np.asarray(ts) * 1000
+        errors = (
+            sum(len(e) for e in rec.errors.values()) if name == "all" else len(rec.errors[name])
+        )
+        out[name] = {
+            "requests": int(ms.size),
+            "per_s": round(ms.size / seconds, 1),
+            "p50_ms": round(float(np.percentile(ms, 50)), 1) if ms.size else None,
+            "p95_ms": round(float(np.percentile(ms, 95)), 1) if ms.size else None,
+            "p99_ms": round(float(np.percentile(ms, 99)), 1) if ms.size else None,
+            "max_ms": round(float(ms.max()), 1) if ms.size else None,
+            "errors": errors,
+        }
+    return out
+
+
+def start_redis(port: int) -> None:
+    """A private, memory-only redis-server on loopback ``port``."""
+    subprocess.run(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+         "--appendonly", "no", "--daemonize", "yes"],
+        check=True, stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while (
+        subprocess.run(
+            ["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True, check=False
+        ).stdout.strip()
+        != "PONG"
+    ):
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"redis-server on port {port} did not start")
+        time.sleep(0.1)
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    """Run the scenario and print (and return) the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", type=Path, default=ROOT / "data" / "demo")
+    parser.add_argument("--seconds", type=float, default=120.0)
+    parser.add_argument("--chiefs", type=int, default=50)
+    parser.add_argument("--walls", type=int, default=4)
+    parser.add_argument("--wall-refresh", type=float, default=10.0)
+    parser.add_argument("--cache", choices=("redis", "simple"), default="redis")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args(argv)
+    if not 1 <= args.seconds <= 3600 or not 0 <= args.chiefs <= 500 or not 0 <= args.walls <= 50:
+        parser.error("seconds must be 1..3600, chiefs 0..500, walls 0..50")
+
+    port = free_port()
+    env: dict[str, str] = {"PNM_CACHE": "simple"}
+    redis_port = None
+    if args.cache == "redis":
+        if shutil.which("redis-server") is None:
+            parser.error("--cache redis needs redis-server")
+        redis_port = free_port()
+        start_redis(redis_port)
+        env = {"PNM_CACHE": "redis", "PNM_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    log_path = Path(tempfile.mkstemp(prefix="pnm-load-", suffix=".log")[1])
+    server = start_gunicorn(args.data.resolve(), port, env, log_path)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/healthz")
+        deps = requests.get(f"{base}/_dash-dependencies", timeout=10).json()
+        cbs = Callbacks({d["output"]: d for d in deps})
+        rss_before = worker_rss(server.pid)
+        rec = Recorder()
+        stop = threading.Event()
+        threads = [
+            threading.Thread(target=wall, args=(base, cbs, rec, stop, args.wall_refresh))
+            for _ in range(args.walls)
+        ] + [
+            threading.Thread(target=chief, args=(base, cbs, rec, stop, seed))
+            for seed in range(args.chiefs)
+        ]
+        t0 = time.monotonic()
+        for thread in threads:
+            thread.start()
+            time.sleep(0.02)  # users arrive over a second, not in one instant
+        stop.wait(args.seconds)
+        stop.set()
+        for thread in threads:
+            thread.join(timeout=90)
+        elapsed = time.monotonic() - t0
+        rss_after = worker_rss(server.pid)
+        figures = {
+            "seconds": round(elapsed, 1),
+            "chiefs": args.chiefs,
+            "walls": args.walls,
+            "cache": args.cache,
+            "callbacks": summary(rec, elapsed),
+            "worker_rss_mib_before": {str(k): round(v, 1) for k, v in rss_before.items()},
+            "worker_rss_mib_after": {str(k): round(v, 1) for k, v in rss_after.items()},
+            "error_samples": {k: v[:3] for k, v in rec.errors.items() if v},
+            "cpu_count": os.cpu_count(),
+        }
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=40)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        if redis_port is not None:
+            subprocess.run(
+                ["redis-cli", "-p", str(redis_port), "shutdown", "nosave"],
+                capture_output=True, check=False,
+            )  # fmt: skip
+    text = json.dumps(figures, indent=2, ensure_ascii=False)
+    print(text)
+    overall = figures["callbacks"]["all"]
+    verdict = (
+        "met" if (overall["p95_ms"] or 0) <= TARGET_P95_MS and not overall["errors"] else "MISSED"
+    )
+    print(
+        f"target p95 <= {TARGET_P95_MS:.0f} ms and 0 errors: {verdict} (gunicorn log: {log_path})"
+    )
+    if args.json:
+        args.json.write_text(text + "\n", encoding="utf-8")
+    return figures
+
+
+if __name__ == "__main__":
+    main()
