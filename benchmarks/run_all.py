@@ -508,6 +508,27 @@ def notes(r: dict[str, Any]) -> list[str]:
     return out
 
 
+README = ROOT / "README.md"
+_START, _END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
+
+
+def update_readme(results: str, readme: Path = README) -> bool:
+    """Put ``results`` (RESULTS.md's text, headings one level down) between the README's
+    benchmark markers; False when the markers are missing."""
+    text = readme.read_text(encoding="utf-8")
+    if _START not in text or _END not in text:
+        return False
+    body = "\n".join(
+        ("#" + line if line.startswith("#") else line)
+        for line in results.splitlines()
+        if not line.startswith("# ")
+    )
+    head, rest = text.split(_START, 1)
+    _, tail = rest.split(_END, 1)
+    readme.write_text(f"{head}{_START}\n{body.strip()}\n{_END}{tail}", encoding="utf-8")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run every comparison and write benchmarks/RESULTS.md."""
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run_all", description=__doc__)
@@ -516,6 +537,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--large", type=Path, default=Path("/tmp/large"))
     parser.add_argument("--skip", nargs="*", default=[], help="ingest server browser memory")
     parser.add_argument("--out", type=Path, default=RESULTS)
+    parser.add_argument("--readme", action="store_true", help="also copy the table into README.md")
     parser.add_argument("--profile", action="store_true", help="only profile the app page")
     args = parser.parse_args(argv)
     if args.profile:
@@ -557,6 +579,8 @@ def main(argv: list[str] | None = None) -> int:
     text = render(r)
     args.out.write_text(text, encoding="utf-8")
     (args.out.with_suffix(".json")).write_text(json.dumps(r, indent=1, default=str))
+    if args.readme and not update_readme(text):
+        print(f"README.md has no {_START} ... {_END} markers: not updated", file=sys.stderr)
     print(text)
     return 0
 
