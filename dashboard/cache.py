@@ -80,8 +80,9 @@ class ResilientCache:
     ----------
     cache : flask_caching.Cache
         The backend.
-    retry_seconds : float
-        How long to leave a failed backend alone before trying it again.
+    retry_seconds : float, optional
+        How long to leave a failed backend alone before trying it again (default
+        :data:`RETRY_SECONDS`, read when the cache is made).
     clock : callable, optional
         Monotonic seconds (tests pass their own).
     """
@@ -89,11 +90,11 @@ class ResilientCache:
     def __init__(
         self,
         cache: Cache,
-        retry_seconds: float = RETRY_SECONDS,
+        retry_seconds: float | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.backend = cache
-        self.retry_seconds = retry_seconds
+        self.retry_seconds = RETRY_SECONDS if retry_seconds is None else retry_seconds
         self._clock = clock
         self._down_since: float | None = None
         self._retry_at = 0.0

@@ -1,0 +1,1 @@
+"""Production behaviour: cache, data refresh, health, gunicorn and faults."""

@@ -1,0 +1,80 @@
+"""New cubes reach the map without a restart; damaged cubes leave the last good data in
+service with a banner, and a rebuild brings everything back by itself."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from dashboard.app import create_app
+from dashboard.datasource import DataSource, ReloadingSource
+from dashboard.settings import load_settings
+from geodata.store import cubes_dir, write_frame
+from tests.dashboard.tiny_data import CUBE_ROWS, cell
+from tests.production.conftest import Browser
+
+# The tiny cube's counts add up to 2 + 1 + 4 + 7 + 50 (tests/dashboard/tiny_data.py).
+TINY_TOTAL = 64
+NEW_ROW = (cell(31.3200, 107.7500), "2026-11-25 22:00", "theft", 5)
+
+
+def rebuild_cube(data_dir: Path, rows: list[tuple[object, ...]], built_at: str) -> None:
+    """Write the incidents cube and its meta.json as a cube build does."""
+    frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"]).astype(
+        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
+    )
+    write_frame(frame, cubes_dir(data_dir) / "incidents.parquet")
+    (cubes_dir(data_dir) / "meta.json").write_text(json.dumps({"built_at": built_at}))
+
+
+def truncate(path: Path) -> None:
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def test_new_cubes_are_served_without_a_restart_under_a_new_version(tiny: Path) -> None:
+    live = ReloadingSource(DataSource(tiny), check_seconds=0.0)
+    before = live.version
+    assert int(live.incident_cube["count"].sum()) == TINY_TOTAL
+    assert live.refresh() is False  # nothing changed: not reopened
+
+    rebuild_cube(tiny, [*CUBE_ROWS, NEW_ROW], "2026-11-26T08:00:00+00:00")
+    assert int(live.incident_cube["count"].sum()) == TINY_TOTAL + 5  # seen on next access
+    assert live.version != before  # every cache key changes with it
+    assert live.reloads == 1 and live.problem is None
+    # East precinct P2 (east of 107.73 E): both rows of cell C (7 + 50) and the new one.
+    assert int(live.for_scope(frozenset({"P2"})).incident_cube["count"].sum()) == 7 + 50 + 5
+
+
+def test_a_truncated_cube_keeps_the_page_up_with_a_banner_and_recovers_on_rebuild(
+    tiny: Path,
+) -> None:
+    app = create_app(load_settings({}, data_dir=str(tiny), auth="none"))
+    browser = Browser(app.server.test_client())
+    status, good = browser.layer("heat")
+    assert status == 200
+    health = browser.client.get("/healthz")
+    assert health.status_code == 200 and health.get_json()["status"] == "ok"
+    assert health.get_json()["data"]["newest"] == "2026-11-25T23:00:00"
+
+    truncate(cubes_dir(tiny) / "incidents.parquet")
+    health = browser.client.get("/healthz")
+    assert health.status_code == 503
+    assert health.get_json()["data"]["problem"] == "data incomplete"
+    assert health.get_json()["store"]["reachable"] is False
+    status, page = browser.page("/")
+    assert status == 200 and "数据不完整" in json.dumps(page, ensure_ascii=False)
+    status, response = browser.layer("heat")
+    assert status == 200 and response["hex-data"] == good["hex-data"]  # the last good data
+
+    rebuild_cube(tiny, [*CUBE_ROWS, NEW_ROW], "2026-11-26T09:00:00+00:00")
+    health = browser.client.get("/healthz")
+    assert health.status_code == 200 and health.get_json()["data"]["problem"] is None
+    assert health.get_json()["data"]["built_at"] == "2026-11-26T09:00:00+00:00"
+    status, page = browser.page("/")
+    assert status == 200 and "数据不完整" not in json.dumps(page, ensure_ascii=False)
+    status, response = browser.layer("heat")
+    assert status == 200 and response["hex-data"] != good["hex-data"]  # the new cube
