@@ -201,9 +201,16 @@ class LayerCache:
         if not isinstance(params.get("scope"), str) or not params["scope"]:
             raise ValueError(f"cache key of {layer!r} lacks the user's scope: {sorted(params)}")
         key = cache_key(layer, **params)
-        found = self.cache.get(key)
+        try:  # ResilientCache does not raise; a replaced backend (tests) might
+            found = self.cache.get(key)
+        except Exception as exc:
+            log.warning("cache failed, serving uncached: %s", exc)
+            return compute()
         if found is not None:
             return cast(T, found)
         value = compute()
-        self.cache.set(key, value)
+        try:
+            self.cache.set(key, value)
+        except Exception as exc:
+            log.warning("cache failed, result not kept: %s", exc)
         return value
