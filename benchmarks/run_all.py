@@ -20,6 +20,7 @@ import datetime as dt
 import gzip
 import importlib.util
 import json
+import logging
 import os
 import platform
 import shutil
@@ -321,7 +322,9 @@ def render(r: dict[str, Any]) -> str:
         "",
         f"Run {r['date']} with `python -m benchmarks.run_all{' --quick' if r['quick'] else ''}` "
         f"on {r['machine']}. Medians of several repetitions (n given); ratios are the part "
-        "that carries over to another machine. The machine is shared and noisy.",
+        "that carries over to another machine. The machine is shared and noisy: load "
+        f"average {r.get('load_start', float('nan')):.1f} at the start, "
+        f"{r.get('load_end', float('nan')):.1f} at the end.",
         "",
         "## 1. Ingest: points to H3 res-11 cell counts",
         "",
@@ -540,6 +543,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", action="store_true", help="also copy the table into README.md")
     parser.add_argument("--profile", action="store_true", help="only profile the app page")
     args = parser.parse_args(argv)
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log in the output
     if args.profile:
         for name, ms in profile_app(args.data):
             print(f"{ms:9.1f} ms  {name}")
@@ -553,6 +557,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": dt.datetime.now().strftime("%Y-%m-%d %H:%M"),
         "machine": machine(),
         "quick": args.quick,
+        "load_start": os.getloadavg()[0],
         "ingest": [],
         "notes": [],
     }
@@ -575,6 +580,7 @@ def main(argv: list[str] | None = None) -> int:
     if "memory" not in args.skip:
         print("memory ...", flush=True)
         r["memory"] = memory(large or args.data)
+    r["load_end"] = os.getloadavg()[0]
     r["notes"] = notes(r)
     text = render(r)
     args.out.write_text(text, encoding="utf-8")
