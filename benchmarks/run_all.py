@@ -322,9 +322,12 @@ def render(r: dict[str, Any]) -> str:
         "",
         f"Run {r['date']} with `python -m benchmarks.run_all{' --quick' if r['quick'] else ''}` "
         f"on {r['machine']}. Medians of several repetitions (n given); ratios are the part "
-        "that carries over to another machine. The machine is shared and noisy: load "
-        f"average {r.get('load_start', float('nan')):.1f} at the start, "
-        f"{r.get('load_end', float('nan')):.1f} at the end.",
+        "that carries over to another machine. The machine is shared and noisy"
+        + (
+            f": load average {r['load_start']:.1f} at the start, {r['load_end']:.1f} at the end."
+            if "load_end" in r
+            else "."
+        ),
         "",
         "## 1. Ingest: points to H3 res-11 cell counts",
         "",
