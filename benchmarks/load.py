@@ -234,7 +234,8 @@ def chief(base: str, cbs: Callbacks, rec: Recorder, stop: threading.Event, seed:
     values.update({"map.zoom": 10, "map.bounds": full, "page-lang.data": "zh"})
     changed = ["layer-choice.value"]
     while not stop.is_set():
-        response = rec.post(session, base, "layer", cbs.payload(LAYER, values, changed))
+        name = f"layer:{values['layer-choice.value']}"  # the data callback, per layer
+        response = rec.post(session, base, name, cbs.payload(LAYER, values, changed))
         if response and "layer-key" in response:
             values["layer-key.data"] = response["layer-key"]["data"]
             rec.post(session, base, "style", cbs.payload(STYLE, values, ["layer-key.data"]))

@@ -689,7 +689,7 @@ class ReloadingSource:
     def current(self) -> DataSource:
         """The current source (reopened first if the data changed on disk)."""
         if self._clock() >= self._next_check:
-            self.refresh()
+            self.refresh(wait=False)
         return self._source
 
     @property
@@ -697,9 +697,16 @@ class ReloadingSource:
         """The fingerprint of the data in service."""
         return self._stamp
 
-    def refresh(self) -> bool:
-        """Look at the data directory now; reopen it if it changed. Whether it did."""
-        with self._lock:
+    def refresh(self, *, wait: bool = True) -> bool:
+        """Look at the data directory now; reopen it if it changed. Whether it did.
+
+        With ``wait=False`` a refresh already under way in another thread is not waited
+        for: the caller goes on with the data in service (requests never queue behind a
+        reopen, which takes seconds on a county's cubes).
+        """
+        if not self._lock.acquire(blocking=wait):
+            return False
+        try:
             self._next_check = self._clock() + self._check_seconds
             stamp = _data_stamp(self._source.data_dir)
             if stamp == self._stamp or stamp == self._failed_stamp:
@@ -719,6 +726,8 @@ class ReloadingSource:
             self.reloads += 1
             log.info("data reopened: version %s", fresh.version)
             return True
+        finally:
+            self._lock.release()
 
     def for_scope(self, scope: Scope) -> DataSource | ScopedSource:
         """The current source as seen by a user with ``scope``."""
