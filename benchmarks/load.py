@@ -124,6 +124,24 @@ def worker_rss(master_pid: int) -> dict[int, float]:
     return out
 
 
+def cpu_seconds(master_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) so far: of the gunicorn workers (alive now, plus the
+    ones the master has reaped: a worker replaced after ``--max-requests``), of this
+    process, and of the whole machine (all cores, busy time)."""
+    master = psutil.Process(master_pid).cpu_times()
+    workers = master.children_user + master.children_system
+    for child in psutil.Process(master_pid).children():
+        try:
+            t = child.cpu_times()
+            workers += t.user + t.system
+        except psutil.NoSuchProcess:
+            continue
+    own = psutil.Process().cpu_times()
+    machine = psutil.cpu_times()
+    busy = sum(machine) - machine.idle - getattr(machine, "iowait", 0.0)
+    return {"workers": workers, "client": own.user + own.system, "machine": busy}
+
+
 def find_props(tree: Any) -> dict[str, dict[str, Any]]:
     """Component id -> its props, for every component with a string id in ``tree``."""
     found: dict[str, dict[str, Any]] = {}
@@ -348,6 +366,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         deps = requests.get(f"{base}/_dash-dependencies", timeout=10).json()
         cbs = Callbacks({d["output"]: d for d in deps})
         rss_before = worker_rss(server.pid)
+        cpu_before = cpu_seconds(server.pid)
+        load_before = os.getloadavg()[0]
         rec = Recorder()
         stop = threading.Event()
         threads = [
@@ -367,6 +387,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             thread.join(timeout=90)
         elapsed = time.monotonic() - t0
         rss_after = worker_rss(server.pid)
+        cpu_after = cpu_seconds(server.pid)
         figures = {
             "seconds": round(elapsed, 1),
             "chiefs": args.chiefs,
@@ -377,6 +398,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "worker_rss_mib_after": {str(k): round(v, 1) for k, v in rss_after.items()},
             "error_samples": {k: v[:3] for k, v in rec.errors.items() if v},
             "cpu_count": os.cpu_count(),
+            "load_average_before": round(load_before, 2),
+            # CPU seconds used during the run, by the workers and by this client (the
+            # client shares the machine: what it uses, the server does not get).
+            "cpu_s_workers": round(cpu_after["workers"] - cpu_before["workers"], 1),
+            "cpu_s_client": round(cpu_after["client"] - cpu_before["client"], 1),
+            "cpu_s_machine": round(cpu_after["machine"] - cpu_before["machine"], 1),
         }
     finally:
         server.terminate()
