@@ -89,9 +89,10 @@ def ensure_deck() -> Path:
 _DECK_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>deck.gl H3HexagonLayer</title>
 <style>html,body{margin:0;height:100%}#map{position:absolute;inset:0}</style>
+<script src="h3-js.umd.js"></script>
 <script src="vendor/deck.gl-DECKV.js"></script></head>
 <body><div id="map"></div><script>
-window.bench = {drawnAt: null, restyledAt: null, restyleStart: null, n: 0};
+window.bench = {drawnAt: null, restyledAt: null, restyleStart: null, n: 0, error: null};
 const colours = [[255,245,235],[253,208,162],[253,141,60],[217,72,1],[127,39,4]];
 function layer(data, breaks, trigger) {
   return new deck.H3HexagonLayer({
@@ -109,9 +110,13 @@ fetch("cells.json").then(r => r.json()).then(p => {
     parent: document.getElementById("map"),
     initialViewState: {longitude: LNG, latitude: LAT, zoom: ZOOM},
     controller: true, layers: [layer(data, BREAKS1, 1)],
+    onError: (e) => { window.bench.error = String(e); },
     onAfterRender: () => {
       const b = window.bench, now = performance.now();
-      if (b.drawnAt === null) b.drawnAt = now;
+      // Drawn: the layer is loaded and has made its polygon sublayer.
+      const hex = d.props.layers[0];
+      const ready = hex.isLoaded && hex.getSubLayers().length > 0;
+      if (b.drawnAt === null) { if (ready) b.drawnAt = now; }
       else if (b.restyleStart !== null && b.restyledAt === null) b.restyledAt = now;
     },
   });
@@ -222,7 +227,10 @@ def time_page(driver: Any, url: str, *, timeout: float = 180.0) -> dict[str, flo
     driver.get("about:blank")
     driver.get(url)
     drawn = "const b = window.bench; return b && b.drawnAt !== null ? b : null;"
-    b = WebDriverWait(driver, timeout, poll_frequency=0.05).until(lambda d: d.execute_script(drawn))
+    failed = "return window.bench && window.bench.error;"
+    b = WebDriverWait(driver, timeout, poll_frequency=0.05).until(
+        lambda d: d.execute_script(drawn) or _raise(d.execute_script(failed))
+    )
     driver.execute_script("window.bench.restyle();")
     restyled = "const b = window.bench; return b.restyledAt !== null ? b : null;"
     r = WebDriverWait(driver, timeout, poll_frequency=0.05).until(
@@ -257,3 +265,8 @@ def chromium() -> Any:
         {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
     )
     return driver
+
+
+def _raise(error: str | None) -> None:
+    if error:
+        raise RuntimeError(f"the peer page failed: {error}")
