@@ -267,6 +267,8 @@ def chromium() -> Any:
     return driver
 
 
-def _raise(error: str | None) -> None:
+def _raise(error: str | None) -> bool:
+    """False (keep waiting) unless the page reported an error, which is raised."""
     if error:
         raise RuntimeError(f"the peer page failed: {error}")
+    return False
