@@ -555,9 +555,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip", nargs="*", default=[], help="ingest server browser memory")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--readme", action="store_true", help="also copy the table into README.md")
+    parser.add_argument("--render", action="store_true", help="only re-render RESULTS.json")
     parser.add_argument("--profile", action="store_true", help="only profile the app page")
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log in the output
+    if args.render:  # RESULTS.md again from RESULTS.json, e.g. after a change of wording
+        r = json.loads(args.out.with_suffix(".json").read_text())
+        r["notes"] = notes(r)
+        text = render(r)
+        args.out.write_text(text, encoding="utf-8")
+        if args.readme and not update_readme(text):
+            print("README.md has no benchmark markers: not updated", file=sys.stderr)
+        print(text)
+        return 0
     if args.profile:
         for name, ms in profile_app(args.data):
             print(f"{ms:9.1f} ms  {name}")
