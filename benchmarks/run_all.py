@@ -560,9 +560,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log in the output
     if args.render:  # RESULTS.md again from RESULTS.json, e.g. after a change of wording
-        r = json.loads(args.out.with_suffix(".json").read_text())
-        r["notes"] = notes(r)
-        text = render(r)
+        saved = json.loads(args.out.with_suffix(".json").read_text())
+        saved["notes"] = notes(saved)
+        text = render(saved)
         args.out.write_text(text, encoding="utf-8")
         if args.readme and not update_readme(text):
             print("README.md has no benchmark markers: not updated", file=sys.stderr)
