@@ -356,7 +356,9 @@ TEXT: dict[str, Label] = {
     "gap_risk_parts": Label("风险构成（0–1）", "Risk parts (0–1)"),
     "gap_protection_parts": Label("防护构成（0–1）", "Protection parts (0–1)"),
     "gap_part_left_out": Label("未计入", "left out"),
-    "gap_no_reason": Label("风险低或防护足，无缺口原因", "Low risk or enough protection: no reason"),
+    "gap_no_reason": Label(
+        "风险低或防护足，无缺口原因", "Low risk or enough protection: no reason"
+    ),
     "zone_coverage": Label("巡逻覆盖率", "Patrol coverage"),
     "zone_coverage_note": Label(
         "每天驻留 ≥ {standard} 分钟的 9 级六边形占比",
