@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from geodata.schema import DATASETS, Dataset
 
@@ -94,7 +96,8 @@ def _has_geometry(frame: pd.DataFrame) -> bool:
     """Whether ``frame`` carries a geometry column with at least one geometry in it."""
     if not isinstance(frame, gpd.GeoDataFrame) or frame.geometry.name not in frame.columns:
         return False
-    return bool(frame.geometry.notna().any())
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    return bool((~(shapely.is_missing(geoms) | shapely.is_empty(geoms))).any())
 
 
 def map_columns(
