@@ -4,16 +4,15 @@
  * - rotate(n, views, config): clientside callback of the rotation timer (and of new
  *   data): shows view n mod len(config.views) — the root's class (which legend shows),
  *   the title, the window, "2 / 4", the hexagons (built from H3 ids by
- *   window.pnm.buildHexes, hot-spot flags copied) and their hideout. Refits the map to
+ *   window.pnm.buildHexes, hot-spot flags included) and their hideout. Refits the map to
  *   config.bounds when the window changed size. No server round trip.
  * - health(n, status, config): clientside callback of the refresh timer (and of each
  *   answer): the stale-data banner. A refresh whose answer never came (the tick moved on
  *   twice since the last answer) means the server is away: the last picture stays, the
  *   banner says since when, and the next tick tries again. An answer from a server whose
  *   app version differs from the page's reloads the page.
- * - hexStyle(feature, context): window.pnm.hexStyle, with a halo in the fill's colour
- *   when the hideout asks for one (sparse views), and a bright outline for the
- *   hexagons flagged as hot spots (feature.properties.h).
+ * The hexagons are drawn by window.pnm.hexLayer: a halo in the fill's colour when the
+ * hideout asks for one (sparse views), a bright outline for hexagons flagged hot spots.
  *
  * State is a handful of numbers replaced in place: nothing grows while the wall runs.
  */
@@ -21,7 +20,6 @@
   "use strict";
 
   var EMPTY = { type: "FeatureCollection", features: [] };
-  var HOT_OUTLINE = { color: "#fef08a", weight: 2.5, opacity: 1 };
   var fitted = { width: null, height: null };
   // The last answer the health check saw (for tests and for a look in the console).
   var seen = { seq: null, app: null, failed: false };
@@ -49,15 +47,7 @@
     if (!data || !window.pnm.buildHexes) {
       return EMPTY;
     }
-    var collection = window.pnm.buildHexes(data);
-    var hot = data.h;
-    if (hot) {
-      var features = collection.features;
-      for (var i = 0; i < features.length; i++) {
-        features[i].properties.h = hot[i] ? 1 : 0;
-      }
-    }
-    return collection;
+    return window.pnm.buildHexes(data);
   }
 
   function refit(config) {
@@ -135,28 +125,10 @@
     return ["", "pnm-wall-banner pnm-wall-banner-off"];
   }
 
-  function hexStyle(feature, context) {
-    var style = window.pnm.hexStyle(feature, context);
-    var halo = context && context.hideout && context.hideout.halo;
-    if (halo) {
-      // An outline in the fill's own colour: a sparse view's lone hexagons read larger.
-      style.color = style.fillColor;
-      style.weight = halo;
-      style.opacity = 1;
-    }
-    if (feature.properties && feature.properties.h) {
-      style.color = HOT_OUTLINE.color;
-      style.weight = HOT_OUTLINE.weight;
-      style.opacity = HOT_OUTLINE.opacity;
-    }
-    return style;
-  }
-
   window.pnm = window.pnm || {};
   window.pnm.wall = {
     rotate: rotate,
     health: health,
-    hexStyle: hexStyle,
     buildHexes: buildHexes,
     seen: seen,
   };

@@ -2,7 +2,7 @@
 
 No controls and no interaction (nobody touches a wall): no zoom buttons, no dragging, no
 scroll or keyboard zoom. The hexagons are built in the browser from H3 ids by the map
-page's ``window.pnm.buildHexes`` and drawn on Leaflet's canvas renderer; only the view's
+page's ``window.pnm.buildHexes`` and painted on one canvas by ``window.pnm.hexLayer``; only the view's
 ``hideout`` and cells change as the wall rotates.
 """
 
@@ -37,7 +37,6 @@ NO_INTERACTION: dict[str, Any] = {
     "keyboard": False,
 }
 
-wall = Namespace("pnm", "wall")
 
 
 def _centre(bounds: list[list[float]]) -> list[float]:
@@ -73,8 +72,7 @@ def wall_map(
     hexes = dl.GeoJSON(
         id=ids.WALL_HEXES,
         data=EMPTY,
-        style=wall("hexStyle"),
-        onEachFeature=Namespace("pnm")("onEachHex"),
+        pointToLayer=Namespace("pnm")("hexLayer"),
         hideout={"colours": [], "breaks": None},
         interactive=False,
     )

@@ -2,9 +2,9 @@
 
 The outlines travel once, inside the layout. A layer travels as cell ids with values (a
 ``dcc.Store``), only for the cells in view at the resolution the zoom asks for;
-``window.pnm.buildHexes`` turns them into polygons in the browser and ``window.pnm.hexStyle``
-colours them from the layer's ``hideout``, so a new classification or highlight restyles
-without resending cells. The whole view lives in the URL (:mod:`dashboard.viewstate`).
+``window.pnm.buildHexes`` hands them to ``window.pnm.hexLayer``, which builds the hexagons
+in the browser, paints them on one canvas and colours them from the layer's ``hideout``, so
+a new classification or highlight repaints without resending cells. The whole view lives in the URL (:mod:`dashboard.viewstate`).
 """
 
 from __future__ import annotations
@@ -91,8 +91,7 @@ def _base_layers(settings: Settings, source: DataSource, state: ViewState) -> li
     hexes = dl.GeoJSON(
         id=ids.HEX_LAYER,
         data=EMPTY,
-        style=pnm("hexStyle"),
-        onEachFeature=pnm("onEachHex"),
+        pointToLayer=pnm("hexLayer"),
         hideout={"colours": [], "breaks": None, "selected": state.cell},
         interactive=False,  # clicks go to the map, which drills down and selects
     )

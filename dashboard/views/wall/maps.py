@@ -4,7 +4,7 @@ Each view is a :class:`~dashboard.views.base.LayerResult` at :data:`WALL_RES` ma
 the per-cell layers of :func:`layers.coverage_gaps.cell_layers`, with colours that read
 on the wall's dark ground (more of a thing reads brighter), and :func:`view_payload` turns
 one into what the browser needs: H3 ids and values, the ``hideout`` for
-``window.pnm.hexStyle`` and the legend.
+``window.pnm.hexLayer`` and the legend.
 """
 
 from __future__ import annotations
@@ -127,8 +127,8 @@ def community_view(statuses: pd.DataFrame | None) -> LayerResult:
     )
 
 
-# Dark-theme hexagon style, read by window.pnm.hexStyle from the hideout; sparse views
-# get a halo (an outline in the fill's colour, window.pnm.wall.hexStyle) so a single
+# Dark-theme hexagon style, read by window.pnm.hexLayer from the hideout; sparse views
+# get a halo (an outline in the fill's colour) so a single
 # hexagon of ~5 px at 1080 lines still shows from across the room.
 HEX_LOOK = {"stroke": "#0b1120", "weight": 0.5, "fillOpacity": 0.88}
 HALO = {"gaps": 3.0, "patrol": 2.0}
