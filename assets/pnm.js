@@ -11,6 +11,9 @@
  *   fillOpacity, halo, mark}; with breaks null the value is itself a category index. A
  *   new classification or highlight changes only the hideout: no cell is resent and no
  *   hexagon rebuilt, only repainted.
+ * - pickStyle(styles, scheme, selected): clientside callback; the hideout, legend and
+ *   summary of the chosen classification scheme, from the styles of every scheme the
+ *   server sent with the layer.
  * - classOf(value, breaks): the class index of a value (first break >= value).
  * - cellOutline(cell): clientside callback; the outline of the selected cell (built
  *   with h3-js from its id) as a FeatureCollection.
@@ -38,9 +41,11 @@
       bytes: null, // length of the JSON payload the polygons were built from
       res: null, // H3 resolution of the last payload
       layer: null, // layer id of the last payload
-      key: 0, // number of the last payload
+      seq: 0, // number of the last payload
+      key: null, // the server's token of the last payload's layer (its hideout carries it too)
       paints: 0, // canvas paints so far (each pan, zoom and restyle is one)
       paintMs: null, // time of the last paint
+      paintedAt: null, // performance.now() at the end of the last paint
       inView: null, // hexagons in (or near) the view at the last paint
     },
   };
@@ -69,15 +74,13 @@
   function markDrawn() {
     var s = status.hexes;
     var generation = ++s.generation;
-    // Leaflet's canvas renderer paints on the next animation frame; the second frame
-    // guarantees that paint has happened.
+    // The canvas was painted synchronously; the next animation frame is the one that
+    // shows it (as deck.gl's onAfterRender, which runs inside that frame's callback).
     window.requestAnimationFrame(function () {
-      window.requestAnimationFrame(function () {
-        if (generation === s.generation) {
-          s.drawn = s.expected;
-          s.drawnAt = window.performance.now();
-        }
-      });
+      if (generation === s.generation) {
+        s.drawn = s.expected;
+        s.drawnAt = window.performance.now();
+      }
     });
   }
 
@@ -89,7 +92,7 @@
 
   function geometryOf(hexes) {
     for (var j = 0; j < geometries.length; j++) {
-      if (geometries[j].key === hexes.key && geometries[j].cells === hexes.cells.length) {
+      if (geometries[j].seq === hexes.seq) {
         return geometries[j];
       }
     }
@@ -128,7 +131,7 @@
       box[4 * i + 3] = maxY;
     }
     start[n] = k / 2;
-    var geometry = { key: hexes.key, cells: n, start: start, xy: xy, box: box };
+    var geometry = { seq: hexes.seq, cells: n, start: start, xy: xy, box: box };
     geometries.unshift(geometry);
     geometries.length = Math.min(geometries.length, 2);
     status.hexes.buildMs = window.performance.now() - t0;
@@ -148,12 +151,13 @@
     s.bytes = payload ? JSON.stringify(payload).length : 0;
     s.res = payload ? payload.res : null;
     s.layer = payload ? payload.layer : null;
-    s.key += 1;
+    s.seq += 1;
+    s.key = (payload && payload.key) || null;
     if (cells.length === 0) {
       markDrawn();
       return { type: "FeatureCollection", features: [] };
     }
-    var hexes = { key: s.key, cells: cells, v: payload.v || [], h: payload.h || null };
+    var hexes = { seq: s.seq, key: s.key, cells: cells, v: payload.v || [], h: payload.h || null };
     return {
       type: "FeatureCollection",
       features: [
@@ -310,10 +314,13 @@
         }
         ctx.restore();
         var s = status.hexes;
-        s.paintMs = window.performance.now() - t0;
+        s.paintedAt = window.performance.now();
+        s.paintMs = s.paintedAt - t0;
         s.inView = inView;
         s.paints += 1;
-        if (this._hexes.key === s.key) {
+        // Drawn means: the last payload, coloured by its own layer's style (until that
+        // arrives, the cells show in the previous or the "no data" colours).
+        if (this._hexes.seq === s.seq && (hide.key || null) === (this._hexes.key || null)) {
           markDrawn();
         }
       },
@@ -339,6 +346,24 @@
       }
     }
     return breaks.length - 1;
+  }
+
+  function pickStyle(styles, scheme, selected) {
+    // Clientside callback: the hideout, legend and summary of the chosen scheme, from the
+    // styles the server sent for every scheme with the layer (no round trip on a change).
+    var none = window.dash_clientside.no_update;
+    if (!styles || !styles.schemes) {
+      return [none, none, none];
+    }
+    var chosen = styles.schemes[scheme];
+    if (!chosen) {
+      for (var name in styles.schemes) {
+        chosen = styles.schemes[name];
+        break;
+      }
+    }
+    var hideout = Object.assign({}, chosen.hideout, { selected: selected || "" });
+    return [hideout, chosen.legend, styles.summary];
   }
 
   function cellOutline(cell) {
@@ -372,6 +397,7 @@
     status: status,
     buildHexes: buildHexes,
     hexLayer: hexLayer,
+    pickStyle: pickStyle,
     classOf: classOf,
     cellOutline: cellOutline,
     setDocument: setDocument,

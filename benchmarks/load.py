@@ -44,7 +44,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 ROUTE = "..page.children...document.data.."
 LAYER = "..hex-data.data...layer-key.data...resolution-text.children...window-text.children.."
-STYLE = "..hex-layer.hideout...legend.children...heat-summary.children.."
+STYLE = "layer-styles.data"  # the styles of every scheme; the browser picks one
 URL = "..url.search...lang-zh.href...lang-en.href.."
 WALL = (
     "..wall-status.data...wall-figures.children...wall-gaps.children...wall-legends.children"
@@ -181,9 +181,11 @@ class Callbacks:
         def items(kind: str) -> list[dict[str, Any]]:
             return [{**i, "value": values.get(f"{i['id']}.{i['property']}")} for i in dep[kind]]
 
+        outputs = split_output(output)
         return {
             "output": output,
-            "outputs": split_output(output),
+            # A single-output callback's renderer posts the output itself, not a list.
+            "outputs": outputs if output.startswith("..") else outputs[0],
             "inputs": items("inputs"),
             "state": items("state"),
             "changedPropIds": changed,

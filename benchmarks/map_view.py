@@ -24,7 +24,7 @@ from flask import Flask
 
 from dashboard.cache import LayerCache
 from dashboard.datasource import DataSource
-from dashboard.pages.map import update_layer, update_style
+from dashboard.pages.map import update_layer, update_styles
 from dashboard.settings import load_settings
 from dashboard.views import LAYERS
 
@@ -54,7 +54,7 @@ def _update(source: DataSource, cache: LayerCache, layer: str, bounds: Any) -> t
         kinds=[], band="all", resolution="9", step="off", frame=0, bounds=bounds, zoom=11.5,
         lang="zh",
     )  # fmt: skip
-    update_style(source, cache, key=key, scheme="natural_breaks", selected="", lang="zh")
+    update_styles(source, cache, key=key, lang="zh")
     return time.perf_counter() - t0, data
 
 

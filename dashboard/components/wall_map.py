@@ -38,7 +38,6 @@ NO_INTERACTION: dict[str, Any] = {
 }
 
 
-
 def _centre(bounds: list[list[float]]) -> list[float]:
     (south, west), (north, east) = bounds
     return [(south + north) / 2, (west + east) / 2]

@@ -9,6 +9,8 @@ a new classification or highlight repaints without resending cells. The whole vi
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import replace
 from typing import Any
 
@@ -328,6 +330,7 @@ def layout(
             dcc.Store(id=ids.LANG, data=lang),
             dcc.Store(id=ids.HEX_DATA),
             dcc.Store(id=ids.LAYER_KEY),
+            dcc.Store(id=ids.STYLES),
             dcc.Store(id=ids.SELECTED, data=state.cell),
             header(
                 lang=lang,
@@ -400,6 +403,7 @@ def update_layer(
     )
     data = layer_payload(source, layer_cache, params, pagestate.view_bounds(bounds, zoom, center))
     key = {**params.key(), "window": list(w.iso)}
+    data["key"] = key_token(key)
     return (
         data,
         key,
@@ -420,24 +424,41 @@ def _params(key: dict[str, Any], cell: str | None = None) -> Any:
     return LayerParams(**fields)
 
 
-def update_style(
+def key_token(key: dict[str, Any]) -> str:
+    """A short digest of a layer key, carried by the payload and by its styles so the
+    browser can tell that a hideout belongs to the cells it colours."""
+    text = json.dumps(key, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(text.encode(), digest_size=6).hexdigest()
+
+
+def update_styles(
     source: DataSource,
     layer_cache: LayerCache,
     *,
     key: dict[str, Any] | None,
-    scheme: str | None,
-    selected: str | None,
     lang: str,
-) -> tuple[dict[str, Any], list[Any], str]:
-    """The hideout (breaks, colours, highlight), the legend and the summary of a layer."""
+) -> dict[str, Any]:
+    """The layer's hideout and legend for every classification scheme, and its summary.
+
+    All schemes travel at once (a few breaks each), so that choosing another scheme is a
+    clientside repaint (``window.pnm.pickStyle``) with no server round trip.
+    """
     if not key:
         raise PreventUpdate
     result = layer_result(source, layer_cache, _params(key))
-    hideout, description = style(
-        result, scheme=scheme or "natural_breaks", lang=lang, selected=selected or ""
-    )
-    legend = legend_view(description, lang=lang, ordered=not result.categorical)
-    return hideout, legend, summary_text(result, lang)
+    token = key_token(key)
+    schemes: dict[str, Any] = {}
+    for scheme in SCHEMES if not result.categorical else SCHEMES[:1]:
+        hideout, description = style(result, scheme=scheme, lang=lang)
+        hideout["key"] = token
+        legend = legend_view(description, lang=lang, ordered=not result.categorical)
+        schemes[scheme] = {"hideout": hideout, "legend": legend}
+    return {
+        "key": token,
+        "categorical": result.categorical,
+        "schemes": schemes,
+        "summary": summary_text(result, lang),
+    }
 
 
 def select_cell(
@@ -639,19 +660,22 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         return data, (no_update if key == old_key else key), res_text, window_text
 
     @app.callback(
+        Output(ids.STYLES, "data"),
+        Input(ids.LAYER_KEY, "data"),
+        State(ids.LANG, "data"),
+    )
+    def _styles(key: Any, lang: str) -> dict[str, Any]:
+        return update_styles(source, layer_cache, key=key, lang=lang)
+
+    app.clientside_callback(
+        ClientsideFunction(namespace="pnm", function_name="pickStyle"),
         Output(ids.HEX_LAYER, "hideout"),
         Output(ids.LEGEND, "children"),
         Output(ids.SUMMARY, "children"),
-        Input(ids.LAYER_KEY, "data"),
+        Input(ids.STYLES, "data"),
         Input(ids.SCHEME, "value"),
         Input(ids.SELECTED, "data"),
-        State(ids.LANG, "data"),
     )
-    def _style(key: Any, scheme: str, selected: str, lang: str) -> tuple[Any, ...]:
-        return update_style(
-            source, layer_cache, key=key, scheme=scheme, selected=selected, lang=lang
-        )
-
     app.clientside_callback(
         ClientsideFunction(namespace="pnm", function_name="buildHexes"),
         Output(ids.HEX_LAYER, "data"),
