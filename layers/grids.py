@@ -25,8 +25,12 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geodata.hexes import NULL_CELL, CellArray, cells_res, cells_to_lnglat
+from layers.memo import Memo, copy_frame, digest_frame
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
+# zone_cells of the last few (zones, resolution) pairs: the county's grids and a chief's
+# at the map's resolutions. Keyed by the zones' content (ids, kept columns, geometry).
+_ZONE_CELLS: Memo[pd.DataFrame] = Memo(size=48, copy=copy_frame)
 
 
 def area_cells(area: BaseGeometry, *, res: int) -> CellArray:
@@ -202,6 +206,14 @@ def zone_cells(
     missing = [k for k in keep if k not in zones.columns]
     if missing:
         raise KeyError(f"zones have no column(s) {missing}")
+    columns = list(dict.fromkeys([id_col, *keep, zones.geometry.name]))
+    key = (res, id_col, tuple(keep), digest_frame(zones[columns]))
+    return _ZONE_CELLS.get(key, lambda: _zone_cells(zones, res=res, id_col=id_col, keep=keep))
+
+
+def _zone_cells(
+    zones: gpd.GeoDataFrame, *, res: int, id_col: str, keep: Sequence[str]
+) -> pd.DataFrame:
     ordered = zones.sort_values(id_col, kind="stable").reset_index(drop=True)
     # Filling each zone on its own is several times faster than filling their union (H3's
     # polygon fill slows with the vertex count) and needs no point-in-polygon test after.

@@ -14,9 +14,13 @@ import polars as pl
 
 from geodata.cubes.coarser import cube_res, to_polars, visits_at
 from geodata.hexes import cells_res
+from layers.memo import Memo, digest_frame
 from layers.patrol_coverage.bands import US_PER_S, IntArray
 
 VISIT_COLUMNS = ("unit_id", "unit_kind", "cell", "entered", "last_fix", "left", "fixes")
+# visits_at of the last few windows' visits: patrol coverage, the Koper dose and the gap
+# layer (which runs both) merge the same window's visits at the same resolution.
+_MERGED: Memo[pl.DataFrame] = Memo(size=4)
 
 
 def as_cells(cells: object, res: int, what: str) -> np.ndarray:
@@ -75,7 +79,8 @@ def visits_near(
         .with_columns(pl.col(c).cast(pl.Datetime("us")) for c in ("entered", "last_fix", "left"))
         .collect()
     )
-    merged = visits_at(near, res, max_gap_s=max_gap_s)
+    key = (res, max_gap_s, digest_frame(near))
+    merged = _MERGED.get(key, lambda: visits_at(near, res, max_gap_s=max_gap_s))
     return merged.select(
         "unit_id",
         "unit_kind",
