@@ -18,7 +18,9 @@
  * - cellOutline(cell): clientside callback; the outline of the selected cell (built
  *   with h3-js from its id) as a FeatureCollection.
  * - setDocument(doc): clientside callback; sets <html lang> and the page title.
- * - status.hexes: what was drawn and when (ms since navigation), for tests and timing.
+ * - status.hexes: what was drawn and when (ms since navigation), for tests and timing;
+ *   inspect() and pixelAt(lat, lng): the drawn layer's cells, values and hideout, and the
+ *   colour its canvas holds at a point.
  *
  * Why a layer of our own: Leaflet's GeoJSON makes one Polygon object per feature, and
  * dash-leaflet re-creates them all when the hideout changes — 7 s for the county's 44k
@@ -97,46 +99,60 @@
       }
     }
     var t0 = window.performance.now();
-    var cells = hexes.cells;
-    var n = cells.length;
-    var start = new Uint32Array(n + 1);
-    var xy = new Float64Array(n * 12 + 32);
-    var box = new Float64Array(n * 4);
-    var k = 0;
-    var quarter = Math.PI / 4;
-    var toRad = Math.PI / 360;
-    var twoPi = 2 * Math.PI;
-    for (var i = 0; i < n; i++) {
-      var ring = window.h3.cellToBoundary(cells[i]); // [[lat, lng], ...], open ring
-      if (k + ring.length * 2 > xy.length) {
-        var grown = new Float64Array(xy.length * 2);
-        grown.set(xy);
-        xy = grown;
-      }
-      start[i] = k / 2;
-      var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
-      for (var r = 0; r < ring.length; r++) {
-        var x = ring[r][1] / 360 + 0.5;
-        var y = 0.5 - Math.log(Math.tan(quarter + ring[r][0] * toRad)) / twoPi;
-        xy[k++] = x;
-        xy[k++] = y;
-        if (x < minX) minX = x;
-        if (x > maxX) maxX = x;
-        if (y < minY) minY = y;
-        if (y > maxY) maxY = y;
-      }
-      box[4 * i] = minX;
-      box[4 * i + 1] = minY;
-      box[4 * i + 2] = maxX;
-      box[4 * i + 3] = maxY;
+    var geometry = new Geometry(hexes.cells.length);
+    for (var i = 0; i < geometry.n; i++) {
+      geometry.setRing(i, window.h3.cellToBoundary(hexes.cells[i]));
     }
-    start[n] = k / 2;
-    var geometry = { seq: hexes.seq, cells: n, start: start, xy: xy, box: box };
+    geometry.seq = hexes.seq;
     geometries.unshift(geometry);
     geometries.length = Math.min(geometries.length, 2);
     status.hexes.buildMs = window.performance.now() - t0;
     return geometry;
   }
+
+  // Hexagons are 6 vertices (pentagons 5; a few cells where an edge crosses an
+  // icosahedron face have up to 10): rings are stored at a fixed stride of 10 vertices.
+  var STRIDE = 10;
+  var QUARTER = Math.PI / 4;
+  var DEG_TO_HALF_RAD = Math.PI / 360;
+  var TWO_PI = 2 * Math.PI;
+
+  function worldX(lng) {
+    return lng / 360 + 0.5;
+  }
+
+  function worldY(lat) {
+    return 0.5 - Math.log(Math.tan(QUARTER + lat * DEG_TO_HALF_RAD)) / TWO_PI;
+  }
+
+  function Geometry(n) {
+    this.n = n;
+    this.count = new Uint8Array(n); // vertices of each ring
+    this.xy = new Float64Array(n * STRIDE * 2); // Web-Mercator world units, [0, 1]
+    this.box = new Float64Array(n * 4); // minX, minY, maxX, maxY of each ring
+  }
+
+  Geometry.prototype.setRing = function (i, ring) {
+    // ring: [[lat, lng], ...] from h3-js, open.
+    var n = Math.min(ring.length, STRIDE);
+    var k = i * STRIDE * 2;
+    var minX = Infinity, minY = Infinity, maxX = -Infinity, maxY = -Infinity;
+    for (var r = 0; r < n; r++) {
+      var x = worldX(ring[r][1]);
+      var y = worldY(ring[r][0]);
+      this.xy[k++] = x;
+      this.xy[k++] = y;
+      if (x < minX) minX = x;
+      if (x > maxX) maxX = x;
+      if (y < minY) minY = y;
+      if (y > maxY) maxY = y;
+    }
+    this.count[i] = n;
+    this.box[4 * i] = minX;
+    this.box[4 * i + 1] = minY;
+    this.box[4 * i + 2] = maxX;
+    this.box[4 * i + 3] = maxY;
+  };
 
   function buildHexes(payload) {
     // Clientside callback: the payload becomes the data of the hex layer's GeoJSON — one
@@ -199,6 +215,14 @@
           }
         }
         L.Canvas.prototype.onAdd.call(this, map);
+        shown = this;
+      },
+
+      onRemove: function (map) {
+        L.Canvas.prototype.onRemove.call(this, map);
+        if (shown === this) {
+          shown = null;
+        }
       },
 
       _classIndex: function () {
@@ -226,6 +250,11 @@
         var t0 = window.performance.now();
         var hide = this._hideout;
         var g = geometryOf(this._hexes);
+        if ((hide.key || null) !== (this._hexes.key || null)) {
+          // The style of this payload's layer is still on its way (the geometry was
+          // built meanwhile): colours of another layer would mislead, so nothing yet.
+          return;
+        }
         var classes = this._classIndex();
         var colours = hide.colours || [];
         var nodata = hide.nodata || "#d1d5db";
@@ -235,7 +264,7 @@
         var x0 = (b.min.x + origin.x) / scale, x1 = (b.max.x + origin.x) / scale;
         var y0 = (b.min.y + origin.y) / scale, y1 = (b.max.y + origin.y) / scale;
         var ox = origin.x, oy = origin.y;
-        var xy = g.xy, start = g.start, box = g.box;
+        var xy = g.xy, count = g.count, box = g.box;
         var cells = this._hexes.cells;
         var hot = this._hexes.h;
         // Cells in view, by class. Canvas fills one path per chunk of CHUNK cells: Skia's
@@ -245,7 +274,7 @@
         var marked = [];
         var chosen = -1;
         var inView = 0;
-        for (var i = 0; i < g.cells; i++) {
+        for (var i = 0; i < g.n; i++) {
           if (box[4 * i] > x1 || box[4 * i + 2] < x0 || box[4 * i + 1] > y1 || box[4 * i + 3] < y0) {
             continue;
           }
@@ -259,10 +288,10 @@
           }
         }
         function trace(i) {
-          var a = start[i], e = start[i + 1];
-          ctx.moveTo(xy[2 * a] * scale - ox, xy[2 * a + 1] * scale - oy);
-          for (var v = a + 1; v < e; v++) {
-            ctx.lineTo(xy[2 * v] * scale - ox, xy[2 * v + 1] * scale - oy);
+          var k = i * STRIDE * 2, e = k + count[i] * 2;
+          ctx.moveTo(xy[k] * scale - ox, xy[k + 1] * scale - oy);
+          for (k += 2; k < e; k += 2) {
+            ctx.lineTo(xy[k] * scale - ox, xy[k + 1] * scale - oy);
           }
           ctx.closePath();
         }
@@ -318,14 +347,32 @@
         s.paintMs = s.paintedAt - t0;
         s.inView = inView;
         s.paints += 1;
-        // Drawn means: the last payload, coloured by its own layer's style (until that
-        // arrives, the cells show in the previous or the "no data" colours).
-        if (this._hexes.seq === s.seq && (hide.key || null) === (this._hexes.key || null)) {
+        // Drawn means: the last payload, coloured by its own layer's style.
+        if (this._hexes.seq === s.seq) {
           markDrawn();
         }
       },
     });
     return HexLayer;
+  }
+
+  var shown = null; // the hex layer on the map (for inspect and pixelAt)
+
+  function inspect() {
+    // What the hex layer on the map draws: its cells, values and hideout (for tests and a
+    // look in the console).
+    return shown ? { cells: shown._hexes.cells, v: shown._hexes.v, hideout: shown._hideout } : null;
+  }
+
+  function pixelAt(lat, lng) {
+    // The [r, g, b, a] the hex layer's canvas holds at a point (for tests).
+    if (!shown || !shown._map || !shown._ctx) {
+      return null;
+    }
+    var p = shown._map.latLngToLayerPoint([lat, lng]).subtract(shown._bounds.min);
+    var m = shown._container.width / (shown._bounds.max.x - shown._bounds.min.x);
+    var data = shown._ctx.getImageData(Math.round(p.x * m), Math.round(p.y * m), 1, 1).data;
+    return [data[0], data[1], data[2], data[3]];
   }
 
   function hexLayer(feature, latlng, context) {
@@ -346,6 +393,21 @@
       }
     }
     return breaks.length - 1;
+  }
+
+  function warmUp() {
+    // h3-js is compiled JavaScript that runs slowly until the engine has optimised it (the
+    // first 44k boundaries take twice as long as the next); exercising it while the page
+    // waits for its first layer makes that layer's hexagons build at full speed.
+    if (!window.h3) {
+      return;
+    }
+    var cell = window.h3.latLngToCell(31.3, 107.7, 9);
+    var ring = window.h3.gridDisk(cell, 24);
+    for (var i = 0; i < ring.length; i++) {
+      window.h3.cellToLatLng(ring[i]);
+      window.h3.cellToBoundary(ring[i]);
+    }
   }
 
   function pickStyle(styles, scheme, selected) {
@@ -393,10 +455,16 @@
     return window.dash_clientside.no_update;
   }
 
+  if (window.requestIdleCallback) {
+    window.requestIdleCallback(warmUp, { timeout: 2000 });
+  }
+
   window.pnm = Object.assign({}, window.pnm, {
     status: status,
     buildHexes: buildHexes,
     hexLayer: hexLayer,
+    inspect: inspect,
+    pixelAt: pixelAt,
     pickStyle: pickStyle,
     classOf: classOf,
     cellOutline: cellOutline,
