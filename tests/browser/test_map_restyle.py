@@ -7,6 +7,7 @@ every hexagon must show the colour of its class.
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,7 +111,7 @@ def test_a_new_scheme_repaints_every_hexagon_in_its_class_without_the_server(
 
     # Equal intervals: the breaks split the range into equal steps.
     breaks, values = then["hideout"]["breaks"], then["v"]
-    steps = [b - a for a, b in zip(breaks, breaks[1:], strict=False)]
+    steps = [b - a for a, b in itertools.pairwise(breaks)]
     known = [v for v in values if v is not None]
     assert max(steps) - min(steps) <= 0.02 * (max(known) - min(known)), breaks
     # Every hexagon (a sample spread over the values) shows its class's colour.
