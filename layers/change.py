@@ -56,6 +56,7 @@ from scipy import stats
 
 from geodata.hexes import cells_res, cells_to_parent
 from geodata.schema import Label
+from layers.arrays import unique_sorted
 from layers.grids import area_to_cells
 from layers.incident_heat import incident_counts
 
@@ -313,7 +314,7 @@ def period_change(
         for name, (s, u) in windows.items()
     }
     if cells is None:
-        index = np.unique(
+        index = unique_sorted(
             np.concatenate([s.index.to_numpy(np.uint64) for s in per_window.values()])
         )
     else:

@@ -25,6 +25,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from geodata.hexes import NULL_CELL, CellArray, cells_res, cells_to_lnglat
+from layers.arrays import unique_sorted
 from layers.memo import Memo, copy_frame, digest_frame
 
 _WGS84 = pyproj.CRS.from_epsg(4326)
@@ -58,7 +59,7 @@ def area_cells(area: BaseGeometry, *, res: int) -> CellArray:
     _check_lnglat_bounds(area.bounds, "area")
     shape = h3.geo_to_h3shape(area)  # reads (lng, lat) and hands H3 (lat, lng)
     cells = np.asarray(h3n.h3shape_to_cells(shape, int(res)), dtype=np.uint64)
-    return np.unique(cells)
+    return unique_sorted(cells)
 
 
 def cell_centres(cells: npt.ArrayLike) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
@@ -94,7 +95,7 @@ def area_to_cells(cells: npt.ArrayLike, *, res: int | None = None) -> CellArray:
     ValueError
         If the cells hold the null cell 0, mix resolutions, or differ from ``res``.
     """
-    out = np.unique(np.asarray(cells, dtype=np.uint64).ravel())
+    out = unique_sorted(cells, np.uint64)
     if out.size == 0:
         return out
     if out[0] == NULL_CELL:

@@ -67,6 +67,7 @@ from scipy.spatial import cKDTree
 
 from geodata.hexes import cells_res, cells_to_parent
 from geodata.schema import Label
+from layers.arrays import unique_sorted
 from layers.grids import cell_centres, cells_to_zones
 
 FloatArray = npt.NDArray[np.float64]
@@ -232,7 +233,7 @@ def _prepared_units(
 
 
 def _as_cells(cells: npt.ArrayLike) -> npt.NDArray[np.uint64]:
-    c = np.unique(np.asarray(cells, dtype=np.uint64).ravel())
+    c = unique_sorted(cells, np.uint64)
     if c.size and c[0] == 0:
         raise ValueError("cells contain the null cell 0")
     return c

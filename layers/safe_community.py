@@ -47,6 +47,7 @@ import pandas as pd
 
 from geodata.hexes import cells_res, cells_to_parent, lnglat_to_cells
 from geodata.schema import COMMUNITY_STATUSES, INCIDENT_CATEGORIES, Label
+from layers.arrays import unique_sorted
 from layers.grids import points_to_zones
 
 BASE_RES = 11
@@ -452,9 +453,9 @@ def cell_status(
     base = communities["base_cell"].to_numpy(dtype=np.uint64)
     keys = cells_to_parent(base, res) if base.size else base
     if cells is None:
-        index = pd.Index(np.unique(keys), dtype=np.uint64)
+        index = pd.Index(unique_sorted(keys), dtype=np.uint64)
     else:
-        index = pd.Index(np.unique(np.asarray(cells, dtype=np.uint64).ravel()), dtype=np.uint64)
+        index = pd.Index(unique_sorted(cells, np.uint64), dtype=np.uint64)
         if index.size and np.any(cells_res(index.to_numpy()) != res):
             raise ValueError(f"cells must all be at resolution {res}")
     out = _summarise(communities, keys, index)

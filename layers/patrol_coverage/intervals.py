@@ -14,6 +14,7 @@ import polars as pl
 
 from geodata.cubes.coarser import cube_res, to_polars, visits_at
 from geodata.hexes import cells_res
+from layers.arrays import unique_sorted
 from layers.memo import Memo, digest_frame
 from layers.patrol_coverage.bands import US_PER_S, IntArray
 
@@ -25,7 +26,7 @@ _MERGED: Memo[pl.DataFrame] = Memo(size=4)
 
 def as_cells(cells: object, res: int, what: str) -> np.ndarray:
     """Sorted unique uint64 cells, all at ``res`` (ValueError otherwise)."""
-    c = np.unique(np.asarray(cells, dtype=np.uint64).ravel())
+    c = unique_sorted(cells, np.uint64)
     if c.size and np.any(cells_res(c) != res):
         raise ValueError(f"{what} must all be H3 cells at resolution {res}")
     return c
