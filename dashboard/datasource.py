@@ -270,6 +270,12 @@ class DataSource:
         need it (they do not add up in the patrol cube)."""
         return read_visits(self.data_dir, since=self.visits_since - VISIT_MARGIN)
 
+    @cached_property
+    def visits_precincts(self) -> npt.NDArray[np.object_]:
+        """The precinct of every row of :attr:`visits` (by its base cell's centre), found
+        once for every scope that cuts them."""
+        return self.precincts_of_cells(self.visits["cell"].to_numpy())
+
     def visits_for(self, since: pd.Timestamp, until: pd.Timestamp) -> pl.DataFrame:
         """The visits that can matter to the window ``[since, until)``: from memory when
         it lies within :attr:`visits`, otherwise read from disk for that window."""
@@ -499,7 +505,10 @@ class ScopedSource:
     @cached_property
     def visits(self) -> pl.DataFrame:
         """The visits of the scope's precincts (by the centre of each stay's base cell)."""
-        return self._cut_visits(self.base.visits)
+        visits = self.base.visits
+        if visits.is_empty():
+            return visits
+        return visits.filter(pl.Series(self._keep(self.base.visits_precincts), dtype=pl.Boolean))
 
     def visits_for(self, since: pd.Timestamp, until: pd.Timestamp) -> pl.DataFrame:
         """As :meth:`DataSource.visits_for`, of the scope's precincts only."""
