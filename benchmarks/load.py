@@ -97,6 +97,32 @@ def wait_http(url: str, timeout_s: float = 120.0) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
 
 
+def wait_warm(url: str, workers: int, timeout_s: float = 1800.0) -> dict[str, Any]:
+    """Wait until ``/healthz`` has said, for ``workers`` distinct workers, that their
+    cache warm-up is over (``done``, or ``off``); their reports, by worker."""
+    seen: dict[str, Any] = {}
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            warm = requests.get(url, timeout=10).json().get("warm", {})
+        except (requests.RequestException, ValueError):
+            warm = {}
+        if warm.get("state") == "off":
+            return {"off": warm}
+        if warm.get("state") == "done":
+            seen[str(warm.get("worker"))] = warm
+            if len(seen) >= workers:
+                return seen
+        time.sleep(0.5)
+    raise RuntimeError(f"the warm-up did not end within {timeout_s:.0f} s: {seen}")
+
+
+def procfile_workers() -> int:
+    """The Procfile's ``--workers``."""
+    args = procfile_args()
+    return int(args[args.index("--workers") + 1]) if "--workers" in args else 1
+
+
 def start_gunicorn(
     data_dir: Path, port: int, env: dict[str, str], log_path: Path
 ) -> subprocess.Popen[bytes]:
@@ -346,6 +372,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--walls", type=int, default=4)
     parser.add_argument("--wall-refresh", type=float, default=10.0)
     parser.add_argument("--cache", choices=("redis", "simple"), default="redis")
+    parser.add_argument(
+        "--no-warm", action="store_true", help="PNM_WARM=0: no cache warm-up (the default "
+        "warms, and the load starts once every worker's warm-up is over)"
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 3600 or not 0 <= args.chiefs <= 500 or not 0 <= args.walls <= 50:
@@ -360,11 +390,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         redis_port = free_port()
         start_redis(redis_port)
         env = {"PNM_CACHE": "redis", "PNM_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
+    env["PNM_WARM"] = "0" if args.no_warm else "1"
     log_path = Path(tempfile.mkstemp(prefix="pnm-load-", suffix=".log")[1])
+    started = time.monotonic()
+    load_at_start = os.getloadavg()[0]
     server = start_gunicorn(args.data.resolve(), port, env, log_path)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/healthz")
+        healthy_s = time.monotonic() - started
+        # The load starts once the warm-up is over: its time is reported, not hidden.
+        warm = wait_warm(f"{base}/healthz", procfile_workers())
+        warm_s = time.monotonic() - started
         deps = requests.get(f"{base}/_dash-dependencies", timeout=10).json()
         cbs = Callbacks({d["output"]: d for d in deps})
         rss_before = worker_rss(server.pid)
@@ -400,7 +437,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "worker_rss_mib_after": {str(k): round(v, 1) for k, v in rss_after.items()},
             "error_samples": {k: v[:3] for k, v in rec.errors.items() if v},
             "cpu_count": os.cpu_count(),
+            "load_average_at_gunicorn_start": round(load_at_start, 2),
             "load_average_before": round(load_before, 2),
+            "warm": "off" if args.no_warm else "on",
+            "seconds_to_healthy": round(healthy_s, 1),
+            # From starting gunicorn to every worker's warm-up over (the load starts then).
+            "seconds_to_warm": None if args.no_warm else round(warm_s, 1),
+            "warm_reports": warm,
             # CPU seconds used during the run, by the workers and by this client (the
             # client shares the machine: what it uses, the server does not get).
             "cpu_s_workers": round(cpu_after["workers"] - cpu_before["workers"], 1),

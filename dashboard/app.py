@@ -27,6 +27,7 @@ from dashboard.pages import export as export_page
 from dashboard.pages import map as map_page
 from dashboard.pages import wall as wall_page
 from dashboard.settings import Settings, load_settings
+from dashboard.views.warm import Warmer, scopes_to_warm
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 VENDOR = "vendor"
@@ -150,8 +151,13 @@ def create_app(settings: Settings | None = None) -> Dash:
     map_page.register_callbacks(app, scoped, layer_cache)
     wall_page.register_callbacks(app, source, layer_cache)
     export_page.register(app, source)
-    health_route.install(app.server, live, layer_cache)
+    warmer = Warmer(live, layer_cache, lambda data: scopes_to_warm(cfg, data))
+    health_route.install(app.server, live, layer_cache, warmer if cfg.warm else None)
     install_auth(app, cfg, source)  # last: sign-in, the guard of every route, headers
+    if cfg.warm:
+        # In the background: computes the most asked views of the data now in service
+        # (and of every later version), sharing them through the cache; never blocks.
+        warmer.start()
     return app
 
 

@@ -155,6 +155,24 @@ class ResilientCache:
         self._worked()
         return bool(done)
 
+    def claim(self, key: str, seconds: int) -> bool:
+        """Take ``key`` for ``seconds`` unless someone holds it (Redis ``SET NX EX``):
+        whether this caller got it. Without Redis (one process) always True; a failing
+        Redis gives False (nothing is shared then, so nothing is worth claiming)."""
+        backend = getattr(self.backend, "cache", None)
+        client = getattr(backend, "_write_client", None)
+        if client is None:
+            return True
+        if not self._usable():
+            return False
+        try:
+            done = client.set(f"{KEY_PREFIX}claim:{key}", b"1", nx=True, ex=seconds)
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        self._worked()
+        return bool(done)
+
     def ping(self) -> bool:
         """Try the backend now (whatever the retry delay): whether it answers."""
         try:
@@ -189,6 +207,16 @@ class LayerCache:
             raise SettingsError("PNM_CACHE=redis needs the Python package redis installed")
         self.kind = settings.cache
         self.cache = ResilientCache(Cache(server, config=cache_config(settings)))
+
+    def claim(self, key: str, seconds: int) -> bool:
+        """Take the computation of ``key`` for ``seconds`` (see
+        :meth:`ResilientCache.claim`): so two workers warming one Redis do not both
+        compute a view."""
+        try:
+            return self.cache.claim(key, seconds)
+        except Exception as exc:  # a replaced backend (tests)
+            log.warning("cache failed, nothing claimed: %s", exc)
+            return False
 
     def get_or_compute(self, layer: str, params: dict[str, Any], compute: Callable[[], T]) -> T:
         """The cached result for ``layer`` with ``params``, computed and stored if absent.

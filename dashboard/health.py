@@ -22,6 +22,7 @@ from flask import Flask, Response, jsonify
 from dashboard.cache import LayerCache
 from dashboard.datasource import ReloadingSource, check_cubes, check_data_dir
 from dashboard.views.wall.versions import built_at
+from dashboard.views.warm import Warmer
 
 PATH = "/healthz"
 PYPROJECT = Path(__file__).resolve().parent.parent / "pyproject.toml"
@@ -45,7 +46,9 @@ def _iso(when: Any) -> str | None:
     return str(when)
 
 
-def health(source: ReloadingSource, cache: LayerCache) -> tuple[dict[str, Any], int]:
+def health(
+    source: ReloadingSource, cache: LayerCache, warmer: Warmer | None = None
+) -> tuple[dict[str, Any], int]:
     """The health report and its HTTP status.
 
     Parameters
@@ -54,12 +57,17 @@ def health(source: ReloadingSource, cache: LayerCache) -> tuple[dict[str, Any], 
         The app's live data source (looked at now, not at its next scheduled check).
     cache : LayerCache
         The app's cache (pinged now).
+    warmer : Warmer, optional
+        The cache warm-up of this worker (None when it is off).
 
     Returns
     -------
     report : dict
         ``status`` (``ok``, ``degraded`` or ``unavailable``), ``version``, ``data``
-        (``built_at``, ``newest``, ``version``, ``problem``), ``store`` and ``cache``.
+        (``built_at``, ``newest``, ``version``, ``problem``), ``store``, ``cache`` and
+        ``warm`` (this worker's warm-up: ``state`` ``off``, ``waiting``, ``running``,
+        ``done`` or ``stopped``, views computed, seconds). A warm-up under way does not
+        change the status: the app serves meanwhile, only slower for views not warm yet.
     code : int
         200 or 503.
     """
@@ -89,6 +97,7 @@ def health(source: ReloadingSource, cache: LayerCache) -> tuple[dict[str, Any], 
         },
         "store": {"kind": "files", "reachable": store_ok},
         "cache": {"kind": cache.kind, "reachable": cache_ok},
+        "warm": {"state": "off"} if warmer is None else warmer.report.as_dict(),
     }
     if problem or not store_ok:
         report["status"] = "unavailable"
@@ -98,11 +107,13 @@ def health(source: ReloadingSource, cache: LayerCache) -> tuple[dict[str, Any], 
     return report, 200
 
 
-def install(server: Flask, source: ReloadingSource, cache: LayerCache) -> None:
+def install(
+    server: Flask, source: ReloadingSource, cache: LayerCache, warmer: Warmer | None = None
+) -> None:
     """Register :data:`PATH` on ``server`` (the auth guard lets it through unsigned)."""
 
     def _healthz() -> Response:
-        report, code = health(source, cache)
+        report, code = health(source, cache, warmer)
         response = jsonify(report)
         response.status_code = code
         response.headers["Cache-Control"] = "no-store"

@@ -78,6 +78,9 @@ class Settings:
         How long a sign-in lasts; ``PNM_SESSION_HOURS``, default 8.
     cookie_secure : bool
         Send the session cookie over HTTPS only; ``PNM_COOKIE_SECURE`` (``1``/``true``).
+    warm : bool
+        Warm the layer cache in the background after each (re)load of the data
+        (:mod:`dashboard.views.warm`); ``PNM_WARM`` (default ``1``; ``0`` turns it off).
     """
 
     data_dir: Path = Path("data/demo")
@@ -100,6 +103,7 @@ class Settings:
     proxy_addresses: tuple[str, ...] = ()
     session_hours: float = 8.0
     cookie_secure: bool = False
+    warm: bool = True
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -181,6 +185,7 @@ ENV_VARS: dict[str, str] = {
     "proxy_addresses": "PNM_PROXY_ADDRESSES",
     "session_hours": "PNM_SESSION_HOURS",
     "cookie_secure": "PNM_COOKIE_SECURE",
+    "warm": "PNM_WARM",
 }
 PATH_SETTINGS = ("data_dir", "users_file", "secret_key_file")
 
@@ -216,12 +221,12 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             raise SettingsError(
                 f"{source}: session_hours must be a number, not {value!r}"
             ) from None
-    if name == "cookie_secure":
+    if name in ("cookie_secure", "warm"):
         if isinstance(value, bool):
             return value
         text = str(value).strip().lower()
         if text not in ("1", "0", "true", "false", "yes", "no"):
-            raise SettingsError(f"{source}: cookie_secure must be true or false, not {value!r}")
+            raise SettingsError(f"{source}: {name} must be true or false, not {value!r}")
         return text in ("1", "true", "yes")
     if name == "port":
         if isinstance(value, bool):

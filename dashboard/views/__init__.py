@@ -114,11 +114,17 @@ def scoped_params(source: Any, params: LayerParams) -> LayerParams:
     return params if params.scope == scope else replace(params, scope=scope)
 
 
+def layer_key(source: Any, params: LayerParams) -> dict[str, Any]:
+    """The cache parameters of a layer result: the data version and every layer
+    parameter, the scope being the one of ``source`` (:func:`scoped_params`)."""
+    return {"version": source.version, **scoped_params(source, params).key()}
+
+
 def layer_result(source: Any, cache: LayerCache, params: LayerParams) -> LayerResult:
     """The layer over the whole scope, from the cache or computed."""
     src = getattr(source, "current", source)  # one scope for the whole computation
     params = scoped_params(src, params)
-    key = {"version": src.version, **params.key()}
+    key = layer_key(src, params)
     return cache.get_or_compute("layer", key, lambda: spec_of(params.layer).compute(src, params))
 
 
@@ -134,4 +140,12 @@ def layer_payload(
     )
 
 
-__all__ = ["LAYERS", "LayerParams", "LayerResult", "layer_payload", "layer_result", "params_for"]
+__all__ = [
+    "LAYERS",
+    "LayerParams",
+    "LayerResult",
+    "layer_key",
+    "layer_payload",
+    "layer_result",
+    "params_for",
+]

@@ -3,8 +3,10 @@ and an app (auth off) whose callbacks are posted as the browser posts them."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,7 +16,17 @@ import pytest
 from flask.testing import FlaskClient
 
 from benchmarks.load import LAYER, ROUTE, Callbacks, find_props, free_port
+from dashboard.views.warm import Warmer
 from tests.dashboard.tiny_data import build_tiny_data
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_background_warm_up() -> Iterator[None]:
+    """Apps built here do not start the cache warm-up thread (its entries would mix with
+    the ones a test counts); tests/dashboard/test_warm.py tests the warm-up itself."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Warmer, "start", lambda self: None)
+        yield
 
 
 @pytest.fixture
@@ -71,6 +83,69 @@ def private_redis() -> Iterator[PrivateRedis]:
         yield server
     finally:
         _redis_cli(server.port, "shutdown", "nosave")
+
+
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+class PrivatePostgres:
+    """A PostgreSQL cluster of its own (``initdb`` in a temporary folder, its own port,
+    its socket in that folder), started and stopped by the test: the machine's shared
+    server is never touched. Runs as the ``postgres`` user when the tests run as root
+    (PostgreSQL refuses to run as root)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="pnm-pg-"))
+        self.data = self.dir / "data"
+        self.log = self.dir / "server.log"
+        self.dsn = f"host=127.0.0.1 port={self.port} dbname=postgres user=postgres"
+        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        if self._as:
+            shutil.chown(self.dir, user="postgres", group="postgres")
+        self._run(str(PG_BIN / "initdb"), "-D", str(self.data), "-U", "postgres",
+                  "-A", "trust", "--no-sync", "-E", "UTF8")  # fmt: skip
+
+    def _run(self, *args: str) -> None:
+        subprocess.run([*self._as, *args], check=True, capture_output=True, cwd=self.dir)
+
+    def start(self) -> None:
+        options = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c full_page_writes=off"
+        )
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-o", options,
+                  "-l", str(self.log), "-w", "-t", "60", "start")  # fmt: skip
+
+    def stop(self) -> None:
+        """A fast shutdown: sessions are ended (their transactions rolled back)."""
+        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    @property
+    def running(self) -> bool:
+        status = subprocess.run(
+            [*self._as, str(PG_BIN / "pg_ctl"), "-D", str(self.data), "status"],
+            capture_output=True, check=False, cwd=self.dir,
+        )  # fmt: skip
+        return status.returncode == 0
+
+    def remove(self) -> None:
+        if self.running:
+            self.stop()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture
+def private_postgres() -> Iterator[PrivatePostgres]:
+    """A private PostgreSQL (with PostGIS available), removed after the test."""
+    if not (PG_BIN / "initdb").exists() or shutil.which("runuser") is None:
+        pytest.skip("PostgreSQL 15 server binaries are not installed")
+    server = PrivatePostgres()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.remove()
 
 
 class Browser:

@@ -1,0 +1,150 @@
+"""The cache warm-up: what it computes is exactly what a request computes, under the
+same scoped key; it shares work through claims, skips what is cached, and stops when the
+data change."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import h3
+import numpy as np
+import pytest
+
+from dashboard.app import create_app
+from dashboard.cache import LayerCache, cache_key
+from dashboard.datasource import DataSource, ReloadingSource
+from dashboard.settings import load_settings
+from dashboard.views import layer_key, layer_result, spec_of
+from dashboard.views.wall import wall_data
+from dashboard.views.warm import Warmer, jobs, scopes_to_warm
+from tests.dashboard.auth_data import SECRET, build_secure_data, east_cells
+from tests.dashboard.conftest import REAL_START
+from tests.dashboard.tiny_data import C
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_secure_data(tmp_path_factory.mktemp("warm") / "data")
+
+
+def _parts(data: Path, **settings: Any) -> tuple[Any, ReloadingSource, LayerCache]:
+    cfg = load_settings({}, data_dir=str(data), secret_key=SECRET, **settings)
+    app = create_app(cfg)
+    live = ReloadingSource(DataSource(data))
+    return cfg, live, LayerCache(app.server, cfg)
+
+
+def test_the_scopes_are_the_county_and_the_users_precinct_lists(data: Path) -> None:
+    cfg, live, _ = _parts(data)
+    scopes = scopes_to_warm(cfg, live.current)
+    assert scopes[0] is None
+    # west and planw share P1 (two users), east has P2: most shared first.
+    assert scopes[1:] == [frozenset({"P1"}), frozenset({"P2"})]
+    off = load_settings({}, data_dir=str(data), auth="none")
+    assert scopes_to_warm(off, live.current) == [None]
+
+
+def test_warm_results_are_the_computed_ones_under_each_scopes_key(data: Path) -> None:
+    cfg, live, cache = _parts(data)
+    warmer = Warmer(live, cache, lambda s: scopes_to_warm(cfg, s))
+    report = warmer.warm(live.current)
+    try:  # this small data set has no population: the wall cannot be computed from it
+        wall_data(live.current)
+        wall_fails = 0
+    except KeyError:
+        wall_fails = 1
+    assert report.state == "done" and report.failed == wall_fails
+    assert report.done == report.total - wall_fails and report.total > 0
+    for src, params in jobs(live.current, scopes_to_warm(cfg, live.current)):
+        if params is None:
+            continue
+        kept = cache.cache.get(cache_key("layer", **layer_key(src, params)))
+        fresh = spec_of(params.layer).compute(src, params)
+        assert kept is not None, params
+        assert np.array_equal(kept.cells, fresh.cells), params
+        assert np.array_equal(kept.values, fresh.values, equal_nan=True), params
+        # Kept under the scope of the source it was computed from: a chief's entry is
+        # found with their scope only (the cache key holds it).
+        assert layer_key(src, params)["scope"] == src.scope_key
+        if src.scope_key == 'precincts:["P1"]':
+            assert not {h3.int_to_str(int(c)) for c in kept.cells} & (east_cells() - {
+                h3.cell_to_parent(h3.int_to_str(C), 7)})  # fmt: skip
+    # A second pass finds everything cached: nothing computed again.
+    again = warmer.warm(live.current)
+    assert again.done == 0 and again.skipped == again.total - wall_fails
+
+
+def test_a_view_claimed_by_another_worker_is_left_to_it(data: Path) -> None:
+    _cfg, live, cache = _parts(data)
+    cache.claim = lambda key, seconds: False  # type: ignore[method-assign]
+    warmer = Warmer(live, cache, lambda s: [None])
+    report = warmer.warm(live.current)
+    assert report.done == 0 and report.skipped == report.total
+    src = live.current
+    p = next(p for _, p in jobs(src, [None]) if p is not None)
+    assert cache.cache.get(cache_key("layer", **layer_key(src, p))) is None
+
+
+class _Changing:
+    """A live source whose version changes after ``after`` looks."""
+
+    def __init__(self, live: ReloadingSource, after: int) -> None:
+        self.live, self.after, self.looks = live, after, 0
+        self.problem = None
+        self.stamp = live.stamp
+
+    @property
+    def current(self) -> Any:
+        self.looks += 1
+        src = self.live.current
+        if self.looks > self.after:
+            src.version = src.version + ":new"  # what a rebuild of the cubes does
+        return src
+
+
+def test_the_warm_up_stops_when_the_data_change(data: Path) -> None:
+    _cfg, _live, cache = _parts(data)
+    changing = _Changing(ReloadingSource(DataSource(data)), after=3)
+    warmer = Warmer(changing, cache, lambda s: [None])  # type: ignore[arg-type]
+    report = warmer.warm(changing.live.current)
+    assert report.state == "stopped"
+    assert report.done + report.skipped < report.total
+
+
+def test_the_thread_warms_after_start_and_health_reports_it(data: Path) -> None:
+    app = create_app(load_settings({}, data_dir=str(data), auth="none"))
+    client = app.server.test_client()
+    assert client.get("/healthz").get_json()["warm"]["state"] == "waiting"
+    # The app's own warmer: started as create_app starts it outside the tests.
+    warmer = next(
+        c.cell_contents
+        for c in (app.server.view_functions["pnm_healthz"].__closure__ or ())
+        if isinstance(c.cell_contents, Warmer)
+    )
+    REAL_START(warmer)
+    deadline = time.monotonic() + 60
+    while warmer.report.state != "done" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    warm = client.get("/healthz").get_json()["warm"]
+    warmer.stop(timeout=10)
+    assert warm["state"] == "done" and warm["scopes"] == 1
+    assert warm["computed"] + warm["failed"] == warm["views"] and warm["failed"] <= 1  # the wall
+    assert warm["seconds"] is not None
+    off = create_app(load_settings({}, data_dir=str(data), auth="none", warm="0"))
+    assert off.server.test_client().get("/healthz").get_json()["warm"] == {"state": "off"}
+
+
+def test_a_request_after_the_warm_up_reads_the_warm_result(data: Path) -> None:
+    _cfg, live, cache = _parts(data)
+    Warmer(live, cache, lambda s: [None]).warm(live.current)
+    src = live.current
+    p = next(p for _, p in jobs(src, [None]) if p is not None and p.layer == "gaps")
+
+    def fail() -> Any:
+        raise AssertionError("computed again")
+
+    key = layer_key(src, p)
+    assert cache.get_or_compute("layer", key, fail) is not None
+    assert layer_result(src, cache, p).layer == "gaps"
