@@ -3,8 +3,10 @@
 The build reads the store's ``incidents`` and ``patrol_fixes`` Parquet files directly
 (pyarrow, unit and kind codes from the file's dictionaries) — or, given a
 :class:`~geodata.cubes.sources.CubeSource` such as PostGIS, that source's tables —
-writes each cube to a temporary file renamed into place, and writes ``meta.json`` last,
-so a reader that checks the metadata never meets a half-written build.
+writes each cube to a temporary file, renames them into place together once every source
+was read and every cube written (a source that fails half way leaves the last build as it
+was), and writes ``meta.json`` last, so a reader that checks the metadata never meets a
+half-written build.
 """
 
 from __future__ import annotations
@@ -35,14 +37,6 @@ META_FILE = "meta.json"
 FORMAT_VERSION = 1
 # zstd level 1: a third of the write time of level 3, for files ~40 % larger.
 _COMPRESSION: dict[str, Any] = {"compression": "zstd", "compression_level": 1}
-
-
-def _write_parquet(frame: pl.DataFrame, tmp: Path, path: Path) -> None:
-    try:
-        frame.write_parquet(tmp, **_COMPRESSION)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _write_json(data: dict[str, Any], path: Path) -> None:
@@ -124,7 +118,10 @@ def build_cubes(
     rows: dict[str, int] = {}
 
     def write(name: str, frame: pl.DataFrame) -> None:
-        _write_parquet(frame, targets[name], paths[name])
+        # Into the temporary file only: the cubes are renamed into place together once
+        # every source was read and every cube written (a source failing half way, e.g.
+        # PostgreSQL stopped while the incidents are read, leaves the old build whole).
+        frame.write_parquet(targets[name], **_COMPRESSION)
         rows[name] = frame.height
 
     spans: list[tuple[Any, Any]] = []
@@ -178,6 +175,8 @@ def build_cubes(
                 write("incidents", incidents)
             for job in jobs:
                 job.result()
+            for name in CUBE_NAMES:
+                os.replace(targets[name], paths[name])
             bar.update()
             bar.set_postfix_str(steps[2])
         meta["cubes"] = {

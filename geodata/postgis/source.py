@@ -60,26 +60,31 @@ class PgSource:
         dataset(kind)
         return sql.Identifier(self._schema, kind)
 
-    def _one(self, query: sql.Composed) -> tuple[Any, ...]:
+    def _one(self, query: sql.Composed, kind: str) -> tuple[Any, ...]:
         with connect(self.dsn) as conn:
             require_migrated(conn, self._schema)
             try:
                 row = conn.execute(query).fetchone()
             except psycopg.Error as exc:
-                raise PgError(" ".join(str(exc).split())) from exc
+                # The server's first line (not the statement it echoes back).
+                reason = " ".join(str(exc).splitlines()[0].split()) if str(exc) else repr(exc)
+                raise PgError(f"reading {self._schema}.{kind} failed: {reason}") from exc
         assert row is not None
         return tuple(row)
 
     def has(self, kind: str) -> bool:
         """Whether the table holds any row."""
         return bool(
-            self._one(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(self._table(kind)))[0]
+            self._one(sql.SQL("SELECT EXISTS (SELECT 1 FROM {})").format(self._table(kind)), kind)[
+                0
+            ]
         )
 
     def fingerprint(self, kind: str) -> dict[str, Any]:
         """Table, rows and highest ``fid`` (what an append changes)."""
         rows, top = self._one(
-            sql.SQL("SELECT count(*), coalesce(max(fid), 0) FROM {}").format(self._table(kind))
+            sql.SQL("SELECT count(*), coalesce(max(fid), 0) FROM {}").format(self._table(kind)),
+            kind,
         )
         return {"table": f"{self._schema}.{kind}", "rows_stored": int(rows), "max_fid": int(top)}
 
@@ -122,14 +127,15 @@ class PgSource:
         """Rows without a time (none, where the column is NOT NULL)."""
         return int(
             self._one(
-                sql.SQL("SELECT count(*) FROM {} WHERE time IS NULL").format(self._table(kind))
+                sql.SQL("SELECT count(*) FROM {} WHERE time IS NULL").format(self._table(kind)),
+                kind,
             )[0]
         )
 
     def time_bounds(self, kind: str) -> tuple[dt.datetime | None, dt.datetime | None]:
         """Earliest and latest time (from the time index)."""
         low, high = self._one(
-            sql.SQL("SELECT min(time), max(time) FROM {}").format(self._table(kind))
+            sql.SQL("SELECT min(time), max(time) FROM {}").format(self._table(kind)), kind
         )
         return low, high
 

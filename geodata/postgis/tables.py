@@ -355,7 +355,9 @@ def write_table_pg(
                     sql.SQL("SELECT count(*) FROM {}").format(_table(schema, kind))
                 ).fetchone()
         except psycopg.Error as exc:
-            raise PgError(f"writing {schema}.{kind} failed: {_message(exc)}") from exc
+            raise PgError(
+                f"writing {schema}.{kind} failed, rolled back (nothing stored): {_message(exc)}"
+            ) from exc
     return int(row[0]) if row else 0  # type: ignore[call-overload]
 
 
