@@ -49,6 +49,7 @@
       paintMs: null, // time of the last paint
       paintedAt: null, // performance.now() at the end of the last paint
       inView: null, // hexagons in (or near) the view at the last paint
+      mode: null, // how the last paint drew them: "polygons" or "pixels" (small and many)
     },
   };
   // Outline of hexagons flagged as hot spots (payload.h), unless the hideout has a mark.
@@ -186,6 +187,69 @@
     };
   }
 
+  // Below this width on screen (CSS px), and from this many cells up, hexagons are
+  // written as pixels (HexLayer._raster) rather than drawn as canvas polygons.
+  var RASTER_BELOW_PX = 6;
+  var RASTER_FROM_CELLS = 3000;
+  // Which cell covers each device pixel of the canvas, for the last view rasterised.
+  var raster = { key: null, ids: null, inView: 0, image: null };
+  var packedCache = {};
+
+  function packed(colour, alpha) {
+    // "#rrggbb" and an alpha as one 32-bit RGBA pixel (little-endian: ABGR in the word).
+    var key = colour + "/" + alpha;
+    if (!(key in packedCache)) {
+      var hex = /^#([0-9a-f]{6})$/i.exec(colour || "");
+      var n = hex ? parseInt(hex[1], 16) : 0xd1d5db;
+      packedCache[key] =
+        ((alpha << 24) | ((n & 255) << 16) | (((n >> 8) & 255) << 8) | (n >> 16)) >>> 0;
+    }
+    return packedCache[key];
+  }
+
+  function rasterize(g, scale, ox, oy, m, w, h) {
+    // Scan-convert every ring (convex) into a cell index per device pixel: a pixel
+    // belongs to the cell that contains its centre (half-open on the right and the
+    // bottom, so neighbours sharing an edge never both take a pixel).
+    var ids = new Int32Array(w * h).fill(-1);
+    var xs = new Float64Array(STRIDE), ys = new Float64Array(STRIDE);
+    var inView = 0;
+    for (var i = 0; i < g.n; i++) {
+      var k = i * STRIDE * 2, n = g.count[i];
+      var minX = Infinity, maxX = -Infinity, minY = Infinity, maxY = -Infinity;
+      for (var v = 0; v < n; v++) {
+        xs[v] = (g.xy[k + 2 * v] * scale - ox) * m;
+        ys[v] = (g.xy[k + 2 * v + 1] * scale - oy) * m;
+        if (xs[v] < minX) minX = xs[v];
+        if (xs[v] > maxX) maxX = xs[v];
+        if (ys[v] < minY) minY = ys[v];
+        if (ys[v] > maxY) maxY = ys[v];
+      }
+      if (maxX < 0 || minX >= w || maxY < 0 || minY >= h) {
+        continue;
+      }
+      inView += 1;
+      var last = Math.min(h - 1, Math.ceil(maxY - 0.5) - 1);
+      for (var row = Math.max(0, Math.ceil(minY - 0.5)); row <= last; row++) {
+        var yc = row + 0.5, left = Infinity, right = -Infinity;
+        for (v = 0; v < n; v++) {
+          var u = v + 1 === n ? 0 : v + 1;
+          var ya = ys[v], yb = ys[u];
+          if ((ya <= yc && yc < yb) || (yb <= yc && yc < ya)) {
+            var x = xs[v] + ((yc - ya) * (xs[u] - xs[v])) / (yb - ya);
+            if (x < left) left = x;
+            if (x > right) right = x;
+          }
+        }
+        var c0 = Math.max(0, Math.ceil(left - 0.5)), c1 = Math.min(w, Math.ceil(right - 0.5));
+        for (var c = c0, base = row * w; c < c1; c++) {
+          ids[base + c] = i;
+        }
+      }
+    }
+    return { key: null, ids: ids, inView: inView, image: null };
+  }
+
   var HexLayer = null;
 
   function hexLayerClass() {
@@ -241,6 +305,56 @@
         return classes;
       },
 
+      _painted: function (t0, inView, mode) {
+        var s = status.hexes;
+        s.mode = mode;
+        s.paintedAt = window.performance.now();
+        s.paintMs = s.paintedAt - t0;
+        s.inView = inView;
+        s.paints += 1;
+        // Drawn means: the last payload, coloured by its own layer's style.
+        if (this._hexes.seq === s.seq) {
+          markDrawn();
+        }
+      },
+
+      _raster: function (g, classes, colours, nodata, opacity, scale, origin) {
+        // Many hexagons a few pixels wide: written straight into the canvas's pixels
+        // (which cell covers each pixel is kept for the view, so a restyle only recolours)
+        // instead of 44k antialiased canvas polygons, whose software rasterisation takes
+        // Chromium ~100 ms. No edges: at this size they would only darken the map.
+        var canvas = this._container;
+        var b = this._bounds;
+        var w = canvas.width, h = canvas.height;
+        var m = w / (b.max.x - b.min.x); // device pixels per layer point
+        var key = [g.seq, scale, origin.x + b.min.x, origin.y + b.min.y, w, h].join(",");
+        if (raster.key !== key) {
+          raster = rasterize(g, scale, origin.x + b.min.x, origin.y + b.min.y, m, w, h);
+          raster.key = key;
+        }
+        var alpha = Math.round(255 * opacity);
+        var byClass = {};
+        var lut = new Uint32Array(g.n);
+        for (var i = 0; i < g.n; i++) {
+          var cls = classes[i];
+          if (!(cls in byClass)) {
+            byClass[cls] = packed(cls < 0 ? nodata : colours[cls] || nodata, alpha);
+          }
+          lut[i] = byClass[cls];
+        }
+        if (!raster.image || raster.image.width !== w || raster.image.height !== h) {
+          raster.image = this._ctx.createImageData(w, h);
+        }
+        var out = new Uint32Array(raster.image.data.buffer);
+        var ids = raster.ids;
+        for (var p = 0; p < ids.length; p++) {
+          var id = ids[p];
+          out[p] = id < 0 ? 0 : lut[id];
+        }
+        this._ctx.putImageData(raster.image, 0, 0); // device pixels: no transform applies
+        return raster.inView;
+      },
+
       _draw: function () {
         var ctx = this._ctx;
         var map = this._map;
@@ -263,6 +377,17 @@
         var b = this._bounds; // layer points of the canvas
         var x0 = (b.min.x + origin.x) / scale, x1 = (b.max.x + origin.x) / scale;
         var y0 = (b.min.y + origin.y) / scale, y1 = (b.max.y + origin.y) / scale;
+        var fillOpacity = hide.fillOpacity === undefined ? 0.78 : hide.fillOpacity;
+        if (
+          g.n >= RASTER_FROM_CELLS &&
+          (g.box[2] - g.box[0]) * scale < RASTER_BELOW_PX &&
+          !hide.halo &&
+          !this._hexes.h
+        ) {
+          var shownCells = this._raster(g, classes, colours, nodata, fillOpacity, scale, origin);
+          this._painted(t0, shownCells, "pixels");
+          return;
+        }
         var ox = origin.x, oy = origin.y;
         var xy = g.xy, count = g.count, box = g.box;
         var cells = this._hexes.cells;
@@ -310,7 +435,6 @@
             }
           }
         }
-        var fillOpacity = hide.fillOpacity === undefined ? 0.78 : hide.fillOpacity;
         var weight = hide.weight === undefined ? 0.6 : hide.weight;
         var edge = rgba(hide.stroke || "#7c2d12", 0.55);
         ctx.save();
@@ -342,15 +466,7 @@
           paint([chosen], false, true);
         }
         ctx.restore();
-        var s = status.hexes;
-        s.paintedAt = window.performance.now();
-        s.paintMs = s.paintedAt - t0;
-        s.inView = inView;
-        s.paints += 1;
-        // Drawn means: the last payload, coloured by its own layer's style.
-        if (this._hexes.seq === s.seq) {
-          markDrawn();
-        }
+        this._painted(t0, inView, "polygons");
       },
     });
     return HexLayer;

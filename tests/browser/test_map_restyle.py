@@ -30,7 +30,7 @@ const s = window.pnm && window.pnm.status && window.pnm.status.hexes;
 if (!s || s.expected === 0 || s.drawn !== s.expected) { return null; }
 const shown = window.pnm.inspect();
 return shown && {paints: s.paints, generation: s.generation, hideout: shown.hideout,
-                 cells: shown.cells, v: shown.v};
+                 cells: shown.cells, v: shown.v, mode: s.mode};
 """
 
 
@@ -81,6 +81,47 @@ def _choose_scheme(driver: Any, label: str) -> None:
     WebDriverWait(driver, 10).until(option).click()
 
 
+def _check_pixels(driver: Any, state: dict[str, Any]) -> int:
+    """Check that hexagons spread over the values show their class's colour on the canvas;
+    return how many were on screen and checked."""
+    hideout, values, cells = state["hideout"], state["v"], state["cells"]
+    breaks = hideout["breaks"]
+    order = sorted(range(len(values)), key=lambda i: -1 if values[i] is None else values[i])
+    sample = sorted({order[round(k * (len(order) - 1) / 39)] for k in range(40)})
+    checked = 0
+    for i in sample:
+        lat, lng = h3.cell_to_latlng(cells[i])
+        pixel = driver.execute_script(
+            "return window.pnm.pixelAt(arguments[0], arguments[1]);", lat, lng
+        )
+        if pixel is None or pixel[3] == 0:
+            continue  # outside the canvas (off screen)
+        colour = (
+            hideout["nodata"]
+            if values[i] is None
+            else hideout["colours"][_class_of(values[i], breaks)]
+        )
+        assert all(abs(p - c) <= 3 for p, c in zip(pixel[:3], _rgb(colour), strict=True)), (
+            cells[i], values[i], colour, pixel,
+        )  # fmt: skip
+        assert abs(pixel[3] - FILL_ALPHA) <= 3
+        checked += 1
+    return checked
+
+
+def test_many_small_hexagons_are_written_as_pixels_in_their_class_colours(
+    live_app: LiveApp, chrome: Any
+) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = chrome
+    wait = WebDriverWait(driver, TIMEOUT, poll_frequency=0.1)
+    driver.get(f"{live_app.url}/?layer=reach&res=10&lang=en")
+    state = wait.until(lambda d: d.execute_script(DRAWN))
+    assert len(state["cells"]) >= 3000 and state["mode"] == "pixels", len(state["cells"])
+    assert _check_pixels(driver, state) >= 30
+
+
 def test_a_new_scheme_repaints_every_hexagon_in_its_class_without_the_server(
     live_app: LiveApp, chrome: Any
 ) -> None:
@@ -91,6 +132,7 @@ def test_a_new_scheme_repaints_every_hexagon_in_its_class_without_the_server(
     driver.get(f"{live_app.url}/?layer=rate&res=8&lang=en&scheme=natural_breaks")
     first = wait.until(lambda d: d.execute_script(DRAWN))
     assert len(first["cells"]) > 20 and first["hideout"]["breaks"]
+    assert first["mode"] == "polygons"
     legend_before = driver.find_element("id", "legend").text
 
     _posted_outputs(driver)  # forget the page's own start-up requests
@@ -115,28 +157,4 @@ def test_a_new_scheme_repaints_every_hexagon_in_its_class_without_the_server(
     known = [v for v in values if v is not None]
     assert max(steps) - min(steps) <= 0.02 * (max(known) - min(known)), breaks
     # Every hexagon (a sample spread over the values) shows its class's colour.
-    order = sorted(range(len(values)), key=lambda i: -1 if values[i] is None else values[i])
-    sample = sorted({order[round(k * (len(order) - 1) / 24)] for k in range(25)})
-    checked = 0
-    for i in sample:
-        lat, lng = h3.cell_to_latlng(then["cells"][i])
-        pixel = driver.execute_script(
-            "return window.pnm.pixelAt(arguments[0], arguments[1]);", lat, lng
-        )
-        if pixel is None or pixel[3] == 0:
-            continue  # outside the canvas (off screen)
-        hideout = then["hideout"]
-        colour = (
-            hideout["nodata"]
-            if values[i] is None
-            else hideout["colours"][_class_of(values[i], breaks)]
-        )
-        assert all(abs(p - c) <= 3 for p, c in zip(pixel[:3], _rgb(colour), strict=True)), (
-            then["cells"][i],
-            values[i],
-            colour,
-            pixel,
-        )
-        assert abs(pixel[3] - FILL_ALPHA) <= 3
-        checked += 1
-    assert checked >= 15
+    assert _check_pixels(driver, then) >= 15
