@@ -16,7 +16,15 @@ The requests are the real Dash callback payloads, built from the page's callback
 throughput, latency percentiles (p50/p95/p99) per callback and overall, errors, and the
 resident memory (RSS) of each gunicorn worker before and after.
 
+With the cache warm-up on (the default, ``PNM_WARM=1``) the load starts once every
+worker's ``/healthz`` says its warm-up is done, and the time from starting gunicorn to
+then is reported (``seconds_to_warm``); ``--no-warm`` runs without it. By default sign-in
+is off and every "chief" sees the whole county; ``--scoped`` signs each chief in (a
+trusted proxy header on loopback) as the chief of one precinct, round robin over the
+data's precincts, and the walls as a commander.
+
     python -m benchmarks.load [--seconds 120] [--chiefs 50] [--walls 4] [--data DIR]
+                              [--no-warm] [--scoped]
 """
 
 from __future__ import annotations
@@ -126,8 +134,9 @@ def procfile_workers() -> int:
 def start_gunicorn(
     data_dir: Path, port: int, env: dict[str, str], log_path: Path
 ) -> subprocess.Popen[bytes]:
-    """gunicorn on ``127.0.0.1:port`` serving ``data_dir`` with auth off."""
-    full = {**os.environ, **env, "PNM_DATA_DIR": str(data_dir), "PNM_AUTH": "none"}
+    """gunicorn on ``127.0.0.1:port`` serving ``data_dir`` (auth off unless ``env`` sets
+    ``PNM_AUTH``)."""
+    full = {**os.environ, "PNM_AUTH": "none", **env, "PNM_DATA_DIR": str(data_dir)}
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     with log_path.open("wb") as log_file:
         return subprocess.Popen(
@@ -137,6 +146,40 @@ def start_gunicorn(
             stdout=log_file,
             stderr=subprocess.STDOUT,
         )
+
+
+PROXY_HEADER = "X-Remote-User"
+WALL_USER = "load-commander"
+
+
+def chief_name(seed: int) -> str:
+    return f"load-chief-{seed:03d}"
+
+
+def scoped_env(data_dir: Path, chiefs: int, folder: Path) -> dict[str, str]:
+    """Sign-in through a trusted proxy header (loopback) with a users file of ``chiefs``
+    chiefs, the i-th scoped to the i-th precinct of the data (round robin), and one
+    commander for the walls: every chief's requests then run on their own scope, as in
+    production."""
+    import secrets
+
+    from dashboard.auth.users import make_user, write_users
+    from geodata.store import read_table
+
+    precincts = sorted(read_table(data_dir, "precincts")["precinct_id"].astype(str))
+    users = [make_user(WALL_USER, "commander")] + [
+        make_user(chief_name(i), "chief", precincts=[precincts[i % len(precincts)]])
+        for i in range(chiefs)
+    ]
+    path = folder / "users.toml"
+    write_users(path, users)
+    return {
+        "PNM_AUTH": "proxy",
+        "PNM_PROXY_HEADER": PROXY_HEADER,
+        "PNM_PROXY_ADDRESSES": "127.0.0.1",
+        "PNM_USERS_FILE": str(path),
+        "PNM_SECRET_KEY": secrets.token_hex(32),
+    }
 
 
 def worker_rss(master_pid: int) -> dict[int, float]:
@@ -263,10 +306,14 @@ def _zoomed(bounds: list[list[float]], factor: float) -> list[list[float]]:
     return [[cy - hy, cx - hx], [cy + hy, cx + hx]]
 
 
-def chief(base: str, cbs: Callbacks, rec: Recorder, stop: threading.Event, seed: int) -> None:
+def chief(
+    base: str, cbs: Callbacks, rec: Recorder, stop: threading.Event, seed: int, scoped: bool = False
+) -> None:
     """One chief: open the map, then change layer, window or zoom with think time."""
     rng = random.Random(seed)
     session = requests.Session()
+    if scoped:
+        session.headers[PROXY_HEADER] = chief_name(seed)
     props = open_page(session, base, cbs, rec, "/")
     if not props:
         return
@@ -302,9 +349,18 @@ def chief(base: str, cbs: Callbacks, rec: Recorder, stop: threading.Event, seed:
             changed = ["map.zoom"]
 
 
-def wall(base: str, cbs: Callbacks, rec: Recorder, stop: threading.Event, period_s: float) -> None:
+def wall(
+    base: str,
+    cbs: Callbacks,
+    rec: Recorder,
+    stop: threading.Event,
+    period_s: float,
+    scoped: bool = False,
+) -> None:
     """One wall screen: open /wall, then post its refresh callback every ``period_s``."""
     session = requests.Session()
+    if scoped:
+        session.headers[PROXY_HEADER] = WALL_USER
     props = open_page(session, base, cbs, rec, "/wall")
     values: dict[str, Any] = {
         "wall-config.data": props.get("wall-config", {}).get("data"),
@@ -376,6 +432,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--no-warm", action="store_true", help="PNM_WARM=0: no cache warm-up (the default "
         "warms, and the load starts once every worker's warm-up is over)"
     )  # fmt: skip
+    parser.add_argument(
+        "--scoped", action="store_true", help="each chief signed in (trusted proxy header) "
+        "as a chief of one precinct (round robin), the walls as a commander; default: "
+        "sign-in off, everybody sees the whole county"
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 3600 or not 0 <= args.chiefs <= 500 or not 0 <= args.walls <= 50:
@@ -391,6 +452,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         start_redis(redis_port)
         env = {"PNM_CACHE": "redis", "PNM_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
     env["PNM_WARM"] = "0" if args.no_warm else "1"
+    if args.scoped:
+        env.update(scoped_env(args.data.resolve(), args.chiefs, Path(tempfile.mkdtemp())))
     log_path = Path(tempfile.mkstemp(prefix="pnm-load-", suffix=".log")[1])
     started = time.monotonic()
     load_at_start = os.getloadavg()[0]
@@ -402,7 +465,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         # The load starts once the warm-up is over: its time is reported, not hidden.
         warm = wait_warm(f"{base}/healthz", procfile_workers())
         warm_s = time.monotonic() - started
-        deps = requests.get(f"{base}/_dash-dependencies", timeout=10).json()
+        who = {PROXY_HEADER: WALL_USER} if args.scoped else {}
+        deps = requests.get(f"{base}/_dash-dependencies", headers=who, timeout=10).json()
         cbs = Callbacks({d["output"]: d for d in deps})
         rss_before = worker_rss(server.pid)
         cpu_before = cpu_seconds(server.pid)
@@ -410,10 +474,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         rec = Recorder()
         stop = threading.Event()
         threads = [
-            threading.Thread(target=wall, args=(base, cbs, rec, stop, args.wall_refresh))
+            threading.Thread(
+                target=wall, args=(base, cbs, rec, stop, args.wall_refresh, args.scoped)
+            )
             for _ in range(args.walls)
         ] + [
-            threading.Thread(target=chief, args=(base, cbs, rec, stop, seed))
+            threading.Thread(target=chief, args=(base, cbs, rec, stop, seed, args.scoped))
             for seed in range(args.chiefs)
         ]
         t0 = time.monotonic()
@@ -432,6 +498,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "chiefs": args.chiefs,
             "walls": args.walls,
             "cache": args.cache,
+            "scoped": args.scoped,
             "callbacks": summary(rec, elapsed),
             "worker_rss_mib_before": {str(k): round(v, 1) for k, v in rss_before.items()},
             "worker_rss_mib_after": {str(k): round(v, 1) for k, v in rss_after.items()},

@@ -155,6 +155,19 @@ class ResilientCache:
         self._worked()
         return bool(done)
 
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is stored, without reading its value (Redis ``EXISTS``); False
+        when the backend fails."""
+        if not self._usable():
+            return False
+        try:
+            found = self.backend.has(key)
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        self._worked()
+        return bool(found)
+
     def claim(self, key: str, seconds: int) -> bool:
         """Take ``key`` for ``seconds`` unless someone holds it (Redis ``SET NX EX``):
         whether this caller got it. Without Redis (one process) always True; a failing

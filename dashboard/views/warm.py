@@ -137,6 +137,22 @@ def jobs(source: DataSource, scopes: list[Scope]) -> Iterator[tuple[Any, LayerPa
         yield from each(county, preset, COUNTY_RES)
 
 
+def prime(source: DataSource, scoped: bool) -> None:
+    """Read what every view of this worker needs first, in this worker: the tables a
+    source loads lazily (patrol cube, visits, communities, units), with ``scoped`` the
+    precinct of every cube row (what cuts a chief's tables), and the county's cells at
+    :data:`COUNTY_RES` — seconds a worker's first requests would otherwise spend, even
+    when the views themselves come from Redis (a worker replaced after
+    ``--max-requests`` starts with none of it)."""
+    names = ["patrol_cube", "visits", "communities", "response_units", "outlines"]
+    if scoped:
+        names += ["incident_precincts", "patrol_precincts", "visits_precincts"]
+    for name in names:
+        getattr(source, name)
+    for res in COUNTY_RES:
+        source.scope_cells(res)
+
+
 class Warmer:
     """The warm-up thread of one worker.
 
@@ -202,6 +218,7 @@ class Warmer:
             scopes=len(scopes),
         )
         log.info("warm-up of %d views over %d scopes started", len(todo), len(scopes))
+        prime(source, scoped=any(scope is not None for scope in scopes))
         for src, params in todo:
             if not self._current(source.version):
                 report.state = "stopped"
@@ -233,7 +250,7 @@ class Warmer:
         if params is None:
             return self._warm_wall(src)
         key = cache_key("layer", **layer_key(src, params))
-        if self._cache.cache.get(key) is not None or not self._cache.claim(key, CLAIM_SECONDS):
+        if self._cache.cache.has(key) or not self._cache.claim(key, CLAIM_SECONDS):
             return False
         layer_result(src, self._cache, params)
         return True
@@ -245,7 +262,7 @@ class Warmer:
             return False
         stamp = self._live.stamp
         key = cache_key("wall", version=stamp, scope=src.scope_key)
-        if self._cache.cache.get(key) is not None or not self._cache.claim(key, CLAIM_SECONDS):
+        if self._cache.cache.has(key) or not self._cache.claim(key, CLAIM_SECONDS):
             return False
         self._cache.cache.set(key, wall_data(src, version=stamp))
         return True

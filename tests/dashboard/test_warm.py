@@ -148,3 +148,11 @@ def test_a_request_after_the_warm_up_reads_the_warm_result(data: Path) -> None:
     key = layer_key(src, p)
     assert cache.get_or_compute("layer", key, fail) is not None
     assert layer_result(src, cache, p).layer == "gaps"
+
+
+def test_has_tells_a_stored_key_without_reading_it(data: Path) -> None:
+    _cfg, _live, cache = _parts(data)
+    assert not cache.cache.has("layer:x")
+    cache.cache.set("layer:x", {"big": "value"})
+    assert cache.cache.has("layer:x")
+    assert cache.claim("layer:x", 60)  # one process (simple cache): always its own
