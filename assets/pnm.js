@@ -280,6 +280,7 @@
         }
         L.Canvas.prototype.onAdd.call(this, map);
         shown = this;
+        mapPath = window.location.pathname;
       },
 
       onRemove: function (map) {
@@ -574,6 +575,16 @@
   if (window.requestIdleCallback) {
     window.requestIdleCallback(warmUp, { timeout: 2000 });
   }
+
+  // The map's whole view lives in its URL, and every change of view is a history entry.
+  // Back and Forward (popstate) within the map load that entry's URL afresh, since the
+  // page is built from its URL; a change of page is the router's (Dash's) own business.
+  var mapPath = null;
+  window.addEventListener("popstate", function () {
+    if (mapPath !== null && document.getElementById("map") && window.location.pathname === mapPath) {
+      window.location.reload();
+    }
+  });
 
   window.pnm = Object.assign({}, window.pnm, {
     status: status,
