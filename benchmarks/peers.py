@@ -270,6 +270,9 @@ def chromium() -> Any:
         "Emulation.setDeviceMetricsOverride",
         {"width": 1920, "height": 1080, "deviceScaleFactor": 1, "mobile": False},
     )
+    # A page busy drawing (deck.gl on software WebGL, folium's 44k SVG paths) can hold its
+    # main thread longer than WebDriver's default 30 s script timeout on a loaded machine.
+    driver.set_script_timeout(180)
     return driver
 
 
