@@ -25,12 +25,10 @@ from dashboard.cache import LayerCache
 from dashboard.components.gap_list import HIDDEN, SHOWN, gap_list_view
 from dashboard.datasource import DataSource
 from dashboard.pages.map import (
-    key_token,
     layer_sections,
     select_gap_entry,
     update_gap_list,
     update_layer,
-    update_styles,
     with_sections,
 )
 from dashboard.settings import load_settings
@@ -44,17 +42,8 @@ from layers.export import build_export, export_window
 from layers.grids import zone_cells
 from layers.patrol_coverage import CoverageStandard, coverage_share, patrol_coverage
 from layers.viewport import zoom_to_res
+from tests.dashboard.styles import update_style
 from tests.dashboard.tiny_data import A, C, build_tiny_data
-
-
-def update_style(
-    source: DataSource, cache: LayerCache, *, key: dict, scheme: str, selected: str, lang: str
-) -> tuple[dict, object, str]:
-    """What the browser's pnm.pickStyle makes of the styles the server sends."""
-    styles = update_styles(source, cache, key=key, lang=lang)
-    chosen = styles["schemes"].get(scheme) or next(iter(styles["schemes"].values()))
-    assert chosen["hideout"]["key"] == styles["key"] == key_token(key)
-    return {**chosen["hideout"], "selected": selected}, chosen["legend"], styles["summary"]
 
 
 def _parent(cell: int, res: int) -> str:

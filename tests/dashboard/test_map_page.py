@@ -20,23 +20,14 @@ from dashboard.app import needs_render, render_page
 from dashboard.cache import LayerCache
 from dashboard.components.panel import panel_view
 from dashboard.datasource import DataSource
-from dashboard.pages.map import key_token, select_cell, update_layer, update_styles, view_query
+from dashboard.pages.map import select_cell, update_layer, view_query
 from dashboard.settings import Settings, load_settings
 from dashboard.views import LAYERS, layer_result
 from dashboard.views import places as place_search
 from dashboard.views.detail import cell_detail
 from dashboard.viewstate import ViewState, from_query
+from tests.dashboard.styles import update_style
 from tests.dashboard.tiny_data import A, B, C, build_tiny_data
-
-
-def update_style(
-    source: DataSource, cache: LayerCache, *, key: dict, scheme: str, selected: str, lang: str
-) -> tuple[dict, object, str]:
-    """What the browser's pnm.pickStyle makes of the styles the server sends."""
-    styles = update_styles(source, cache, key=key, lang=lang)
-    chosen = styles["schemes"].get(scheme) or next(iter(styles["schemes"].values()))
-    assert chosen["hideout"]["key"] == styles["key"] == key_token(key)
-    return {**chosen["hideout"], "selected": selected}, chosen["legend"], styles["summary"]
 
 
 def _parent(cell: int, res: int) -> str:
