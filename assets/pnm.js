@@ -38,6 +38,7 @@
       drawn: -1, // hexagons painted (set one frame after the paint of the last payload)
       generation: 0,
       buildMs: null, // time spent building the hexagons from cell ids (h3-js)
+      reused: 0, // hexagons of the last payload copied from the one before (no h3-js)
       builtAt: null, // performance.now() when the last payload arrived
       drawnAt: null, // performance.now() when it was on screen
       bytes: null, // length of the JSON payload the polygons were built from
@@ -100,10 +101,24 @@
       }
     }
     var t0 = window.performance.now();
-    var geometry = new Geometry(hexes.cells.length);
+    var cells = hexes.cells;
+    var geometry = new Geometry(cells.length);
+    // A new payload mostly repeats the last one's cells (another layer, window or filter
+    // over the same view, a pan): their rings are copied, only new cells go to h3-js.
+    var previous = geometries[0];
+    var known = previous && previous.cells ? previous.indexOfCells() : null;
+    var reused = 0;
     for (var i = 0; i < geometry.n; i++) {
-      geometry.setRing(i, window.h3.cellToBoundary(hexes.cells[i]));
+      var at = known ? known.get(cells[i]) : undefined;
+      if (at === undefined) {
+        geometry.setRing(i, window.h3.cellToBoundary(cells[i]));
+      } else {
+        geometry.copyRing(i, previous, at);
+        reused += 1;
+      }
     }
+    geometry.cells = cells;
+    status.hexes.reused = reused;
     geometry.seq = hexes.seq;
     geometries.unshift(geometry);
     geometries.length = Math.min(geometries.length, 2);
@@ -128,10 +143,29 @@
 
   function Geometry(n) {
     this.n = n;
+    this.cells = null; // the cell ids, in ring order
+    this.index = null; // cell id -> ring number (indexOfCells)
     this.count = new Uint8Array(n); // vertices of each ring
     this.xy = new Float64Array(n * STRIDE * 2); // Web-Mercator world units, [0, 1]
     this.box = new Float64Array(n * 4); // minX, minY, maxX, maxY of each ring
   }
+
+  Geometry.prototype.indexOfCells = function () {
+    // Cell id -> ring number, made on first use.
+    if (!this.index) {
+      this.index = new Map();
+      for (var i = 0; i < this.cells.length; i++) {
+        this.index.set(this.cells[i], i);
+      }
+    }
+    return this.index;
+  };
+
+  Geometry.prototype.copyRing = function (i, from, j) {
+    this.count[i] = from.count[j];
+    this.xy.set(from.xy.subarray(j * STRIDE * 2, (j + 1) * STRIDE * 2), i * STRIDE * 2);
+    this.box.set(from.box.subarray(4 * j, 4 * j + 4), 4 * i);
+  };
 
   Geometry.prototype.setRing = function (i, ring) {
     // ring: [[lat, lng], ...] from h3-js, open.

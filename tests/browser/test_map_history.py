@@ -12,6 +12,7 @@ import pytest
 from dashboard.app import create_app
 from dashboard.settings import load_settings
 from tests.browser.conftest import LiveApp, serve
+from tests.browser.test_map_restyle import DRAWN, check_pixels
 
 pytestmark = pytest.mark.browser
 
@@ -58,6 +59,10 @@ def test_back_and_forward_restore_the_layer_of_each_history_entry(
     _choose_layer(driver, "Incident rate per 1,000")
     wait.until(lambda d: _query(d).get("layer") == ["rate"])
     wait.until(lambda d: d.execute_script(SHOWN) == {"layer": "rate", "checked": "rate"})
+    # The rate layer's hexagons were mostly the heat layer's: copied, not rebuilt, and
+    # still each in its place with its class's colour.
+    assert driver.execute_script("return window.pnm.status.hexes.reused") > 0
+    assert check_pixels(driver, driver.execute_script(DRAWN)) >= 15
 
     driver.back()
     wait.until(lambda d: _query(d).get("layer") in (["heat"], None))

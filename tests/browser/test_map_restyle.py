@@ -81,7 +81,7 @@ def _choose_scheme(driver: Any, label: str) -> None:
     WebDriverWait(driver, 10).until(option).click()
 
 
-def _check_pixels(driver: Any, state: dict[str, Any]) -> int:
+def check_pixels(driver: Any, state: dict[str, Any]) -> int:
     """Check that hexagons spread over the values show their class's colour on the canvas;
     return how many were on screen and checked."""
     hideout, values, cells = state["hideout"], state["v"], state["cells"]
@@ -119,7 +119,7 @@ def test_many_small_hexagons_are_written_as_pixels_in_their_class_colours(
     driver.get(f"{live_app.url}/?layer=reach&res=10&lang=en")
     state = wait.until(lambda d: d.execute_script(DRAWN))
     assert len(state["cells"]) >= 3000 and state["mode"] == "pixels", len(state["cells"])
-    assert _check_pixels(driver, state) >= 30
+    assert check_pixels(driver, state) >= 30
 
 
 def test_a_new_scheme_repaints_every_hexagon_in_its_class_without_the_server(
@@ -157,4 +157,4 @@ def test_a_new_scheme_repaints_every_hexagon_in_its_class_without_the_server(
     known = [v for v in values if v is not None]
     assert max(steps) - min(steps) <= 0.02 * (max(known) - min(known)), breaks
     # Every hexagon (a sample spread over the values) shows its class's colour.
-    assert _check_pixels(driver, then) >= 15
+    assert check_pixels(driver, then) >= 15
