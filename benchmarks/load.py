@@ -182,6 +182,18 @@ def scoped_env(data_dir: Path, chiefs: int, folder: Path) -> dict[str, str]:
     }
 
 
+def linked_data_dir(data_dir: Path, folder: Path) -> Path:
+    """A data directory in ``folder`` whose entries are links to ``data_dir``'s: signed-in
+    runs write audit events (sign-ins) into the data directory, and a benchmark must not
+    write into the data it reads."""
+    out = folder / "data"
+    out.mkdir()
+    for entry in data_dir.iterdir():
+        if entry.name != "audit":
+            (out / entry.name).symlink_to(entry.resolve())
+    return out
+
+
 def worker_rss(master_pid: int) -> dict[int, float]:
     """Resident memory (MiB) of each gunicorn worker of ``master_pid``."""
     out = {}
@@ -452,12 +464,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         start_redis(redis_port)
         env = {"PNM_CACHE": "redis", "PNM_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
     env["PNM_WARM"] = "0" if args.no_warm else "1"
+    data_dir = args.data.resolve()
     if args.scoped:
-        env.update(scoped_env(args.data.resolve(), args.chiefs, Path(tempfile.mkdtemp())))
+        folder = Path(tempfile.mkdtemp(prefix="pnm-load-"))
+        env.update(scoped_env(data_dir, args.chiefs, folder))
+        data_dir = linked_data_dir(data_dir, folder)
     log_path = Path(tempfile.mkstemp(prefix="pnm-load-", suffix=".log")[1])
     started = time.monotonic()
     load_at_start = os.getloadavg()[0]
-    server = start_gunicorn(args.data.resolve(), port, env, log_path)
+    server = start_gunicorn(data_dir, port, env, log_path)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_http(f"{base}/healthz")
