@@ -14,13 +14,16 @@
  * - pickStyle(styles, scheme, selected): clientside callback; the hideout, legend and
  *   summary of the chosen classification scheme, from the styles of every scheme the
  *   server sent with the layer.
+ * - fitBesideGapList(className, bounds): clientside callback; fits the area beside the
+ *   ranked gap list the first time it shows on a page opened on the whole area.
  * - classOf(value, breaks): the class index of a value (first break >= value).
  * - cellOutline(cell): clientside callback; the outline of the selected cell (built
  *   with h3-js from its id) as a FeatureCollection.
  * - setDocument(doc): clientside callback; sets <html lang> and the page title.
  * - status.hexes: what was drawn and when (ms since navigation), for tests and timing;
- *   inspect() and pixelAt(lat, lng): the drawn layer's cells, values and hideout, and the
- *   colour its canvas holds at a point.
+ *   inspect(), pixelAt(lat, lng) and screenPoint(lat, lng): the drawn layer's cells,
+ *   values and hideout, the colour its canvas holds at a point, and where a point is on
+ *   the page.
  *
  * Why a layer of our own: Leaflet's GeoJSON makes one Polygon object per feature, and
  * dash-leaflet re-creates them all when the hideout changes — 7 s for the county's 44k
@@ -526,6 +529,16 @@
     return [data[0], data[1], data[2], data[3]];
   }
 
+  function screenPoint(lat, lng) {
+    // Where a point is on the page ([x, y], CSS px from the viewport's top left).
+    if (!shown || !shown._map) {
+      return null;
+    }
+    var p = shown._map.latLngToContainerPoint([lat, lng]);
+    var box = shown._map.getContainer().getBoundingClientRect();
+    return [box.left + p.x, box.top + p.y];
+  }
+
   function hexLayer(feature, latlng, context) {
     // pointToLayer of the hex layer's GeoJSON (see buildHexes). A new hideout (a new
     // classification, a highlight) re-creates this layer from the same payload: only the
@@ -559,6 +572,32 @@
       window.h3.cellToLatLng(ring[i]);
       window.h3.cellToBoundary(ring[i]);
     }
+  }
+
+  // The query the page was opened with: a view in it is the user's, never refitted.
+  var openedWith = window.location.search;
+  var fittedBesideList = false;
+
+  function fitBesideGapList(className, bounds) {
+    // Clientside callback: the first time the ranked gap list shows on a page opened on
+    // the whole area (no lat/zoom in its URL), fit the area into the map beside the list,
+    // which would otherwise cover its western part.
+    var none = window.dash_clientside.no_update;
+    if (fittedBesideList || !bounds || !className || className.indexOf("hidden") >= 0) {
+      return none;
+    }
+    fittedBesideList = true;
+    var list = document.getElementById("gap-list");
+    var map = document.getElementById("map");
+    if (!list || !map || /[?&](lat|lng|zoom)=/.test(openedWith)) {
+      return none;
+    }
+    var room = list.getBoundingClientRect().right - map.getBoundingClientRect().left + 16;
+    return {
+      bounds: bounds,
+      transition: "fitBounds",
+      options: { animate: false, paddingTopLeft: [room, 16], paddingBottomRight: [16, 16] },
+    };
   }
 
   function pickStyle(styles, scheme, selected) {
@@ -626,7 +665,9 @@
     hexLayer: hexLayer,
     inspect: inspect,
     pixelAt: pixelAt,
+    screenPoint: screenPoint,
     pickStyle: pickStyle,
+    fitBesideGapList: fitBesideGapList,
     classOf: classOf,
     cellOutline: cellOutline,
     setDocument: setDocument,

@@ -12,6 +12,7 @@ MAP = "map"
 HEX_LAYER = "hex-layer"
 HEX_DATA = "hex-data"
 LAYER_KEY = "layer-key"  # the parameters of the layer on the map (a dcc.Store)
+AREA_BOUNDS = "area-bounds"  # [[south, west], [north, east]] of the area shown (a dcc.Store)
 STYLES = "layer-styles"  # the layer's hideout and legend for every scheme (a dcc.Store)
 SELECTION_LAYER = "selection-layer"
 SELECTED = "selected-cell"  # the selected H3 cell id (a dcc.Store)

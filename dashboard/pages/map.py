@@ -297,6 +297,7 @@ def layout(
         # with no `zoom` it still opens on `bounds`.
         else {"bounds": source.bounds, "center": _centre(source.bounds)}
     )
+
     map_view = dl.MapContainer(
         _base_layers(settings, source, state),
         id=ids.MAP,
@@ -331,6 +332,7 @@ def layout(
             dcc.Store(id=ids.HEX_DATA),
             dcc.Store(id=ids.LAYER_KEY),
             dcc.Store(id=ids.STYLES),
+            dcc.Store(id=ids.AREA_BOUNDS, data=source.bounds),
             dcc.Store(id=ids.SELECTED, data=state.cell),
             header(
                 lang=lang,
@@ -667,6 +669,13 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
     def _styles(key: Any, lang: str) -> dict[str, Any]:
         return update_styles(source, layer_cache, key=key, lang=lang)
 
+    app.clientside_callback(
+        ClientsideFunction(namespace="pnm", function_name="fitBesideGapList"),
+        Output(ids.MAP, "viewport", allow_duplicate=True),
+        Input(ids.GAP_LIST, "className"),
+        State(ids.AREA_BOUNDS, "data"),
+        prevent_initial_call=True,
+    )
     app.clientside_callback(
         ClientsideFunction(namespace="pnm", function_name="pickStyle"),
         Output(ids.HEX_LAYER, "hideout"),
