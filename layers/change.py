@@ -45,6 +45,7 @@ begin; such comparisons get state ``no_data`` and missing numbers.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Final
@@ -102,11 +103,18 @@ def _binom_p(
         return out
     pairs, inverse = np.unique(np.stack([k, n], axis=1), axis=0, return_inverse=True)
     values = np.array(
-        [1.0 if nn == 0 else stats.binomtest(int(kk), int(nn), p0).pvalue for kk, nn in pairs],
+        [1.0 if nn == 0 else _binom_pvalue(int(kk), int(nn), float(p0)) for kk, nn in pairs],
         dtype=np.float64,
     )
     out[:] = values[inverse.ravel()]
     return out
+
+
+@functools.lru_cache(maxsize=65536)
+def _binom_pvalue(k: int, n: int, p0: float) -> float:
+    """scipy's two-sided exact binomial p-value, kept: small counts recur in every
+    precinct, window and resolution (a pure function of three numbers)."""
+    return float(stats.binomtest(k, n, p0).pvalue)
 
 
 def compare_counts(
