@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 # The map's first zooms: the county opens around zoom 10 (res 8) and a chief zooms into
 # a precinct (11-12: res 9) and a grid (13-14: res 10). Layers clamp to what they allow.
 COUNTY_RES = (8, 9, 10)
-SCOPE_RES = (9, 8)
+SCOPE_RES = (9, 8, 10)
 # The county's other preset windows, warmed last (a commander switches windows).
 COUNTY_PRESETS = ("7d", "quarter", "today")
 # Cheaper layers first; patrol and koper before gaps (the gap layer reuses their merged
