@@ -6,7 +6,7 @@ Prints, for the same points in one run, points per second for
   buckets, dwell, visits, the incident and patrol cubes and the visits table, written
   to disk), and
 * bare vectorised H3 indexing of the same coordinates, already in memory
-  (``polars_h3.latlng_to_cell``, one slice per core side by side) — the floor,
+  (``polars_h3.latlng_to_cell`` in one polars ``select``) — the floor,
 
 and their ratio (goal: build / bare >= 0.5). Medians of several repetitions; the two are
 interleaved so that a noisy machine disturbs both alike.
@@ -120,16 +120,7 @@ def _timed(job: Callable[[], object]) -> tuple[float, float]:
 
 
 def _bare(points: pl.DataFrame, res: int) -> tuple[float, float]:
-    # One slice per thread of polars' pool, indexed side by side (polars-h3 indexes a
-    # column on one thread): the floor on every core, as the cube build indexes.
-    parts = pl.thread_pool_size()
-    step = -(-points.height // parts)
-    expr = plh3.latlng_to_cell("lat", "lng", res)
-    return _timed(
-        lambda: pl.collect_all(
-            [points.slice(i * step, step).lazy().select(expr) for i in range(parts)]
-        )
-    )
+    return _timed(lambda: points.select(plh3.latlng_to_cell("lat", "lng", res)))
 
 
 def _build(data_dir: Path, res: int) -> tuple[float, float]:

@@ -15,7 +15,6 @@ latitude first, and this module is where the order flips.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterable, Sequence
 
 import h3.api.basic_int as h3i
@@ -68,30 +67,10 @@ def lnglat_to_cells(lng: npt.ArrayLike, lat: npt.ArrayLike, res: int) -> CellArr
     return frame_to_cells(pl.DataFrame({"lng": lng_a, "lat": lat_a}), res)
 
 
-# Below this many points one polars select indexes them; above, slices run side by side.
-PARALLEL_FROM = 200_000
-
-
 def frame_to_cells(frame: pl.DataFrame, res: int, lng: str = "lng", lat: str = "lat") -> CellArray:
-    """:func:`lnglat_to_cells` of two Float64 columns of a polars frame, without copying them.
-
-    polars-h3 indexes a column in one call on one thread; a large frame is cut into one
-    slice per thread of polars' pool, indexed side by side (``polars.collect_all``), and
-    the slices' cells joined in order — the same cells, on every core.
-    """
-    n = frame.height
-    parts = min(pl.thread_pool_size(), max(1, n // PARALLEL_FROM))
-    expr = cell_expr(lng, lat, res)
-    if parts <= 1:
-        out: CellArray = frame.select(expr)["cell"].to_numpy()
-        return out
-    bounds = np.linspace(0, n, parts + 1).astype(np.int64)
-    queries = [
-        frame.slice(int(a), int(b - a)).lazy().select(expr) for a, b in itertools.pairwise(bounds)
-    ]
-    cells = pl.concat(pl.collect_all(queries), rechunk=False)["cell"]
-    joined: CellArray = cells.to_numpy()
-    return joined
+    """:func:`lnglat_to_cells` of two Float64 columns of a polars frame, without copying them."""
+    out: CellArray = frame.select(cell_expr(lng, lat, res))["cell"].to_numpy()
+    return out
 
 
 def cell_expr(lng: str | pl.Expr, lat: str | pl.Expr, res: int) -> pl.Expr:

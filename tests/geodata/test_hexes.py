@@ -11,7 +11,6 @@ import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geodata import hexes
 from geodata.hexes import (
     NULL_CELL,
     cell_to_boundary,
@@ -192,22 +191,3 @@ def test_centres_agree_with_h3py(points: list[tuple[float, float]], res: int) ->
         # h3o (under polars-h3) and H3 differ in the last digits: ~2e-11 deg near the poles.
         assert y == pytest.approx(ref_lat, abs=1e-9)
         assert x == pytest.approx(ref_lng, abs=1e-9)
-
-
-def test_large_frames_are_indexed_in_slices_with_the_same_cells(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    rng = np.random.default_rng(7)
-    n = 40_001  # slices of unequal length
-    lng = rng.uniform(107.35, 108.10, n)
-    lat = rng.uniform(31.05, 31.75, n)
-    lng[::997] = np.nan  # bad points stay null in every slice
-    monkeypatch.setattr(hexes, "PARALLEL_FROM", 10**12)
-    whole = hexes.lnglat_to_cells(lng, lat, 11)
-    monkeypatch.setattr(hexes, "PARALLEL_FROM", 5_000)
-    monkeypatch.setattr(hexes.pl, "thread_pool_size", lambda: 3)
-    sliced = hexes.lnglat_to_cells(lng, lat, 11)
-    assert sliced.dtype == np.uint64 and np.array_equal(sliced, whole)
-    assert int((sliced == hexes.NULL_CELL).sum()) == len(range(0, n, 997))
-    expected = [h3s.latlng_to_cell(lat[i], lng[i], 11) for i in (1, n // 2, n - 1)]
-    assert [h3s.int_to_str(int(sliced[i])) for i in (1, n // 2, n - 1)] == expected
