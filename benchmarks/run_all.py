@@ -188,7 +188,9 @@ def browser(data_dir: Path, repeat: int) -> dict[str, Any]:
     from dashboard.datasource import DataSource
     from dashboard.settings import load_settings
 
-    settings = load_settings({}, data_dir=str(data_dir), auth="none")
+    # No background warm-up: it would take the CPU the pages are timed on (each page is
+    # loaded several times; the first loads warm the cache the medians are read from).
+    settings = load_settings({}, data_dir=str(data_dir), auth="none", warm=False)
     source = DataSource(data_dir)
     _, data = map_view._update(source, LayerCache(Flask("b"), settings), "reach", source.bounds)
     cells, values = list(data["cells"]), [float(v) for v in data["v"]]
