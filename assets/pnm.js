@@ -44,7 +44,6 @@
       reused: 0, // hexagons of the last payload copied from the one before (no h3-js)
       builtAt: null, // performance.now() when the last payload arrived
       drawnAt: null, // performance.now() when it was on screen
-      bytes: null, // length of the JSON payload the polygons were built from
       res: null, // H3 resolution of the last payload
       layer: null, // layer id of the last payload
       seq: 0, // number of the last payload
@@ -202,7 +201,6 @@
     s.drawn = -1;
     s.drawnAt = null;
     s.builtAt = window.performance.now();
-    s.bytes = payload ? JSON.stringify(payload).length : 0;
     s.res = payload ? payload.res : null;
     s.layer = payload ? payload.layer : null;
     s.seq += 1;

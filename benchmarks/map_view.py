@@ -110,7 +110,7 @@ def browser(data_dir: Path) -> None:
             print(
                 f"browser {query or '/':<40} res {s['res']} {s['expected']:>6} hexagons: "
                 f"first hex layer at {s['drawnAt']:.0f} ms after navigation "
-                f"(polygons built in {s['buildMs']:.0f} ms, payload {s['bytes'] / 1e3:.1f} kB)"
+                f"(hexagons built in {s['buildMs']:.0f} ms)"
             )
     finally:
         driver.quit()

@@ -10,6 +10,7 @@ from their scope, and the server checks it again on every preview and download.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -49,6 +50,31 @@ PATH = "/export"
 HIDDEN = {"display": "none"}
 SHOWN: dict[str, str] = {}
 BUTTON = "pnm-button pnm-export-download"
+
+
+def _picker(
+    target: str,
+    box: str,
+    options: list[dict[str, Any]],
+    chosen: Sequence[str],
+    placeholder: str,
+    *,
+    shown: bool,
+) -> html.Div:
+    """A multi-select of places (precincts or grids) in a box shown only for its area
+    choice; of ``chosen`` only what ``options`` offers (the user's scope) is kept."""
+    offered = {o["value"] for o in options}
+    return html.Div(
+        dcc.Dropdown(
+            id=target,
+            options=options,
+            value=[c for c in chosen if c in offered],
+            multi=True,
+            placeholder=placeholder,
+        ),
+        id=box,
+        style=SHOWN if shown else HIDDEN,
+    )
 
 
 def layout(
@@ -123,27 +149,21 @@ def layout(
                 value=request.area,
                 className="pnm-radio pnm-export-list",
             ),
-            html.Div(
-                dcc.Dropdown(
-                    id=ids.EXPORT_PRECINCTS,
-                    options=p_opts,
-                    value=[p for p in request.precincts if p in {o["value"] for o in p_opts}],
-                    multi=True,
-                    placeholder=t("export_pick_precincts", lang),
-                ),
-                id=ids.EXPORT_PRECINCTS_BOX,
-                style=SHOWN if request.area == "precincts" else HIDDEN,
+            _picker(
+                ids.EXPORT_PRECINCTS,
+                ids.EXPORT_PRECINCTS_BOX,
+                p_opts,
+                request.precincts,
+                t("export_pick_precincts", lang),
+                shown=request.area == "precincts",
             ),
-            html.Div(
-                dcc.Dropdown(
-                    id=ids.EXPORT_GRIDS,
-                    options=g_opts,
-                    value=[g for g in request.grids if g in {o["value"] for o in g_opts}],
-                    multi=True,
-                    placeholder=t("export_pick_grids", lang),
-                ),
-                id=ids.EXPORT_GRIDS_BOX,
-                style=SHOWN if request.area == "grids" else HIDDEN,
+            _picker(
+                ids.EXPORT_GRIDS,
+                ids.EXPORT_GRIDS_BOX,
+                g_opts,
+                request.grids,
+                t("export_pick_grids", lang),
+                shown=request.area == "grids",
             ),
             html.P(t("export_area_rule", lang), className="pnm-note"),
         ),

@@ -50,7 +50,7 @@ from dashboard.views.base import style, summary_text
 from dashboard.views.detail import cell_detail
 from dashboard.views.export import export_href
 from dashboard.views.protection import patrol_zones, zone_coverage
-from dashboard.viewstate import PLAY_STEPS, SCHEMES, ViewState, from_query
+from dashboard.viewstate import PLAY_STEPS, RESOLUTIONS, SCHEMES, ViewState, from_query
 from geodata.hexes import cell_to_str, lnglat_to_cells
 from layers.time_window import BANDS, PRESETS
 
@@ -124,6 +124,12 @@ def _centre(bounds: list[list[float]]) -> list[float]:
 
 def _section(label: str, control: Any, target: str, *extra: Any) -> html.Section:
     return html.Section([html.Label(label, htmlFor=target), control, *extra])
+
+
+def _dropdown(label: str, target: str, *extra: Any, **options: Any) -> html.Section:
+    """A labelled section holding a dropdown ``target`` (no typing into it: the lists are
+    short), then ``extra``."""
+    return _section(label, dcc.Dropdown(id=target, searchable=False, **options), target, *extra)
 
 
 def _controls(source: DataSource, state: ViewState, lang: str) -> list[Any]:
@@ -203,74 +209,52 @@ def _controls(source: DataSource, state: ViewState, lang: str) -> list[Any]:
             ),
             dcc.Interval(id=ids.PLAY_TIMER, interval=PLAY_INTERVAL_MS, disabled=True),
         ),
-        _section(
+        _dropdown(
             t("categories", lang),
-            dcc.Dropdown(
-                id=ids.CATEGORY_FILTER,
-                options=category_options(lang),
-                value=list(state.cats),
-                multi=True,
-                placeholder=t("all_categories", lang),
-                searchable=False,
-            ),
             ids.CATEGORY_FILTER,
+            options=category_options(lang),
+            value=list(state.cats),
+            multi=True,
+            placeholder=t("all_categories", lang),
         ),
-        _section(
+        _dropdown(
             t("unit_kinds", lang),
-            dcc.Dropdown(
-                id=ids.KIND_FILTER,
-                options=kind_options(lang),
-                value=list(state.kinds),
-                multi=True,
-                placeholder=t("all_kinds", lang),
-                searchable=False,
-            ),
             ids.KIND_FILTER,
+            options=kind_options(lang),
+            value=list(state.kinds),
+            multi=True,
+            placeholder=t("all_kinds", lang),
         ),
-        _section(
+        _dropdown(
             t("band", lang),
-            dcc.Dropdown(
-                id=ids.BAND,
-                options=[{"value": b, "label": t(f"band_{b}", lang)} for b in ("all", *BANDS)],
-                value=state.band,
-                clearable=False,
-                searchable=False,
-            ),
             ids.BAND,
+            options=[{"value": b, "label": t(f"band_{b}", lang)} for b in ("all", *BANDS)],
+            value=state.band,
+            clearable=False,
         ),
-        _section(
+        _dropdown(
             t("resolution", lang),
-            dcc.Dropdown(
-                id=ids.RESOLUTION,
-                options=[
-                    {"value": AUTO, "label": t("resolution_follow", lang)},
-                    *[
-                        {
-                            "value": str(r),
-                            "label": t(
-                                "resolution_option", lang, res=r, edge=pagestate.EDGE_LENGTH[r]
-                            ),
-                        }
-                        for r in (7, 8, 9, 10, 11)
-                    ],
-                ],
-                value=state.res,
-                clearable=False,
-                searchable=False,
-            ),
             ids.RESOLUTION,
             html.P(id=ids.RES_TEXT, className="pnm-note"),
+            options=[
+                {"value": AUTO, "label": t("resolution_follow", lang)},
+                *[
+                    {
+                        "value": str(r),
+                        "label": t("resolution_option", lang, res=r, edge=pagestate.EDGE_LENGTH[r]),
+                    }
+                    for r in RESOLUTIONS
+                ],
+            ],
+            value=state.res,
+            clearable=False,
         ),
-        _section(
+        _dropdown(
             t("scheme", lang),
-            dcc.Dropdown(
-                id=ids.SCHEME,
-                options=[{"value": s, "label": t(f"scheme_{s}", lang)} for s in SCHEMES],
-                value=state.scheme,
-                clearable=False,
-                searchable=False,
-            ),
             ids.SCHEME,
+            options=[{"value": s, "label": t(f"scheme_{s}", lang)} for s in SCHEMES],
+            value=state.scheme,
+            clearable=False,
         ),
         html.P(id=ids.SUMMARY, className="pnm-summary"),
     ]

@@ -29,6 +29,7 @@ GCJ02_NAME: Final = "GCJ-02 (AMap/Gaode offset of WGS 84)"
 
 GCJ02_CRS: Final = pyproj.CRS.from_json_dict(
     {
+        # The PROJJSON version this follows: an identifier, never fetched.
         "$schema": "https://proj.org/schemas/v0.7/projjson.schema.json",
         "type": "GeographicCRS",
         "name": GCJ02_NAME,

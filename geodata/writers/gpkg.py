@@ -31,6 +31,8 @@ from geodata.writers.qml import qml_document
 GEOMETRY_COLUMN = "geom"
 METADATA_URI = "https://github.com/prevention-network-map/export-metadata/1"
 """``md_standard_uri`` of our metadata rows: the JSON described in the README."""
+# The GeoPackage spec's name for the metadata extension, written into gpkg_extensions as
+# the standard requires: an identifier, never fetched.
 EXTENSION_DEFINITION = "http://www.geopackage.org/spec120/#extension_metadata"
 
 _METADATA_DDL = (

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from geodata.writers.bundle import FieldInfo, Style
 
 QGIS_VERSION = "3.28.0-Firenze"
+# The doctype QGIS itself writes into a .qml; the DTD address is a name, never fetched.
 DOCTYPE = "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
 POLYGON = 2  # QgsWkbTypes::PolygonGeometry
 

@@ -40,7 +40,7 @@ let painted = 0;
 for (let i = 3; i < pixels.length; i += 4) { if (pixels[i] !== 0) { painted += 1; } }
 if (painted === 0) { return null; }
 return {expected: s.expected, drawn: s.drawn, drawnAt: s.drawnAt, buildMs: s.buildMs,
-        bytes: s.bytes, painted: painted, res: s.res, layer: s.layer,
+        painted: painted, res: s.res, layer: s.layer,
         generation: s.generation};
 """
 
@@ -142,7 +142,6 @@ def test_map_layers_window_panel_and_shared_url(
                 "res": drawn["res"],
                 "navigation_to_hexagons_drawn_ms": round(drawn["drawnAt"], 1),
                 "hex_build_in_browser_ms": round(drawn["buildMs"], 1),
-                "hex_payload_json_bytes": drawn["bytes"],
                 "dash_update_responses": updates,
             },
             indent=2,

@@ -28,31 +28,6 @@ ROOT = Path(__file__).resolve().parents[2]
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_data(tmp_path_factory.mktemp("tiny"))
-
-
-@pytest.fixture(scope="module")
-def settings(tiny: Path) -> Settings:
-    return load_settings({}, data_dir=str(tiny), auth="none")
-
-
-@pytest.fixture(scope="module")
-def source(tiny: Path) -> DataSource:
-    return DataSource(tiny)
-
-
-@pytest.fixture
-def layer_cache(settings: Settings) -> LayerCache:
-    from flask import Flask
-
-    return LayerCache(Flask("test"), settings)
-
-
-# --------------------------------------------------------------------------- settings
-
-
 def test_settings_defaults() -> None:
     s = load_settings({})
     assert s.data_dir == Path("data/demo")

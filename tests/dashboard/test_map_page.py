@@ -8,50 +8,33 @@ data's last day (25 Nov, 23:00) and 50 thefts on 1 Sep.
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import h3
 import pytest
 from dash import no_update
 from dash.exceptions import PreventUpdate
-from flask import Flask
 
 from dashboard.app import needs_render, render_page
 from dashboard.cache import LayerCache
 from dashboard.components.panel import panel_view
 from dashboard.datasource import DataSource
 from dashboard.pages.map import select_cell, update_layer, view_query
-from dashboard.settings import Settings, load_settings
+from dashboard.settings import Settings
 from dashboard.views import LAYERS, layer_result
 from dashboard.views import places as place_search
 from dashboard.views.detail import cell_detail
 from dashboard.viewstate import ViewState, from_query
 from tests.dashboard.styles import update_style
-from tests.dashboard.tiny_data import A, B, C, build_tiny_data
+from tests.dashboard.tiny_data import A, B, C
 
 
 def _parent(cell: int, res: int) -> str:
     return str(h3.cell_to_parent(h3.int_to_str(cell), res))
 
 
-@pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_tiny_data(tmp_path_factory.mktemp("tiny-map"))
-
-
-@pytest.fixture(scope="module")
-def settings(tiny: Path) -> Settings:
-    return load_settings({}, data_dir=str(tiny), auth="none")
-
-
-@pytest.fixture(scope="module")
-def source(tiny: Path) -> DataSource:
-    return DataSource(tiny)
-
-
 @pytest.fixture
-def cache(settings: Settings) -> LayerCache:
-    return LayerCache(Flask("test"), settings)
+def cache(layer_cache: LayerCache) -> LayerCache:
+    return layer_cache
 
 
 def _layer(source: DataSource, cache: LayerCache, **kw: object) -> tuple:
