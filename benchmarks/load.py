@@ -13,8 +13,9 @@ drives it for ``--seconds`` (default 120) with:
 
 The requests are the real Dash callback payloads, built from the page's callback map
 (``/_dash-dependencies``) and the values of the page the route callback returns. Prints
-throughput, latency percentiles (p50/p95/p99) per callback and overall, errors, and the
-resident memory (RSS) of each gunicorn worker before and after.
+throughput, latency percentiles (p50/p95/p99) per callback and overall, errors, the
+resident memory (RSS) of each gunicorn worker before and after, and the memory the Redis
+cache uses at the end.
 
 With the cache warm-up on (the default, ``PNM_WARM=1``) the load starts once every
 worker's ``/healthz`` says its warm-up is done, and the time from starting gunicorn to
@@ -431,6 +432,18 @@ def start_redis(port: int) -> None:
         time.sleep(0.1)
 
 
+def redis_used_mib(port: int) -> float | None:
+    """The memory the private Redis uses (``INFO memory``: ``used_memory``), MiB."""
+    out = subprocess.run(
+        ["redis-cli", "-p", str(port), "info", "memory"], capture_output=True, text=True,
+        check=False,
+    ).stdout  # fmt: skip
+    for line in out.splitlines():
+        if line.startswith("used_memory:"):
+            return round(int(line.split(":", 1)[1]) / 2**20, 1)
+    return None
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     """Run the scenario and print (and return) the figures."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -508,6 +521,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         elapsed = time.monotonic() - t0
         rss_after = worker_rss(server.pid)
         cpu_after = cpu_seconds(server.pid)
+        redis_mib = None if redis_port is None else redis_used_mib(redis_port)
         figures = {
             "seconds": round(elapsed, 1),
             "chiefs": args.chiefs,
@@ -517,6 +531,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "callbacks": summary(rec, elapsed),
             "worker_rss_mib_before": {str(k): round(v, 1) for k, v in rss_before.items()},
             "worker_rss_mib_after": {str(k): round(v, 1) for k, v in rss_after.items()},
+            # What the shared cache holds at the end (every warm view, every scope).
+            "redis_used_mib": redis_mib,
             "error_samples": {k: v[:3] for k, v in rec.errors.items() if v},
             "cpu_count": os.cpu_count(),
             "load_average_at_gunicorn_start": round(load_at_start, 2),

@@ -168,12 +168,33 @@ class ResilientCache:
         self._worked()
         return bool(found)
 
+    def touch(self, key: str, seconds: int) -> bool:
+        """Keep ``key`` stored ``seconds`` more (Redis ``EXPIRE``): whether it is stored.
+
+        Without Redis the expiry cannot be moved, so this only tells whether the key is
+        stored (it expires as set). False when the backend fails."""
+        client = self._redis()
+        if client is None:
+            return self.has(key)
+        if not self._usable():
+            return False
+        try:
+            done = client.expire(f"{KEY_PREFIX}{key}", seconds)
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        self._worked()
+        return bool(done)
+
+    def _redis(self) -> Any:
+        """The Redis client of the backend, None when it is not Redis."""
+        return getattr(getattr(self.backend, "cache", None), "_write_client", None)
+
     def claim(self, key: str, seconds: int) -> bool:
         """Take ``key`` for ``seconds`` unless someone holds it (Redis ``SET NX EX``):
         whether this caller got it. Without Redis (one process) always True; a failing
         Redis gives False (nothing is shared then, so nothing is worth claiming)."""
-        backend = getattr(self.backend, "cache", None)
-        client = getattr(backend, "_write_client", None)
+        client = self._redis()
         if client is None:
             return True
         if not self._usable():
@@ -185,6 +206,19 @@ class ResilientCache:
             return False
         self._worked()
         return bool(done)
+
+    def release(self, key: str) -> None:
+        """Give up the claim on ``key`` (:meth:`claim`), once its value is stored: a view
+        evicted later may be claimed and computed again at once."""
+        client = self._redis()
+        if client is None or not self._usable():
+            return
+        try:
+            client.delete(f"{KEY_PREFIX}claim:{key}")
+        except Exception as exc:
+            self._failed(exc)
+            return
+        self._worked()
 
     def ping(self) -> bool:
         """Try the backend now (whatever the retry delay): whether it answers."""

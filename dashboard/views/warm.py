@@ -7,15 +7,19 @@ thread per worker that, whenever the data version in service changes (at start a
 every cube rebuild), computes for every scope users can have — the county first (the
 commanders, the wall), then each chief's precinct list from the users file, the most
 shared first — every map layer over the default window at the resolutions of the map's
-first zooms, and the wall's data of the whole area, and stores them in the layer cache
-under the very keys the callbacks read (data version and scope included:
-:func:`dashboard.views.layer_key`).
+first zooms, and the wall's data of the whole area, then the other preset windows (the
+county's, then each chief's), and stores them in the layer cache under the very keys the
+callbacks read (data version and scope included: :func:`dashboard.views.layer_key`).
 
 - **Shared, not doubled:** each view is claimed first (:meth:`LayerCache.claim`: Redis
-  ``SET NX`` with an expiry), so with several workers on one Redis each view is computed
-  by one of them; a view already cached is skipped.
+  ``SET NX`` with an expiry, released once the view is stored), so with several workers
+  on one Redis each view is computed by one of them; a view already cached is skipped.
 - **Never blocking:** the thread serves nobody; requests never wait for it. A request
   for a view not warmed yet computes it as before.
+- **Kept warm:** cache entries expire (:data:`dashboard.cache.TIMEOUT_SECONDS`), so
+  every :data:`KEEP_SECONDS` a further pass of the same version moves the expiry of each
+  warm view on (Redis ``EXPIRE``, no value read) and computes only the ones that are gone
+  (expired, evicted, or — without Redis — past their timeout).
 - **Stops** as soon as the data version in service changes (the next pass warms the new
   one) and when the app stops. ``PNM_WARM=0`` turns it off.
 
@@ -34,7 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard import pagestate
-from dashboard.cache import LayerCache, cache_key
+from dashboard.cache import TIMEOUT_SECONDS, LayerCache, cache_key
 from dashboard.datasource import COUNTY, DataSource, ReloadingSource, Scope
 from dashboard.views import LAYERS, layer_key, layer_result, params_for
 from dashboard.views.base import LayerParams
@@ -45,8 +49,9 @@ log = logging.getLogger(__name__)
 # a precinct (11-12: res 9) and a grid (13-14: res 10). Layers clamp to what they allow.
 COUNTY_RES = (8, 9, 10)
 SCOPE_RES = (9, 8, 10)
-# The county's other preset windows, warmed last (a commander switches windows).
-COUNTY_PRESETS = ("7d", "quarter", "today")
+# The other preset windows, warmed last: the county's (a commander switches windows), then
+# each chief's scope's.
+OTHER_PRESETS = ("7d", "quarter", "today")
 # Cheaper layers first; patrol and koper before gaps (the gap layer reuses their merged
 # visits, see layers.memo).
 ORDER = ("heat", "rate", "hotspots", "emerging", "mom", "yoy", "community", "reach",
@@ -57,6 +62,9 @@ ORDER = ("heat", "rate", "hotspots", "emerging", "mom", "yoy", "community", "rea
 CLAIM_SECONDS = 300
 # How often the thread looks for a new data version.
 POLL_SECONDS = 2.0
+# How often a pass over the same version keeps the warm views from expiring: well within
+# the cache timeout, so a view a pass touched is still there at the next.
+KEEP_SECONDS = TIMEOUT_SECONDS // 3
 
 
 @dataclass
@@ -72,6 +80,7 @@ class WarmReport:
     started: float = 0.0
     seconds: float | None = None
     scopes: int = 0
+    passes: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +92,7 @@ class WarmReport:
             "views": self.total,
             "scopes": self.scopes,
             "seconds": None if self.seconds is None else round(self.seconds, 1),
+            "passes": self.passes,
         }
 
 
@@ -110,8 +120,9 @@ def jobs(source: DataSource, scopes: list[Scope]) -> Iterator[tuple[Any, LayerPa
     """(scoped source, layer parameters) to warm, in order; parameters None is the wall.
 
     The county's default window at :data:`COUNTY_RES` (the wall after its first
-    resolution), each further scope's default window at :data:`SCOPE_RES`, then the
-    county's other preset windows (:data:`COUNTY_PRESETS`)."""
+    resolution), each further scope's default window at :data:`SCOPE_RES`, then each
+    other preset window (:data:`OTHER_PRESETS`), the county's first and then each
+    further scope's."""
     seen: set[tuple[str, LayerParams]] = set()
     layers = (*ORDER, *(name for name in LAYERS if name not in ORDER))
 
@@ -133,8 +144,12 @@ def jobs(source: DataSource, scopes: list[Scope]) -> Iterator[tuple[Any, LayerPa
     for scope in scopes:
         if scope is not None:
             yield from each(source.for_scope(scope), None, SCOPE_RES)
-    for preset in COUNTY_PRESETS:
+    for preset in OTHER_PRESETS:
         yield from each(county, preset, COUNTY_RES)
+    for preset in OTHER_PRESETS:
+        for scope in scopes:
+            if scope is not None:
+                yield from each(source.for_scope(scope), preset, SCOPE_RES)
 
 
 def prime(source: DataSource, scoped: bool) -> None:
@@ -192,13 +207,16 @@ class Warmer:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        warmed = ""
+        warmed, at = "", 0.0
         while not self._stop.is_set():
             try:
                 source = self._live.current
-                if source.version != warmed and self._live.problem is None:
-                    self.warm(source)
-                    warmed = source.version
+                due = source.version != warmed or time.monotonic() - at >= KEEP_SECONDS
+                if due and self._live.problem is None:
+                    at = time.monotonic()
+                    passes = self.report.passes if source.version == warmed else 0
+                    if self.warm(source, passes=passes + 1).state == "done":
+                        warmed = source.version
             except Exception:  # never let the thread die: log, wait, try again
                 log.exception("warm-up failed")
             self._stop.wait(POLL_SECONDS)
@@ -206,8 +224,9 @@ class Warmer:
     def _current(self, version: str) -> bool:
         return not self._stop.is_set() and self._live.current.version == version
 
-    def warm(self, source: DataSource) -> WarmReport:
-        """Warm every view of ``source``'s version; stops early when it changes."""
+    def warm(self, source: DataSource, *, passes: int = 1) -> WarmReport:
+        """Warm every view of ``source``'s version (``passes``: the how-manieth pass over
+        it this is); stops early when it changes."""
         scopes = self._scopes(source)
         todo = list(jobs(source, scopes))
         report = self.report = WarmReport(
@@ -216,6 +235,7 @@ class Warmer:
             total=len(todo),
             started=time.monotonic(),
             scopes=len(scopes),
+            passes=passes,
         )
         log.info("warm-up of %d views over %d scopes started", len(todo), len(scopes))
         prime(source, scoped=any(scope is not None for scope in scopes))
@@ -246,13 +266,17 @@ class Warmer:
         return report
 
     def _warm_one(self, src: Any, params: LayerParams | None) -> bool:
-        """Compute one view unless cached or claimed by another worker; whether it did."""
+        """Compute one view unless cached (then kept for another cache timeout) or claimed
+        by another worker; whether it did."""
         if params is None:
             return self._warm_wall(src)
         key = cache_key("layer", **layer_key(src, params))
-        if self._cache.cache.has(key) or not self._cache.claim(key, CLAIM_SECONDS):
+        if self._kept(key) or not self._cache.claim(key, CLAIM_SECONDS):
             return False
-        layer_result(src, self._cache, params)
+        try:
+            layer_result(src, self._cache, params)
+        finally:
+            self._cache.cache.release(key)
         return True
 
     def _warm_wall(self, src: Any) -> bool:
@@ -262,15 +286,23 @@ class Warmer:
             return False
         stamp = self._live.stamp
         key = cache_key("wall", version=stamp, scope=src.scope_key)
-        if self._cache.cache.has(key) or not self._cache.claim(key, CLAIM_SECONDS):
+        if self._kept(key) or not self._cache.claim(key, CLAIM_SECONDS):
             return False
-        self._cache.cache.set(key, wall_data(src, version=stamp))
+        try:
+            self._cache.cache.set(key, wall_data(src, version=stamp))
+        finally:
+            self._cache.cache.release(key)
         return True
+
+    def _kept(self, key: str) -> bool:
+        """Whether ``key`` is cached, its expiry moved a cache timeout on if so."""
+        return self._cache.cache.touch(key, TIMEOUT_SECONDS)
 
 
 __all__ = [
-    "COUNTY_PRESETS",
     "COUNTY_RES",
+    "KEEP_SECONDS",
+    "OTHER_PRESETS",
     "SCOPE_RES",
     "WarmReport",
     "Warmer",

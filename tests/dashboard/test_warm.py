@@ -12,13 +12,14 @@ import h3
 import numpy as np
 import pytest
 
+from dashboard import pagestate
 from dashboard.app import create_app
-from dashboard.cache import LayerCache, cache_key
-from dashboard.datasource import DataSource, ReloadingSource
+from dashboard.cache import KEY_PREFIX, TIMEOUT_SECONDS, LayerCache, cache_key
+from dashboard.datasource import COUNTY, DataSource, ReloadingSource
 from dashboard.settings import load_settings
 from dashboard.views import layer_key, layer_result, spec_of
 from dashboard.views.wall import wall_data
-from dashboard.views.warm import Warmer, jobs, scopes_to_warm
+from dashboard.views.warm import OTHER_PRESETS, SCOPE_RES, Warmer, jobs, scopes_to_warm
 from tests.dashboard.auth_data import SECRET, build_secure_data, east_cells
 from tests.dashboard.conftest import REAL_START
 from tests.dashboard.tiny_data import C
@@ -156,3 +157,56 @@ def test_has_tells_a_stored_key_without_reading_it(data: Path) -> None:
     cache.cache.set("layer:x", {"big": "value"})
     assert cache.cache.has("layer:x")
     assert cache.claim("layer:x", 60)  # one process (simple cache): always its own
+
+
+def test_jobs_warm_every_scopes_other_windows_after_the_countys(data: Path) -> None:
+    cfg, live, _ = _parts(data)
+    src = live.current
+    scopes = scopes_to_warm(cfg, src)
+    order = [(s.scope_key, p) for s, p in jobs(src, scopes) if p is not None]
+    assert len(set(order)) == len(order)  # nothing twice
+    windows = {
+        preset: pagestate.window(src.last_day, preset=preset).iso
+        for preset in ("30d", *OTHER_PRESETS)
+    }
+    for scope in scopes[1:]:
+        key = src.for_scope(scope).scope_key
+        for preset, (since, _until) in windows.items():
+            heat = [p for k, p in order if k == key and p.layer == "heat" and p.since == since]
+            assert sorted(p.res for p in heat) == sorted(SCOPE_RES), (key, preset)
+    # A chief's other windows come after every default window and the county's others.
+    first_other = next(
+        i for i, (k, p) in enumerate(order) if k != COUNTY and p.since == windows["7d"][0]
+    )
+    last_county = max(i for i, (k, _) in enumerate(order) if k == COUNTY)
+    last_default = max(i for i, (k, p) in enumerate(order) if p.since == windows["30d"][0])
+    assert first_other > last_county > last_default
+
+
+@pytest.mark.cache
+def test_a_later_pass_keeps_warm_views_alive_and_computes_only_the_missing(
+    data: Path,
+) -> None:
+    import redis
+
+    url = "redis://127.0.0.1:6379/13"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    try:
+        _cfg, live, cache = _parts(data, cache="redis", redis_url=url)
+        warmer = Warmer(live, cache, lambda s: [None])
+        first = warmer.warm(live.current)
+        src = live.current
+        views = [p for _, p in jobs(src, [None]) if p is not None]
+        keys = [KEY_PREFIX + cache_key("layer", **layer_key(src, p)) for p in views]
+        assert first.done == len(views) and all(client.exists(k) for k in keys)
+        client.expire(keys[0], 5)  # about to expire
+        client.delete(keys[1])  # evicted
+        second = warmer.warm(src, passes=2)
+        assert second.passes == 2 and second.done == 1  # only the evicted one
+        assert second.skipped == second.total - 1 - second.failed
+        assert client.ttl(keys[0]) > TIMEOUT_SECONDS - 60  # kept another timeout
+        assert client.exists(keys[1])
+        assert not cache.cache.touch("layer:absent", 60)
+    finally:
+        client.flushdb()
