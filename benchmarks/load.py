@@ -24,8 +24,15 @@ is off and every "chief" sees the whole county; ``--scoped`` signs each chief in
 trusted proxy header on loopback) as the chief of one precinct, round robin over the
 data's precincts, and the walls as a commander.
 
+``--rebuild-at S`` rebuilds the cubes (``python -m geodata cubes``, on this machine, into a
+copy of the cubes folder) ``S`` seconds into the load, as a data refresh does: every cached
+view belongs to the old data version from then on, so the chiefs meet cold views while
+the warm-up warms the new one. The figures are then also given for the requests sent
+before the rebuild started and for those sent after (``phases``), with the seconds the
+rebuild took and those until every worker had warmed the new version.
+
     python -m benchmarks.load [--seconds 120] [--chiefs 50] [--walls 4] [--data DIR]
-                              [--no-warm] [--scoped]
+                              [--no-warm] [--scoped] [--rebuild-at S]
 """
 
 from __future__ import annotations
@@ -183,14 +190,17 @@ def scoped_env(data_dir: Path, chiefs: int, folder: Path) -> dict[str, str]:
     }
 
 
-def linked_data_dir(data_dir: Path, folder: Path) -> Path:
-    """A data directory in ``folder`` whose entries are links to ``data_dir``'s: signed-in
-    runs write audit events (sign-ins) into the data directory, and a benchmark must not
-    write into the data it reads."""
+def linked_data_dir(data_dir: Path, folder: Path, copied: tuple[str, ...] = ()) -> Path:
+    """A data directory in ``folder`` whose entries are links to ``data_dir``'s, but for
+    the ``copied`` ones (copies): signed-in runs write audit events (sign-ins) into the
+    data directory, a rebuild writes its cubes, and a benchmark must not write into the
+    data it reads."""
     out = folder / "data"
     out.mkdir()
     for entry in data_dir.iterdir():
-        if entry.name != "audit":
+        if entry.name in copied:
+            shutil.copytree(entry, out / entry.name)
+        elif entry.name != "audit":
             (out / entry.name).symlink_to(entry.resolve())
     return out
 
@@ -281,6 +291,8 @@ class Recorder:
     times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
     errors: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     lock: threading.Lock = field(default_factory=threading.Lock)
+    # (sent at, perf_counter; latency s; failed) of every request, for phases of a run.
+    log: list[tuple[float, float, bool]] = field(default_factory=list)
 
     def post(
         self, session: requests.Session, base: str, name: str, body: dict[str, Any]
@@ -293,12 +305,14 @@ class Recorder:
             ok = r.status_code in (200, 204)
             with self.lock:
                 self.times[name].append(elapsed)
+                self.log.append((t0, elapsed, not ok))
                 if not ok:
                     self.errors[name].append(f"HTTP {r.status_code}")
             return r.json().get("response") if r.status_code == 200 else None
         except (requests.RequestException, ValueError) as exc:
             with self.lock:
                 self.times[name].append(time.perf_counter() - t0)
+                self.log.append((t0, time.perf_counter() - t0, True))
                 self.errors[name].append(type(exc).__name__)
             return None
 
@@ -413,6 +427,82 @@ def summary(rec: Recorder, seconds: float) -> dict[str, Any]:
     return out
 
 
+def phase(rec: Recorder, since: float, until: float) -> dict[str, Any]:
+    """Throughput, percentiles (ms) and errors of the requests sent in [since, until)
+    (``time.perf_counter`` seconds)."""
+    rows = [(t, e, bad) for t, e, bad in rec.log if since <= t < until]
+    ms = np.asarray([e for _, e, _ in rows]) * 1000
+    span = max(min(until, time.perf_counter()) - since, 1e-9)
+    return {
+        "seconds": round(span, 1),
+        "requests": int(ms.size),
+        "per_s": round(ms.size / span, 1),
+        **{
+            f"p{q}_ms": round(float(np.percentile(ms, q)), 1) if ms.size else None
+            for q in (50, 95, 99)
+        },
+        "max_ms": round(float(ms.max()), 1) if ms.size else None,
+        "errors": sum(bad for _, _, bad in rows),
+    }
+
+
+@dataclass
+class Rebuild:
+    """A rebuild of the cubes during the load (``--rebuild-at``): when it ran, and when
+    every worker had warmed the data version it made."""
+
+    data_dir: Path
+    at_s: float
+    started: float | None = None
+    built: float | None = None
+    warm: float | None = None
+    failed: str = ""
+
+    def run(self, base: str, workers: int, stop: threading.Event) -> None:
+        if stop.wait(self.at_s):
+            return
+        self.started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "geodata", "cubes", "--data", str(self.data_dir)],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        self.built = time.perf_counter()
+        built_epoch = time.time()
+        if done.returncode:
+            self.failed = done.stderr.strip().splitlines()[-1] if done.stderr else "failed"
+            return
+        seen: set[str] = set()
+        while not stop.is_set() and len(seen) < workers:
+            try:
+                warm = requests.get(f"{base}/healthz", timeout=10).json().get("warm", {})
+            except (requests.RequestException, ValueError):
+                warm = {}
+            # A pass over that began after the build: the new version's.
+            if warm.get("state") == "done" and float(warm.get("began") or 0) >= built_epoch:
+                seen.add(str(warm.get("worker")))
+            stop.wait(0.5)
+        if len(seen) >= workers:
+            self.warm = time.perf_counter()
+
+    def figures(self, rec: Recorder, t0: float, end: float) -> dict[str, Any]:
+        if self.started is None:
+            return {"rebuild": "not reached"}
+        return {
+            "rebuild_started_s": round(self.started - t0, 1),
+            "rebuild_seconds": None if self.built is None else round(self.built - self.started, 1),
+            "rebuild_failed": self.failed or None,
+            # From the start of the rebuild until every worker had warmed the new version
+            # (None: not within the run).
+            "seconds_to_warm_again": None
+            if self.warm is None
+            else round(self.warm - self.started, 1),
+            "phases": {
+                "before_rebuild": phase(rec, t0, self.started),
+                "from_rebuild": phase(rec, self.started, end),
+            },
+        }
+
+
 def start_redis(port: int) -> None:
     """A private, memory-only redis-server on loopback ``port``."""
     subprocess.run(
@@ -462,6 +552,11 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "as a chief of one precinct (round robin), the walls as a commander; default: "
         "sign-in off, everybody sees the whole county"
     )  # fmt: skip
+    parser.add_argument(
+        "--rebuild-at", type=float, metavar="S", help="rebuild the cubes (into a copy) S "
+        "seconds into the load, as a data refresh does, and report the requests before "
+        "and after it apart"
+    )  # fmt: skip
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args(argv)
     if not 1 <= args.seconds <= 3600 or not 0 <= args.chiefs <= 500 or not 0 <= args.walls <= 50:
@@ -478,10 +573,14 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         env = {"PNM_CACHE": "redis", "PNM_REDIS_URL": f"redis://127.0.0.1:{redis_port}/0"}
     env["PNM_WARM"] = "0" if args.no_warm else "1"
     data_dir = args.data.resolve()
-    if args.scoped:
+    if args.rebuild_at is not None and not 0 < args.rebuild_at < args.seconds:
+        parser.error("--rebuild-at must lie within the run (0 < S < --seconds)")
+    if args.scoped or args.rebuild_at is not None:
         folder = Path(tempfile.mkdtemp(prefix="pnm-load-"))
-        env.update(scoped_env(data_dir, args.chiefs, folder))
-        data_dir = linked_data_dir(data_dir, folder)
+        if args.scoped:
+            env.update(scoped_env(data_dir, args.chiefs, folder))
+        copied = ("cubes",) if args.rebuild_at is not None else ()
+        data_dir = linked_data_dir(data_dir, folder, copied)
     log_path = Path(tempfile.mkstemp(prefix="pnm-load-", suffix=".log")[1])
     started = time.monotonic()
     load_at_start = os.getloadavg()[0]
@@ -501,6 +600,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         load_before = os.getloadavg()[0]
         rec = Recorder()
         stop = threading.Event()
+        rebuild = None if args.rebuild_at is None else Rebuild(data_dir, args.rebuild_at)
         threads = [
             threading.Thread(
                 target=wall, args=(base, cbs, rec, stop, args.wall_refresh, args.scoped)
@@ -510,7 +610,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             threading.Thread(target=chief, args=(base, cbs, rec, stop, seed, args.scoped))
             for seed in range(args.chiefs)
         ]
+        if rebuild is not None:
+            threads.append(
+                threading.Thread(target=rebuild.run, args=(base, procfile_workers(), stop))
+            )
         t0 = time.monotonic()
+        t0_perf = time.perf_counter()
         for thread in threads:
             thread.start()
             time.sleep(0.02)  # users arrive over a second, not in one instant
@@ -519,6 +624,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         for thread in threads:
             thread.join(timeout=90)
         elapsed = time.monotonic() - t0
+        end_perf = time.perf_counter()
         rss_after = worker_rss(server.pid)
         cpu_after = cpu_seconds(server.pid)
         redis_mib = None if redis_port is None else redis_used_mib(redis_port)
@@ -548,6 +654,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "cpu_s_client": round(cpu_after["client"] - cpu_before["client"], 1),
             "cpu_s_machine": round(cpu_after["machine"] - cpu_before["machine"], 1),
         }
+        if rebuild is not None:
+            figures.update(rebuild.figures(rec, t0_perf, end_perf))
     finally:
         server.terminate()
         try:

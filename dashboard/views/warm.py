@@ -81,6 +81,7 @@ class WarmReport:
     seconds: float | None = None
     scopes: int = 0
     passes: int = 0
+    began: float = 0.0  # wall clock (epoch seconds), for the report
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -93,6 +94,7 @@ class WarmReport:
             "scopes": self.scopes,
             "seconds": None if self.seconds is None else round(self.seconds, 1),
             "passes": self.passes,
+            "began": round(self.began, 1),
         }
 
 
@@ -236,6 +238,7 @@ class Warmer:
             started=time.monotonic(),
             scopes=len(scopes),
             passes=passes,
+            began=time.time(),
         )
         log.info("warm-up of %d views over %d scopes started", len(todo), len(scopes))
         prime(source, scoped=any(scope is not None for scope in scopes))
