@@ -448,19 +448,22 @@ def phase(rec: Recorder, since: float, until: float) -> dict[str, Any]:
 
 @dataclass
 class Rebuild:
-    """A rebuild of the cubes during the load (``--rebuild-at``): when it ran, and when
-    every worker had warmed the data version it made."""
+    """A rebuild of the cubes during the load (``--rebuild-at``): when it ran, when every
+    worker had put the data version it made in service, and when every worker had warmed
+    all of that version's views."""
 
     data_dir: Path
     at_s: float
     started: float | None = None
     built: float | None = None
+    switched: float | None = None
     warm: float | None = None
     failed: str = ""
 
     def run(self, base: str, workers: int, stop: threading.Event) -> None:
         if stop.wait(self.at_s):
             return
+        old = self._health(base).get("data", {}).get("version")
         self.started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "geodata", "cubes", "--data", str(self.data_dir)],
@@ -471,31 +474,49 @@ class Rebuild:
         if done.returncode:
             self.failed = done.stderr.strip().splitlines()[-1] if done.stderr else "failed"
             return
-        seen: set[str] = set()
-        while not stop.is_set() and len(seen) < workers:
-            try:
-                warm = requests.get(f"{base}/healthz", timeout=10).json().get("warm", {})
-            except (requests.RequestException, ValueError):
-                warm = {}
-            # A pass over that began after the build: the new version's.
-            if warm.get("state") == "done" and float(warm.get("began") or 0) >= built_epoch:
-                seen.add(str(warm.get("worker")))
+        switched: set[str] = set()
+        warmed: set[str] = set()
+        while not stop.is_set() and len(warmed) < workers:
+            health = self._health(base)
+            warm, worker = health.get("warm", {}), str(health.get("warm", {}).get("worker"))
+            if health.get("data", {}).get("version") not in (None, old):
+                switched.add(worker)
+                if len(switched) >= workers and self.switched is None:
+                    self.switched = time.perf_counter()
+            # A whole pass (not the staged one) that began after the build: the new
+            # version's.
+            if (
+                warm.get("state") == "done"
+                and not warm.get("staged")
+                and float(warm.get("began") or 0) >= built_epoch
+            ):
+                warmed.add(worker)
             stop.wait(0.5)
-        if len(seen) >= workers:
+        if len(warmed) >= workers:
             self.warm = time.perf_counter()
+
+    @staticmethod
+    def _health(base: str) -> dict[str, Any]:
+        try:
+            return dict(requests.get(f"{base}/healthz", timeout=10).json())
+        except (requests.RequestException, ValueError):
+            return {}
 
     def figures(self, rec: Recorder, t0: float, end: float) -> dict[str, Any]:
         if self.started is None:
             return {"rebuild": "not reached"}
+
+        def since_start(t: float | None) -> float | None:
+            return None if t is None or self.started is None else round(t - self.started, 1)
+
         return {
             "rebuild_started_s": round(self.started - t0, 1),
-            "rebuild_seconds": None if self.built is None else round(self.built - self.started, 1),
+            "rebuild_seconds": since_start(self.built),
             "rebuild_failed": self.failed or None,
-            # From the start of the rebuild until every worker had warmed the new version
-            # (None: not within the run).
-            "seconds_to_warm_again": None
-            if self.warm is None
-            else round(self.warm - self.started, 1),
+            # From the start of the rebuild until every worker served the new version,
+            # and until every worker had warmed all its views (None: not within the run).
+            "seconds_to_switch": since_start(self.switched),
+            "seconds_to_warm_again": since_start(self.warm),
             "phases": {
                 "before_rebuild": phase(rec, t0, self.started),
                 "from_rebuild": phase(rec, self.started, end),

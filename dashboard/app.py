@@ -151,7 +151,9 @@ def create_app(settings: Settings | None = None) -> Dash:
     map_page.register_callbacks(app, scoped, layer_cache)
     wall_page.register_callbacks(app, source, layer_cache)
     export_page.register(app, source)
-    warmer = Warmer(live, layer_cache, lambda data: scopes_to_warm(cfg, data))
+    warmer = Warmer(
+        live, layer_cache, lambda data: scopes_to_warm(cfg, data), switch_wait_s=cfg.switch_wait_s
+    )
     health_route.install(app.server, live, layer_cache, warmer if cfg.warm else None)
     install_auth(app, cfg, source)  # last: sign-in, the guard of every route, headers
     if cfg.warm:

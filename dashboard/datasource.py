@@ -666,6 +666,14 @@ class ReloadingSource:
     opened keeps the last good source in service and sets :attr:`problem` (the page
     shows a banner, ``/healthz`` answers 503) until a later fingerprint opens cleanly.
 
+    **Staged switch** (:meth:`stage`, what the cache warm-up asks for): new data opened
+    cleanly are first held as :attr:`pending`, while the data in service — whose views
+    are warm — go on answering; the warm-up warms the pending version's most asked views
+    and then puts it in service (:meth:`promote`), or the pending version goes into
+    service by itself ``seconds`` after it was opened (a warm-up that stalls never keeps
+    old data in service longer than that). A newer change while one is pending replaces
+    it, but not its deadline.
+
     Parameters
     ----------
     source : DataSource
@@ -693,12 +701,52 @@ class ReloadingSource:
         """Why the data on disk cannot be served (None when they can)."""
         self.reloads = 0
         """How many times the source was reopened."""
+        self._stage_seconds = 0.0
+        # (source, stamp, monotonic deadline) of data opened but not yet in service.
+        self._pending: tuple[DataSource, str, float] | None = None
+
+    def stage(self, seconds: float) -> None:
+        """From now on, hold new data back up to ``seconds`` (see the class docstring);
+        0 puts new data in service as soon as they are opened (the default)."""
+        self._stage_seconds = max(0.0, float(seconds))
+
+    @property
+    def pending(self) -> DataSource | None:
+        """New data opened but not yet in service (None when there are none)."""
+        pending = self._pending
+        return None if pending is None else pending[0]
+
+    def stamp_of(self, source: DataSource) -> str:
+        """The fingerprint of ``source``: the one in service or the pending one."""
+        pending = self._pending
+        if pending is not None and pending[0] is source:
+            return pending[1]
+        return self._stamp
+
+    def promote(self, source: DataSource) -> bool:
+        """Put the pending ``source`` in service (no-op unless it is the pending one)."""
+        with self._lock:
+            pending = self._pending
+            if pending is None or pending[0] is not source:
+                return False
+            self._swap(pending[0], pending[1])
+            return True
+
+    def _swap(self, fresh: DataSource, stamp: str) -> None:
+        self._source, self._stamp, self._failed_stamp = fresh, stamp, None
+        self._pending = None
+        self.problem = None
+        self.reloads += 1
+        log.info("data in service: version %s", fresh.version)
 
     @property
     def current(self) -> DataSource:
         """The current source (reopened first if the data changed on disk)."""
         if self._clock() >= self._next_check:
             self.refresh(wait=False)
+        pending = self._pending
+        if pending is not None and self._clock() >= pending[2]:
+            self.promote(pending[0])  # held long enough: in service, warm or not
         return self._source
 
     @property
@@ -707,7 +755,8 @@ class ReloadingSource:
         return self._stamp
 
     def refresh(self, *, wait: bool = True) -> bool:
-        """Look at the data directory now; reopen it if it changed. Whether it did.
+        """Look at the data directory now; reopen it if it changed. Whether it did (the new
+        data are in service, or :attr:`pending` when held back, see :meth:`stage`).
 
         With ``wait=False`` a refresh already under way in another thread is not waited
         for: the caller goes on with the data in service (requests never queue behind a
@@ -718,7 +767,8 @@ class ReloadingSource:
         try:
             self._next_check = self._clock() + self._check_seconds
             stamp = _data_stamp(self._source.data_dir)
-            if stamp == self._stamp or stamp == self._failed_stamp:
+            staged = None if self._pending is None else self._pending[1]
+            if stamp in (self._stamp, self._failed_stamp, staged):
                 return False
             try:
                 check_data_dir(self._source.data_dir)
@@ -730,10 +780,21 @@ class ReloadingSource:
                 log.warning("data changed on disk but cannot be opened; serving the last good")
                 log.warning("data problem: %s", exc)
                 return False
-            self._source, self._stamp, self._failed_stamp = fresh, stamp, None
-            self.problem = None
-            self.reloads += 1
-            log.info("data reopened: version %s", fresh.version)
+            if self._stage_seconds > 0:
+                # A newer change replaces the pending data but not its deadline: changes
+                # coming faster than the hold never keep the old data in service.
+                deadline = self._clock() + self._stage_seconds
+                if self._pending is not None:
+                    deadline = min(deadline, self._pending[2])
+                self._pending = (fresh, stamp, deadline)
+                self._failed_stamp, self.problem = None, None
+                log.info(
+                    "data reopened: version %s held back up to %.0f s for the warm-up",
+                    fresh.version,
+                    self._stage_seconds,
+                )
+                return True
+            self._swap(fresh, stamp)
             return True
         finally:
             self._lock.release()

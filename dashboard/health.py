@@ -93,6 +93,8 @@ def health(
             "newest": _iso(newest),
             "version": source.stamp,
             "reloads": source.reloads,
+            # New data opened, held back until their views are warm (PNM_SWITCH_WAIT).
+            "pending": getattr(source, "pending", None) is not None,
             "problem": "data incomplete" if problem else None,
         },
         "store": {"kind": "files", "reachable": store_ok},

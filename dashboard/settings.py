@@ -81,6 +81,10 @@ class Settings:
     warm : bool
         Warm the layer cache in the background after each (re)load of the data
         (:mod:`dashboard.views.warm`); ``PNM_WARM`` (default ``1``; ``0`` turns it off).
+    switch_wait_s : float
+        With the warm-up on, new cubes are put in service once the views of every scope's
+        default window are warm, or after this many seconds, whichever comes first;
+        ``PNM_SWITCH_WAIT`` (default 120; ``0`` puts them in service at once).
     """
 
     data_dir: Path = Path("data/demo")
@@ -104,6 +108,7 @@ class Settings:
     session_hours: float = 8.0
     cookie_secure: bool = False
     warm: bool = True
+    switch_wait_s: float = 120.0
 
     def __post_init__(self) -> None:
         if self.language not in LANGUAGES:
@@ -138,6 +143,8 @@ class Settings:
             raise SettingsError(
                 f"wall_stale_minutes must be positive, not {self.wall_stale_minutes}"
             )
+        if not 0 <= self.switch_wait_s <= 3600:
+            raise SettingsError(f"switch_wait_s must be 0..3600 seconds, not {self.switch_wait_s}")
         if self.auth not in AUTH_MODES:
             raise SettingsError(f"auth must be one of {', '.join(AUTH_MODES)}, not {self.auth!r}")
         if not 0 < self.session_hours <= 24 * 30:
@@ -186,6 +193,7 @@ ENV_VARS: dict[str, str] = {
     "session_hours": "PNM_SESSION_HOURS",
     "cookie_secure": "PNM_COOKIE_SECURE",
     "warm": "PNM_WARM",
+    "switch_wait_s": "PNM_SWITCH_WAIT",
 }
 PATH_SETTINGS = ("data_dir", "users_file", "secret_key_file")
 
@@ -196,7 +204,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
             raise SettingsError(f"{source}: wall_views must be view names, not {value!r}")
         return tuple(i.strip() for i in items if i.strip())
-    if name in ("wall_period_s", "wall_refresh_s", "wall_stale_minutes"):
+    if name in ("wall_period_s", "wall_refresh_s", "wall_stale_minutes", "switch_wait_s"):
         try:
             if isinstance(value, bool):
                 raise TypeError

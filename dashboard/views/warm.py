@@ -82,6 +82,7 @@ class WarmReport:
     scopes: int = 0
     passes: int = 0
     began: float = 0.0  # wall clock (epoch seconds), for the report
+    staged: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -95,6 +96,7 @@ class WarmReport:
             "seconds": None if self.seconds is None else round(self.seconds, 1),
             "passes": self.passes,
             "began": round(self.began, 1),
+            "staged": self.staged,
         }
 
 
@@ -118,13 +120,15 @@ def scopes_to_warm(settings: Any, source: DataSource) -> list[Scope]:
     return out
 
 
-def jobs(source: DataSource, scopes: list[Scope]) -> Iterator[tuple[Any, LayerParams | None]]:
+def jobs(
+    source: DataSource, scopes: list[Scope], *, others: bool = True
+) -> Iterator[tuple[Any, LayerParams | None]]:
     """(scoped source, layer parameters) to warm, in order; parameters None is the wall.
 
     The county's default window at :data:`COUNTY_RES` (the wall after its first
-    resolution), each further scope's default window at :data:`SCOPE_RES`, then each
-    other preset window (:data:`OTHER_PRESETS`), the county's first and then each
-    further scope's."""
+    resolution), each further scope's default window at :data:`SCOPE_RES`, then (unless
+    ``others`` is False) each other preset window (:data:`OTHER_PRESETS`), the county's
+    first and then each further scope's."""
     seen: set[tuple[str, LayerParams]] = set()
     layers = (*ORDER, *(name for name in LAYERS if name not in ORDER))
 
@@ -146,6 +150,8 @@ def jobs(source: DataSource, scopes: list[Scope]) -> Iterator[tuple[Any, LayerPa
     for scope in scopes:
         if scope is not None:
             yield from each(source.for_scope(scope), None, SCOPE_RES)
+    if not others:
+        return
     for preset in OTHER_PRESETS:
         yield from each(county, preset, COUNTY_RES)
     for preset in OTHER_PRESETS:
@@ -181,6 +187,10 @@ class Warmer:
         Where the views go (shared by the workers when it is Redis).
     scopes : callable
         The scopes to warm for a source (:func:`scopes_to_warm`).
+    switch_wait_s : float
+        When positive, :meth:`start` has ``live`` hold new data back
+        (:meth:`ReloadingSource.stage`) until the default windows of every scope are warm
+        (then this thread puts them in service) or this many seconds have passed.
     """
 
     def __init__(
@@ -188,16 +198,20 @@ class Warmer:
         live: ReloadingSource,
         cache: LayerCache,
         scopes: Callable[[DataSource], list[Scope]],
+        switch_wait_s: float = 0.0,
     ) -> None:
         self._live = live
         self._cache = cache
         self._scopes = scopes
+        self._switch_wait_s = switch_wait_s
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.report = WarmReport()
 
     def start(self) -> None:
-        """Start the thread (once)."""
+        """Start the thread (once), and the staged switch of new data."""
+        if self._switch_wait_s > 0:
+            self._live.stage(self._switch_wait_s)
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="pnm-warm", daemon=True)
             self._thread.start()
@@ -209,9 +223,18 @@ class Warmer:
             self._thread.join(timeout)
 
     def _run(self) -> None:
-        warmed, at = "", 0.0
+        warmed, at, staged = "", 0.0, ""
         while not self._stop.is_set():
             try:
+                pending = getattr(self._live, "pending", None)
+                if pending is not None and pending.version != staged:
+                    # New data held back: warm their most asked views while the warm
+                    # data answer, then put them in service (no-op when replaced by newer
+                    # data meanwhile, or already in service after the hold).
+                    staged = pending.version
+                    self.warm(pending, staged=True)
+                    self._live.promote(pending)
+                    continue
                 source = self._live.current
                 due = source.version != warmed or time.monotonic() - at >= KEEP_SECONDS
                 if due and self._live.problem is None:
@@ -224,13 +247,19 @@ class Warmer:
             self._stop.wait(POLL_SECONDS)
 
     def _current(self, version: str) -> bool:
-        return not self._stop.is_set() and self._live.current.version == version
+        if self._stop.is_set():
+            return False
+        pending = getattr(self._live, "pending", None)
+        return self._live.current.version == version or (
+            pending is not None and pending.version == version
+        )
 
-    def warm(self, source: DataSource, *, passes: int = 1) -> WarmReport:
+    def warm(self, source: DataSource, *, passes: int = 1, staged: bool = False) -> WarmReport:
         """Warm every view of ``source``'s version (``passes``: the how-manieth pass over
-        it this is); stops early when it changes."""
+        it this is; ``staged``: ``source`` is pending, warm only every scope's default
+        window); stops early when the version in service, and pending, is another."""
         scopes = self._scopes(source)
-        todo = list(jobs(source, scopes))
+        todo = list(jobs(source, scopes, others=not staged))
         report = self.report = WarmReport(
             state="running",
             version=source.version,
@@ -239,6 +268,7 @@ class Warmer:
             scopes=len(scopes),
             passes=passes,
             began=time.time(),
+            staged=staged,
         )
         log.info("warm-up of %d views over %d scopes started", len(todo), len(scopes))
         prime(source, scoped=any(scope is not None for scope in scopes))
@@ -287,7 +317,8 @@ class Warmer:
 
         if src.scope_key != COUNTY:
             return False
-        stamp = self._live.stamp
+        stamp_of = getattr(self._live, "stamp_of", None)
+        stamp = self._live.stamp if stamp_of is None else stamp_of(src)
         key = cache_key("wall", version=stamp, scope=src.scope_key)
         if self._kept(key) or not self._cache.claim(key, CLAIM_SECONDS):
             return False

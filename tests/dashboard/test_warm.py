@@ -210,3 +210,46 @@ def test_a_later_pass_keeps_warm_views_alive_and_computes_only_the_missing(
         assert not cache.cache.touch("layer:absent", 60)
     finally:
         client.flushdb()
+
+
+def test_new_data_go_into_service_once_their_default_windows_are_warm(
+    tmp_path: Path,
+) -> None:
+    import os
+
+    data = build_secure_data(tmp_path / "data")
+    cfg, _live, cache = _parts(data)
+    live = ReloadingSource(DataSource(data), check_seconds=0.0)
+    warmer = Warmer(live, cache, lambda s: scopes_to_warm(cfg, s), switch_wait_s=300)
+    at_promotion: dict[str, Any] = {}
+    promote = live.promote
+
+    def watched(source: DataSource) -> bool:
+        views = [(s, p) for s, p in jobs(source, scopes_to_warm(cfg, source), others=False)]
+        at_promotion["served"] = live.version
+        at_promotion["missing"] = [
+            p for s, p in views
+            if p is not None and not cache.cache.has(cache_key("layer", **layer_key(s, p)))
+        ]  # fmt: skip
+        return promote(source)
+
+    live.promote = watched  # type: ignore[method-assign]
+    REAL_START(warmer)
+    try:
+        deadline = time.monotonic() + 120
+        while warmer.report.state != "done" and time.monotonic() < deadline:
+            time.sleep(0.1)
+        old = live.version
+        cube = data / "cubes" / "incidents.parquet"
+        later = cube.stat().st_mtime_ns + 10**9
+        os.utime(cube, ns=(later, later))  # what a rebuild of the cubes does
+        while live.version == old and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        warmer.stop(timeout=30)
+    assert live.version != old, "the new data never went into service"
+    # Promoted by the warm-up (not by the 300 s hold), with the old data in service
+    # until then, and every scope's default window of the new data already warm.
+    assert at_promotion["served"] == old
+    assert at_promotion["missing"] == []
+    assert live.reloads == 1

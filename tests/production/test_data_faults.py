@@ -78,3 +78,52 @@ def test_a_truncated_cube_keeps_the_page_up_with_a_banner_and_recovers_on_rebuil
     assert status == 200 and "数据不完整" not in json.dumps(page, ensure_ascii=False)
     status, response = browser.layer("heat")
     assert status == 200 and response["hex-data"] != good["hex-data"]  # the new cube
+
+
+def test_staged_new_cubes_wait_until_promoted_or_the_hold_ends(tiny: Path) -> None:
+    now = [0.0]
+    live = ReloadingSource(DataSource(tiny), check_seconds=0.0, clock=lambda: now[0])
+    live.stage(60)
+    before = live.version
+
+    rebuild_cube(tiny, [*CUBE_ROWS, NEW_ROW], "2026-11-26T08:00:00+00:00")
+    assert live.refresh() is True  # opened, but held back
+    pending = live.pending
+    assert pending is not None and pending.version != before
+    assert int(pending.incident_cube["count"].sum()) == TINY_TOTAL + 5
+    assert live.version == before  # the warm data still answer
+    assert int(live.incident_cube["count"].sum()) == TINY_TOTAL
+    assert live.refresh() is False  # the same change is not opened twice
+    assert health_data(live)["pending"] is True
+    assert live.promote(pending) and live.version == pending.version
+    assert live.pending is None and live.reloads == 1
+    assert not live.promote(pending)  # no longer pending: nothing happens
+
+    # Not promoted: in service by itself once held 60 s — a newer change meanwhile
+    # replaces the pending data but keeps the first one's deadline.
+    now[0] = 10.0
+    rebuild_cube(tiny, list(CUBE_ROWS), "2026-11-26T09:00:00+00:00")
+    live.refresh()
+    first = live.pending
+    now[0] = 50.0
+    rebuild_cube(tiny, [*CUBE_ROWS, NEW_ROW, NEW_ROW], "2026-11-26T10:00:00+00:00")
+    live.refresh()
+    newer = live.pending
+    assert first is not None and newer is not None and newer is not first
+    now[0] = 69.9
+    assert live.version == pending.version
+    now[0] = 70.0
+    assert live.version == newer.version and live.pending is None
+    assert int(live.incident_cube["count"].sum()) == TINY_TOTAL + 10
+
+
+def health_data(live: ReloadingSource) -> dict[str, object]:
+    """The ``data`` part of ``/healthz`` for ``live`` (an in-process cache)."""
+    from flask import Flask
+
+    from dashboard.cache import LayerCache
+    from dashboard.health import health
+
+    settings = load_settings({}, data_dir=str(live.data_dir), auth="none")
+    report, _code = health(live, LayerCache(Flask(__name__), settings))
+    return dict(report["data"])
