@@ -149,7 +149,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         Input(ids.DOCUMENT, "data"),
     )
     map_page.register_callbacks(app, scoped, layer_cache)
-    wall_page.register_callbacks(app, source, layer_cache)
+    wall_page.register_callbacks(app, live, layer_cache)  # the data the map serves
     export_page.register(app, source)
     warmer = Warmer(
         live, layer_cache, lambda data: scopes_to_warm(cfg, data), switch_wait_s=cfg.switch_wait_s

@@ -39,7 +39,7 @@ from dashboard.components.wall_panels import (
     gaps_view,
     legends_view,
 )
-from dashboard.datasource import DataSource
+from dashboard.datasource import DataSource, ReloadingSource
 from dashboard.i18n import t
 from dashboard.settings import WALL_VIEWS, Settings
 from dashboard.views.wall import (
@@ -278,7 +278,9 @@ def refresh(
     )
 
 
-def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -> WallFeed:
+def register_callbacks(
+    app: Dash, source: DataSource | ReloadingSource, layer_cache: LayerCache
+) -> WallFeed:
     """Wire the wall's callbacks into ``app``; returns its data feed."""
     feed = WallFeed(source, layer_cache)
 

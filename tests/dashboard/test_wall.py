@@ -29,7 +29,7 @@ from dashboard import ids
 from dashboard.app import create_app
 from dashboard.cache import LayerCache
 from dashboard.components.wall_panels import age_text, change_text, gaps_view
-from dashboard.datasource import DataSource
+from dashboard.datasource import DataSource, ReloadingSource
 from dashboard.i18n import TEXT
 from dashboard.pages import wall as wall_page
 from dashboard.settings import WALL_VIEWS, Settings, SettingsError, load_settings
@@ -283,15 +283,42 @@ def test_feed_reopens_the_data_when_new_incidents_arrive(
     assert first is not None
     again = feed.data(None, wait_s=120)  # from the cache
     assert again is not None and again.version == first.version
-    incidents = read_table(copy, "incidents")
-    last = incidents["time"].max()
-    extra = incidents.iloc[:7].copy()
-    extra["incident_id"] = [f"WALLTEST{i}" for i in range(7)]
-    extra["time"] = last.floor("h")  # the data's newest hour: today, same window end
-    write_table(copy, "incidents", pd.concat([incidents, extra], ignore_index=True))
+    _add_incidents_today(copy, 7)
     build_cubes(copy)
     second = feed.data(None, wait_s=120)
     assert second is not None and second.version != first.version
+    assert second.figures.today.count == first.figures.today.count + 7
+
+
+def _add_incidents_today(data_dir: Path, n: int) -> None:
+    """Append ``n`` copies of incidents at the data's newest hour (today, same window end)."""
+    incidents = read_table(data_dir, "incidents")
+    extra = incidents.iloc[:n].copy()
+    extra["incident_id"] = [f"WALLTEST{i}" for i in range(n)]
+    extra["time"] = incidents["time"].max().floor("h")
+    write_table(data_dir, "incidents", pd.concat([incidents, extra], ignore_index=True))
+
+
+def test_feed_of_the_live_data_shows_what_the_map_serves(
+    demo_with_cubes: Path, tmp_path: Path
+) -> None:
+    from geodata.cubes import build_cubes
+
+    copy = tmp_path / "data"
+    shutil.copytree(demo_with_cubes, copy)
+    live = ReloadingSource(DataSource(copy), check_seconds=0.0)
+    live.stage(300)  # new data held back until promoted, as with the warm-up on
+    feed = WallFeed(live, LayerCache(Flask("wall-test"), Settings()))
+    first = feed.data(None, wait_s=120)
+    assert first is not None
+    _add_incidents_today(copy, 7)
+    build_cubes(copy)
+    assert live.refresh() and live.pending is not None
+    held = feed.data(None, wait_s=120)  # the map still serves the old data: so does the wall
+    assert held is not None and held.version == first.version
+    live.promote(live.pending)
+    second = feed.data(None, wait_s=120)
+    assert second is not None and second.version == live.stamp != first.version
     assert second.figures.today.count == first.figures.today.count + 7
 
 

@@ -1,5 +1,6 @@
-"""The wall's data kept current: :class:`WallFeed` reopens the data directory when it
-changes and computes each version once, off the request thread."""
+"""The wall's data kept current: :class:`WallFeed` follows the data in service (or
+reopens the data directory itself when it changes) and computes each version once, off
+the request thread."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from dashboard.cache import LayerCache, cache_key
-from dashboard.datasource import DataSource
+from dashboard.datasource import DataSource, ReloadingSource
 from dashboard.views.wall.data import WallData, wall_data
 from dashboard.views.wall.versions import data_stamp
 
@@ -20,30 +21,38 @@ log = logging.getLogger(__name__)
 class WallFeed:
     """The wall's data, kept current and computed off the request thread.
 
-    Each call of :meth:`data` checks the data directory's fingerprint; when the data or
-    the cubes changed, the source is reopened. A new version is computed once, in one
+    Given the app's :class:`ReloadingSource`, the wall shows the data the map is serving
+    (one copy of the data per worker; new cubes reach the wall when they reach the map,
+    after their warm-up when the switch is staged). Given a plain :class:`DataSource`,
+    each call of :meth:`data` checks the data directory's fingerprint and reopens the
+    source when the data or the cubes changed. A new version is computed once, in one
     background thread, and cached (flask-caching, keyed by version and scope); a request
     waits for it at most ``wait_s`` and otherwise returns None, so a slow computation
     never holds up a refresh — the page keeps its last picture and asks again.
 
     Parameters
     ----------
-    source : DataSource
-        The app's data source, just opened (its version is the current one).
+    source : ReloadingSource or DataSource
+        The app's data in service, or a data source just opened (followed on disk).
     cache : LayerCache
         Where computed wall data are kept.
     """
 
-    def __init__(self, source: DataSource, cache: LayerCache) -> None:
-        self._source = source
-        self._stamp = data_stamp(source.data_dir)
+    def __init__(self, source: DataSource | ReloadingSource, cache: LayerCache) -> None:
+        self._live = source if isinstance(source, ReloadingSource) else None
+        self._source = source.current if isinstance(source, ReloadingSource) else source
+        self._stamp = data_stamp(self._source.data_dir)
         self._cache = cache
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pnm-wall")
         self._jobs: dict[str, Future[WallData]] = {}
 
     def current(self) -> tuple[DataSource, str]:
-        """The data source and its version, reopened if the data changed on disk."""
+        """The data source and its version: the ones in service, or reopened if the data
+        changed on disk."""
+        if self._live is not None:
+            current = self._live.current
+            return current, self._live.stamp_of(current)
         stamp = data_stamp(self._source.data_dir)
         with self._lock:
             if stamp != self._stamp:
