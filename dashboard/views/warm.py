@@ -20,6 +20,10 @@ callbacks read (data version and scope included: :func:`dashboard.views.layer_ke
   every :data:`KEEP_SECONDS` a further pass of the same version moves the expiry of each
   warm view on (Redis ``EXPIRE``, no value read) and computes only the ones that are gone
   (expired, evicted, or — without Redis — past their timeout).
+- **New data first** (``PNM_SWITCH_WAIT``): when new cubes are opened they are held back
+  (:meth:`dashboard.datasource.ReloadingSource.stage`); any pass under way stops, a pass
+  warms every scope's default window of the new data, then puts them in service, and a
+  full pass follows.
 - **Stops** as soon as the data version in service changes (the next pass warms the new
   one) and when the app stops. ``PNM_WARM=0`` turns it off.
 
@@ -247,12 +251,15 @@ class Warmer:
             self._stop.wait(POLL_SECONDS)
 
     def _current(self, version: str) -> bool:
+        """Whether a pass over ``version`` goes on: it is the pending data's (new data
+        waiting stop any other pass, so their warm-up starts at once), or, with none
+        pending, the version in service."""
         if self._stop.is_set():
             return False
         pending = getattr(self._live, "pending", None)
-        return self._live.current.version == version or (
-            pending is not None and pending.version == version
-        )
+        if pending is not None:
+            return bool(pending.version == version)
+        return bool(self._live.current.version == version)
 
     def warm(self, source: DataSource, *, passes: int = 1, staged: bool = False) -> WarmReport:
         """Warm every view of ``source``'s version (``passes``: the how-manieth pass over

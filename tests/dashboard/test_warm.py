@@ -205,7 +205,8 @@ def test_a_later_pass_keeps_warm_views_alive_and_computes_only_the_missing(
         second = warmer.warm(src, passes=2)
         assert second.passes == 2 and second.done == 1  # only the evicted one
         assert second.skipped == second.total - 1 - second.failed
-        assert client.ttl(keys[0]) > TIMEOUT_SECONDS - 60  # kept another timeout
+        ttl: Any = client.ttl(keys[0])  # redis-py types it as maybe awaitable
+        assert ttl > TIMEOUT_SECONDS - 60  # kept another timeout
         assert client.exists(keys[1])
         assert not cache.cache.touch("layer:absent", 60)
     finally:
@@ -253,3 +254,34 @@ def test_new_data_go_into_service_once_their_default_windows_are_warm(
     assert at_promotion["served"] == old
     assert at_promotion["missing"] == []
     assert live.reloads == 1
+
+
+class _NewDataArrive:
+    """A live source on which new data become pending after ``after`` looks."""
+
+    def __init__(self, live: ReloadingSource, newer: DataSource, after: int) -> None:
+        self.live, self.newer, self.after, self.looks = live, newer, after, 0
+        self.problem = None
+        self.stamp = live.stamp
+
+    @property
+    def current(self) -> DataSource:
+        return self.live.current
+
+    @property
+    def pending(self) -> DataSource | None:
+        self.looks += 1
+        return self.newer if self.looks > self.after else None
+
+
+def test_a_pass_stops_when_new_data_are_pending_and_theirs_goes_on(data: Path) -> None:
+    _cfg, live, cache = _parts(data)
+    newer = DataSource(data)
+    newer.version = newer.version + ":new"
+    arriving = _NewDataArrive(live, newer, after=3)
+    warmer = Warmer(arriving, cache, lambda s: [None])  # type: ignore[arg-type]
+    old = warmer.warm(live.current)
+    assert old.state == "stopped" and old.done + old.skipped < old.total
+    staged = warmer.warm(newer, staged=True)  # the pending data's own pass is not stopped
+    assert staged.state == "done" and staged.staged
+    assert staged.total == len(list(jobs(newer, [None], others=False)))
