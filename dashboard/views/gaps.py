@@ -21,6 +21,7 @@ from typing import Any, Final
 
 import numpy as np
 import pandas as pd
+import polars as pl
 
 from dashboard.cache import LayerCache
 from dashboard.views.base import Category, LayerParams, LayerResult
@@ -78,26 +79,29 @@ EXPLAIN_LABELS: Final[dict[str, Label]] = {
 }
 
 
+def protection_inputs(
+    source: Any, since: pd.Timestamp, until: pd.Timestamp, kinds: tuple[str, ...] = ()
+) -> tuple[pd.DataFrame, pl.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The patrol cube rows and the visits of the patrol window (of ``kinds``), the
+    communities and the response units, as :func:`layers.coverage_gaps.cell_layers`
+    takes them: data without patrols, communities or units give empty tables."""
+    cube, visits = patrol_inputs(source, since, until, kinds)
+    communities = source.communities if len(source.communities) else pd.DataFrame()
+    units = source.response_units
+    if not len(units):  # no unit anywhere: every cell is beyond reach
+        units = pd.DataFrame({"unit_id": [], "kind": [], "lng": [], "lat": []})
+    return cube, visits, communities, units
+
+
 def gap_frame(source: Any, p: LayerParams) -> pd.DataFrame:
     """:func:`layers.coverage_gaps.gap_layer` of the scope's cells for ``p``: risk from
     the window's incidents (of ``p.cats``), protection from the window's patrols (of
     ``p.kinds``), the 1-3-5 reach and the safe communities."""
     since, until = p.window
-    cube, visits = patrol_inputs(source, since, until, p.kinds)
-    grids = source.grids
-    if "population" not in grids.columns:  # residents unknown: no rate, no volunteer part
-        grids = grids.assign(population=np.nan)
-    communities = source.communities if len(source.communities) else None
-    units = source.response_units
-    if not len(units):  # no unit anywhere: every cell is beyond reach
-        units = pd.DataFrame({"unit_id": [], "kind": [], "lng": [], "lat": []})
     return gap_layer(
         source.incident_cube,
-        cube,
-        visits,
-        communities if communities is not None else pd.DataFrame(),
-        units,
-        grids,
+        *protection_inputs(source, since, until, p.kinds),
+        source.grids,
         source.scope_cells(p.res, p.scope),
         res=p.res,
         since=since,

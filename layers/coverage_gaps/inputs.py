@@ -263,7 +263,8 @@ def cell_layers(
     communities, units : DataFrame
         The communities and response-unit tables.
     grids : GeoDataFrame
-        The grids (``grid_id``, ``precinct_id``, ``population``, polygons in WGS84).
+        The grids (``grid_id``, ``precinct_id``, ``population``, polygons in WGS84); without
+        a ``population`` column the residents are unknown (no rate, no volunteer part).
     area : Polygon, MultiPolygon or array of uint64, optional
         The area (a chief's scope); None is every cell of the grids.
     res : int
@@ -293,6 +294,8 @@ def cell_layers(
     zones = zone_cells(grids, res=res, id_col="grid_id", keep=("precinct_id",))
     cells = _area(area, zones, res)
     zones = zones[np.isin(zones["cell"].to_numpy(dtype=np.uint64), cells)].reset_index(drop=True)
+    if "population" not in grids.columns:
+        grids = grids.assign(population=np.nan)
     population = cell_population(grids, res=res, cells=cells, communities=communities)
     heat = incident_heat(
         incident_cube,

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.views.base import LayerResult
+from dashboard.views.gaps import protection_inputs
 from dashboard.views.wall.figures import Figures, data_end, today_and_week
 from dashboard.views.wall.maps import (
     PATROL_DAYS,
@@ -110,10 +111,7 @@ def wall_data(source: Any, *, version: str = "") -> WallData:
     since, patrol_since = end - pd.Timedelta(days=RISK_DAYS), end - pd.Timedelta(days=PATROL_DAYS)
     layers = cell_layers(
         cube,
-        source.patrol_cube,
-        source.visits_for(patrol_since, end),
-        source.communities,
-        source.response_units,
+        *protection_inputs(source, patrol_since, end),
         source.grids,
         res=WALL_RES,
         since=since,
