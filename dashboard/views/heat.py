@@ -18,7 +18,7 @@ from layers.change import CHANGE_CLASSES, period_change
 from layers.classify import ramp
 from layers.emerging import EMERGING_PATTERNS, emerging_hotspots
 from layers.hotspots import HOTSPOT_CLASSES, gi_star
-from layers.incident_heat import incident_counts, incident_heat
+from layers.incident_heat import incident_counts, incident_counts_by_bin, incident_heat
 from layers.population import cell_population
 from layers.time_window import band_mask, frames
 
@@ -151,12 +151,9 @@ def emerging(source: Any, p: LayerParams) -> LayerResult:
     """Emerging hot-spot patterns (Mann–Kendall on weekly Gi*) over every cell of the scope."""
     bins = _weekly_bins(p)
     area = source.scope_cells(p.res, p.scope)
-    parts = []
-    for i, (start, end) in enumerate(bins):
-        counts = _counts(source, p, start, end)
-        counts["bin"] = i
-        parts.append(counts)
-    values = pd.concat(parts, ignore_index=True)
+    values = incident_counts_by_bin(
+        _incidents(source, p), res=p.res, bins=bins, categories=list(p.cats) if p.cats else None
+    )
     values = values[np.isin(values["cell"].to_numpy(), area)]
     trends = emerging_hotspots(values, area_cells=area, bins=list(range(len(bins))))
     codes = list(EMERGING_COLOURS)

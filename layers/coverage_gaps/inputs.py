@@ -34,7 +34,7 @@ from layers.coverage_gaps.score import (
 from layers.emerging import emerging_hotspots
 from layers.grids import area_cells, area_to_cells, zone_cells
 from layers.hotspots import gi_star
-from layers.incident_heat import incident_counts, incident_heat
+from layers.incident_heat import incident_counts_by_bin, incident_heat
 from layers.patrol_coverage import koper_dose, patrol_coverage
 from layers.patrol_coverage.bands import DEFAULT_BANDS, band_of_hour, check_bands
 from layers.population import cell_population
@@ -309,12 +309,10 @@ def cell_layers(
     hotspots = gi_star(heat[["cell", "count"]], area_cells=cells, k=k)
     trends = None
     if emerging:
-        parts = []
-        for i, (b0, b1) in enumerate(emerging_bins(t0, t1)):
-            counts = incident_counts(incident_cube, res=res, since=b0, until=b1, categories=cats)
-            parts.append(counts[np.isin(counts["cell"].to_numpy(), cells)].assign(bin=i))
-        values = pd.concat(parts, ignore_index=True)
-        trends = emerging_hotspots(values, area_cells=cells, k=k, bins=list(range(len(parts))))
+        bins = emerging_bins(t0, t1)
+        values = incident_counts_by_bin(incident_cube, res=res, bins=bins, categories=cats)
+        values = values[np.isin(values["cell"].to_numpy(), cells)].reset_index(drop=True)
+        trends = emerging_hotspots(values, area_cells=cells, k=k, bins=list(range(len(bins))))
     change = period_change(incident_cube, res=res, since=t0, until=t1, categories=cats, cells=cells)
     by_band = band_counts(
         incident_cube, res=res, since=t0, until=t1, categories=cats, bands=bands, cells=cells

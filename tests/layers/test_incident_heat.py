@@ -6,6 +6,8 @@ too, so the expected numbers do not come from the code under test.
 
 from __future__ import annotations
 
+import itertools
+
 import h3
 import numpy as np
 import pandas as pd
@@ -14,7 +16,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geodata.schema import INCIDENT_CATEGORIES
-from layers.incident_heat import decay_weights, incident_counts, incident_heat, last_days
+from layers.incident_heat import (
+    decay_weights,
+    incident_counts,
+    incident_counts_by_bin,
+    incident_heat,
+    last_days,
+)
 
 # Three res-11 cells near the county seat: A and B share a res-8 parent, C lies ~3 km away.
 A = h3.str_to_int(h3.latlng_to_cell(31.3500, 107.7300, 11))
@@ -319,3 +327,36 @@ def test_no_population_never_has_a_finite_rate(
     assert np.isfinite(heat.loc[ok, "rate_per_1000"]).all()
     assert (heat.loc[ok, "population"] > 0).all()
     assert set(heat["state"]) <= {"ok", "no_population"}
+
+
+@pytest.mark.parametrize("res", [8, 11])
+@pytest.mark.parametrize("categories", [None, ["theft"], []])
+def test_counts_by_bin_are_the_counts_of_each_bin(
+    cube: pd.DataFrame, res: int, categories: list[str] | None
+) -> None:
+    edges = [
+        pd.Timestamp(t)
+        for t in ("2026-10-01", "2026-11-20 09:00", "2026-11-21", "2026-11-24 23:00", "2026-11-25")
+    ]
+    bins = list(itertools.pairwise(edges))
+    together = incident_counts_by_bin(cube, res=res, bins=bins, categories=categories)
+    one_by_one = pd.concat(
+        [
+            incident_counts(cube, res=res, since=a, until=b, categories=categories).assign(bin=i)
+            for i, (a, b) in enumerate(bins)
+        ],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(together, one_by_one)
+    if categories is None:  # every hour on a bin's edge falls in the later bin
+        assert set(together["bin"]) == {0, 1, 2, 3}
+
+
+def test_counts_by_bin_refuse_bins_with_gaps_or_out_of_order(cube: pd.DataFrame) -> None:
+    day = pd.Timedelta(days=1)
+    t = pd.Timestamp("2026-11-20")
+    assert incident_counts_by_bin(cube, res=8, bins=[]).empty
+    with pytest.raises(ValueError, match="consecutive"):
+        incident_counts_by_bin(cube, res=8, bins=[(t, t + day), (t + 2 * day, t + 3 * day)])
+    with pytest.raises(ValueError, match="consecutive"):
+        incident_counts_by_bin(cube, res=8, bins=[(t + day, t)])
