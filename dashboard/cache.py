@@ -37,6 +37,8 @@ TIMEOUT_SECONDS = 600
 KEY_PREFIX = "pnm:"
 # After a failure the cache is left alone this long before the next attempt.
 RETRY_SECONDS = 5.0
+# Entries the in-process cache (no Redis) keeps before it drops some.
+SIMPLE_THRESHOLD = 1000
 # A Redis that does not answer within this is treated as gone (loopback answers in < 1 ms).
 REDIS_TIMEOUT_SECONDS = 0.5
 log = logging.getLogger(__name__)
@@ -58,7 +60,7 @@ def cache_config(settings: Settings) -> dict[str, Any]:
             },
         )
     else:
-        config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=1000)
+        config.update(CACHE_TYPE="SimpleCache", CACHE_THRESHOLD=SIMPLE_THRESHOLD)
     return config
 
 

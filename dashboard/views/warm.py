@@ -16,6 +16,8 @@ callbacks read (data version and scope included: :func:`dashboard.views.layer_ke
   on one Redis each view is computed by one of them; a view already cached is skipped.
 - **Never blocking:** the thread serves nobody; requests never wait for it. A request
   for a view not warmed yet computes it as before.
+- **Bounded without Redis:** the in-process cache keeps 1,000 entries, so at most
+  :data:`SIMPLE_LIMIT` views are warmed there (the first, most asked ones).
 - **Kept warm:** cache entries expire (:data:`dashboard.cache.TIMEOUT_SECONDS`), so
   every :data:`KEEP_SECONDS` a further pass of the same version moves the expiry of each
   warm view on (Redis ``EXPIRE``, no value read) and computes only the ones that are gone
@@ -42,7 +44,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dashboard import pagestate
-from dashboard.cache import TIMEOUT_SECONDS, LayerCache, cache_key
+from dashboard.cache import SIMPLE_THRESHOLD, TIMEOUT_SECONDS, LayerCache, cache_key
 from dashboard.datasource import COUNTY, DataSource, ReloadingSource, Scope
 from dashboard.views import LAYERS, layer_key, layer_result, params_for
 from dashboard.views.base import LayerParams
@@ -60,6 +62,10 @@ OTHER_PRESETS = ("7d", "quarter", "today")
 # visits, see layers.memo).
 ORDER = ("heat", "rate", "hotspots", "emerging", "mom", "yoy", "community", "reach",
          "patrol", "koper", "gaps")  # fmt: skip
+# Without Redis the cache keeps SIMPLE_THRESHOLD entries (views and their panned slices
+# alike): a warm-up of more views than half of that would push out what it warmed, and
+# its keep passes would compute them again and again.
+SIMPLE_LIMIT = SIMPLE_THRESHOLD // 2
 # How long a claim holds: longer than the slowest view, so two workers never both
 # compute one; a worker that dies while holding it only delays that view to its first
 # request.
@@ -267,6 +273,9 @@ class Warmer:
         window); stops early when the version in service, and pending, is another."""
         scopes = self._scopes(source)
         todo = list(jobs(source, scopes, others=not staged))
+        if self._cache.kind != "redis" and len(todo) > SIMPLE_LIMIT:
+            log.info("warm-up: %d views, the first %d kept (no Redis)", len(todo), SIMPLE_LIMIT)
+            todo = todo[:SIMPLE_LIMIT]
         report = self.report = WarmReport(
             state="running",
             version=source.version,

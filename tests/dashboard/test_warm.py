@@ -287,3 +287,20 @@ def test_a_pass_stops_when_new_data_are_pending_and_theirs_goes_on(data: Path) -
     staged = warmer.warm(newer, staged=True)  # the pending data's own pass is not stopped
     assert staged.state == "done" and staged.staged
     assert staged.total == len(list(jobs(newer, [None], others=False)))
+
+
+def test_without_redis_the_warm_up_keeps_to_what_the_cache_holds(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dashboard.views.warm as warm_module
+
+    cfg, live, cache = _parts(data)
+    assert cache.kind == "simple"
+    everything = list(jobs(live.current, scopes_to_warm(cfg, live.current)))
+    monkeypatch.setattr(warm_module, "SIMPLE_LIMIT", 20)
+    report = Warmer(live, cache, lambda s: scopes_to_warm(cfg, s)).warm(live.current)
+    assert len(everything) > 20 and report.total == 20 and report.done == 20
+    # The first ones: the county's default window.
+    src, first = everything[0]
+    assert first is not None and src.scope_key == COUNTY
+    assert cache.cache.has(cache_key("layer", **layer_key(src, first)))
