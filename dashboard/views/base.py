@@ -75,7 +75,9 @@ class LayerResult:
     """A layer computed for the whole scope at one resolution.
 
     ``values`` are floats (NaN: no value); for a categorical layer they are indexes into
-    ``categories``. ``explain`` is indexed by cell (uint64) and holds the numbers behind
+    ``categories``, and its legend lists the categories present — all of them with
+    ``legend_all`` (a scale read against something else, as the gap classes against the
+    ranked list). ``explain`` is indexed by cell (uint64) and holds the numbers behind
     each colour, its columns labelled by ``explain_labels``.
     """
 
@@ -96,6 +98,7 @@ class LayerResult:
     nodata: Label = field(default_factory=lambda: Label("无数据", "No data"))
     lng: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     lat: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    legend_all: bool = False
 
     def __post_init__(self) -> None:
         order = np.argsort(self.cells, kind="stable")
@@ -136,14 +139,15 @@ def style(
     """The layer's ``hideout`` (breaks, colours, highlight) and legend description.
 
     Numeric layers are classified over the whole scope (so colours do not change while
-    panning); categorical layers list only the categories present.
+    panning); categorical layers list only the categories present (every one with
+    ``result.legend_all``).
     """
     if result.categorical:
         present = set(np.unique(result.values[~np.isnan(result.values)]).astype(int).tolist())
         entries = [
             {"colour": c.colour, "label": c.label.text(lang), "lower": None, "upper": None}
             for i, c in enumerate(result.categories)
-            if i in present
+            if i in present or result.legend_all
         ]
         hideout: dict[str, Any] = {
             "colours": [c.colour for c in result.categories],

@@ -128,6 +128,9 @@ def gaps(source: Any, p: LayerParams) -> LayerResult:
             "风险高而防护弱；不着色为无缺口", "high risk, thin protection; uncoloured: none"
         ),
         categories=GAP_CATEGORIES,
+        # All four classes, always: the ranked list (at LIST_RES) shows classes the map's
+        # resolution may not have, and reads against this legend.
+        legend_all=True,
         explain=explain,
         explain_labels=EXPLAIN_LABELS,
         summary=Label(

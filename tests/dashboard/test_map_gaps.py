@@ -306,6 +306,11 @@ def test_gap_cells_carry_the_classes_of_coverage_gaps(
     assert hideout["breaks"] is None
     assert hideout["colours"] == ["#800026", "#e31a1c", "#fd8d3c", "#fed976"]
     assert "防控缺口" in _text(legend)
+    # Every class in the legend, present at this resolution or not: the ranked list
+    # (res 9) shows classes res 8 may lack, and reads against this legend.
+    assert set(expected.values()) != {1, 2, 3, 4}
+    for label in ("严重缺口", "较大缺口", "一般缺口", "轻微"):
+        assert label in _text(legend)
     assert summary.startswith(f"{int(gaps['is_gap'].sum())} 个缺口六边形")
 
 
