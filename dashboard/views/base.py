@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from geodata.hexes import cells_to_str
+from geodata.hexes import cells_res, cells_to_parent, cells_to_str
 from geodata.schema import Label
 from layers.classify import classify, legend, ramp
 from layers.grids import cell_centres
@@ -112,6 +112,14 @@ class LayerResult:
     @property
     def categorical(self) -> bool:
         return bool(self.categories)
+
+    def own_cell(self, cell: int) -> int:
+        """The cell of this result's resolution that holds ``cell``: itself, or its
+        parent when it is finer (a street-level click on a layer capped at res 9)."""
+        cells = np.asarray([cell], dtype=np.uint64)
+        if int(cells_res(cells)[0]) > self.res:
+            return int(cells_to_parent(cells, self.res)[0])
+        return int(cell)
 
 
 def _round(values: npt.NDArray[np.float64], integer: bool) -> list[Any]:

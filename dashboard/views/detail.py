@@ -108,15 +108,16 @@ def cell_detail(
     lng, lat = float(lng_a[0]), float(lat_a[0])
     rows: list[list[str]] = []
     category = None
-    if c in result.explain.index:
-        record = result.explain.loc[c]
+    own = result.own_cell(c)  # explained by the layer's cell that holds it
+    if own in result.explain.index:
+        record = result.explain.loc[own]
         rows = [
             [label.text(lang), _format(record[col], lang)]
             for col, label in result.explain_labels.items()
             if col in record.index
         ]
-        pos = int(np.searchsorted(result.cells, np.uint64(c)))
-        if result.categorical and pos < result.cells.size and result.cells[pos] == c:
+        pos = int(np.searchsorted(result.cells, np.uint64(own)))
+        if result.categorical and pos < result.cells.size and result.cells[pos] == own:
             category = result.categories[int(result.values[pos])].label.text(lang)
     trend = weekly_counts(
         source.incident_cube,

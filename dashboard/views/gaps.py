@@ -246,7 +246,7 @@ def gap_detail(
     result = layer_result(source, cache, p)
     frame = result.explain
     try:
-        c = str_to_cell(cell)
+        c = result.own_cell(str_to_cell(cell))  # a finer cell: the gap cell holding it
     except (TypeError, ValueError):
         return None
     if c not in frame.index:

@@ -241,6 +241,26 @@ def test_gap_detail_gives_the_parts_and_the_reason(tiny_source: DataSource, tiny
     assert gap_detail(tiny_source, cache, p, outside, lang="en") is None  # not in the area
 
 
+def test_a_cell_finer_than_the_layer_is_explained_by_the_cell_holding_it(
+    tiny_source: DataSource, tiny: Path
+) -> None:
+    from dashboard.views.detail import cell_detail
+
+    cache = _cache(tiny)
+    p = list_params(_key(tiny_source, cache))  # the gap layer, capped at res 9
+    street = _parent(C, 11)  # a street-level selection inside a gap cell
+    block = _parent(C, LIST_RES)
+    assert gap_detail(tiny_source, cache, p, street, lang="zh") == gap_detail(
+        tiny_source, cache, p, block, lang="zh"
+    )
+    window = (p.since, p.until)
+    fine = cell_detail(tiny_source, cache, p, street, window=window, lang="zh")
+    coarse = cell_detail(tiny_source, cache, p, block, window=window, lang="zh")
+    assert fine["rows"] and fine["rows"] == coarse["rows"]  # not "no value"
+    assert fine["category"] == coarse["category"] is not None
+    assert fine["cell"] == street and fine["res"] == LIST_RES
+
+
 def test_names_and_reasons_are_text_not_markup() -> None:
     entry = {
         "rank": 1, "cell": "8940f450ba3ffff", "class": 4, "gap": 0.7, "lat": 31.0,
