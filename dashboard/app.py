@@ -150,7 +150,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     map_page.register_callbacks(app, scoped, layer_cache)
     wall_page.register_callbacks(app, live, layer_cache)  # the data the map serves
-    export_page.register(app, source)
+    export_page.register(app, live)  # exports of the data in service
     warmer = Warmer(
         live, layer_cache, lambda data: scopes_to_warm(cfg, data), switch_wait_s=cfg.switch_wait_s
     )

@@ -31,7 +31,7 @@ from dashboard.components.export_choices import (
     section,
 )
 from dashboard.components.header import header, lang_href
-from dashboard.datasource import DataSource
+from dashboard.datasource import DataSource, ReloadingSource
 from dashboard.downloads import DOWNLOAD_PATH, Viewer, register_download_route, signed_in
 from dashboard.i18n import category_options, note_text, t
 from dashboard.settings import Settings
@@ -348,7 +348,6 @@ def update_preview(
 
 def register_callbacks(app: Dash, service: ExportService) -> None:
     """Wire the export page's callbacks into ``app``."""
-    source = service.source
 
     @app.callback(
         Output(ids.EXPORT_RES, "options"),
@@ -381,7 +380,7 @@ def register_callbacks(app: Dash, service: ExportService) -> None:
         State(ids.EXPORT_LANG, "data"),
     )
     def _window(preset: str, start: str, end: str, lang: str) -> tuple[bool, str]:
-        w = pagestate.window(source.last_day, preset=preset, start_date=start, end_date=end)
+        w = pagestate.window(service.source.last_day, preset=preset, start_date=start, end_date=end)
         return preset != "custom", pagestate.window_text(w, lang)
 
     @app.callback(
@@ -426,7 +425,7 @@ def register_callbacks(app: Dash, service: ExportService) -> None:
                 lang_href(PATH, query, "zh"), lang_href(PATH, query, "en"))  # fmt: skip
 
 
-def register(app: Dash, source: DataSource) -> ExportService:
+def register(app: Dash, source: DataSource | ReloadingSource) -> ExportService:
     """Add the export page's callbacks and its download route to ``app``."""
     service = ExportService(source)
     register_callbacks(app, service)

@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.cache import cache_key
-from dashboard.datasource import DataSource
+from dashboard.datasource import DataSource, ReloadingSource
 from dashboard.views.export import (
     CATEGORY_LAYERS,
     SCHEME_LAYERS,
@@ -103,19 +103,28 @@ class ExportService:
 
     Parameters
     ----------
-    source : DataSource
-        The dashboard's data (its directory, version, last day, precincts and grids).
+    source : ReloadingSource or DataSource
+        The dashboard's data in service (followed: after new cubes the tables read for
+        exports are read again), or one data source (its directory, version, last day,
+        precincts and grids).
     """
 
-    def __init__(self, source: DataSource) -> None:
-        self.source = source
-        self.data_dir = source.data_dir
+    def __init__(self, source: DataSource | ReloadingSource) -> None:
+        self._live = source if isinstance(source, ReloadingSource) else None
+        self._fixed = source.current if isinstance(source, ReloadingSource) else source
+        self.data_dir = self._fixed.data_dir
+        self._version = self._fixed.version
         self._lock = threading.RLock()
         self._base: ExportInputs | None = None
         self._windows: OrderedDict[tuple[str, str], dict[str, pd.DataFrame]] = OrderedDict()
         self._bundles: OrderedDict[str, tuple[ExportBundle, Area]] = OrderedDict()
         self._files: OrderedDict[str, Prepared] = OrderedDict()
         self._dir: Path | None = None
+
+    @property
+    def source(self) -> DataSource:
+        """The data exports are computed from: the data in service."""
+        return self._live.current if self._live is not None else self._fixed
 
     # ------------------------------------------------------------------ inputs
 
@@ -139,6 +148,10 @@ class ExportService:
         """What ``layer`` is computed from: the tables and the incidents cube (read once),
         and the patrol cubes of the request's window (the last few windows kept)."""
         with self._lock:
+            version = self.source.version
+            if version != self._version:  # new data in service: read them again
+                self._base, self._version = None, version
+                self._windows.clear()
             if self._base is None:
                 self._base = load_export_inputs(self.data_dir, cubes=("incidents",))
             base = self._base

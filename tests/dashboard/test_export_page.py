@@ -26,7 +26,7 @@ import dashboard.views.export_files as export_files
 from dashboard import ids
 from dashboard.app import render_page
 from dashboard.components import export_choices as choices
-from dashboard.datasource import DataSource
+from dashboard.datasource import DataSource, ReloadingSource
 from dashboard.downloads import Viewer, download, register_download_route
 from dashboard.pages import export as page
 from dashboard.settings import Settings, load_settings
@@ -41,7 +41,17 @@ from geodata.audit import read_events
 from geodata.export_inputs import load_export_inputs
 from geodata.store import cubes_dir
 from layers.export import build_export
-from tests.dashboard.tiny_data import MID_LAT, MID_LNG, A, B, C, build_tiny_data
+from tests.dashboard.tiny_data import (
+    CUBE_ROWS,
+    MID_LAT,
+    MID_LNG,
+    NEW_ROW,
+    A,
+    B,
+    C,
+    build_tiny_data,
+    rebuild_cube,
+)
 
 CJK = re.compile(r"[\u3400-\u9fff\uff00-\uffef\u3000-\u303f]")
 COUNTY = Viewer("planner1", None)
@@ -420,3 +430,16 @@ def test_the_estimate_path_for_large_exports(
     assert not preview.exact and preview.total == 2 and preview.bytes > 0
     prepared = service.prepare(request, None)  # written at download time
     assert abs(prepared.bytes - preview.bytes) <= 0.1 * prepared.bytes
+
+
+def test_exports_follow_new_cubes_without_a_restart(tiny: Path) -> None:
+    live = ReloadingSource(DataSource(tiny), check_seconds=0.0)
+    service = ExportService(live)
+    old = live.version
+    before, _ = service.bundles(_request(), None)
+    rebuild_cube(tiny, [*CUBE_ROWS, NEW_ROW], "2026-11-26T08:00:00+00:00")
+    after, _ = service.bundles(_request(), None)
+    assert service.source.version == live.version != old
+    new_cell = _parent(NEW_ROW[0], 8)
+    assert new_cell not in set(before[0].frame["h3_cell"])
+    assert new_cell in set(after[0].frame["h3_cell"])  # the new incidents, not the old cube

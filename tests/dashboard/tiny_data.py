@@ -7,6 +7,7 @@ format (cell uint64 at res 11, hour, category, count).
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import geopandas as gpd
@@ -83,3 +84,16 @@ def build_tiny_data(out: Path, *, synthetic: bool = True, cube: bool = True) -> 
         )
         write_frame(frame, cubes_dir(out) / "incidents.parquet")
     return out
+
+
+# An incident row to append (5 thefts, the data's last day, in a cell no other row has).
+NEW_ROW = (cell(31.3200, 107.7500), "2026-11-25 22:00", "theft", 5)
+
+
+def rebuild_cube(data_dir: Path, rows: list[tuple[object, ...]], built_at: str) -> None:
+    """Write the incidents cube and its meta.json as a cube build does."""
+    frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"]).astype(
+        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
+    )
+    write_frame(frame, cubes_dir(data_dir) / "incidents.parquet")
+    (cubes_dir(data_dir) / "meta.json").write_text(json.dumps({"built_at": built_at}))

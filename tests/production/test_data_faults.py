@@ -6,28 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
-
 from dashboard.app import create_app
 from dashboard.datasource import DataSource, ReloadingSource
 from dashboard.settings import load_settings
-from geodata.store import cubes_dir, write_frame
-from tests.dashboard.tiny_data import CUBE_ROWS, cell
+from geodata.store import cubes_dir
+from tests.dashboard.tiny_data import CUBE_ROWS, NEW_ROW, rebuild_cube
 from tests.production.conftest import Browser
 
 # The tiny cube's counts add up to 2 + 1 + 4 + 7 + 50 (tests/dashboard/tiny_data.py).
 TINY_TOTAL = 64
-NEW_ROW = (cell(31.3200, 107.7500), "2026-11-25 22:00", "theft", 5)
-
-
-def rebuild_cube(data_dir: Path, rows: list[tuple[object, ...]], built_at: str) -> None:
-    """Write the incidents cube and its meta.json as a cube build does."""
-    frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"]).astype(
-        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
-    )
-    write_frame(frame, cubes_dir(data_dir) / "incidents.parquet")
-    (cubes_dir(data_dir) / "meta.json").write_text(json.dumps({"built_at": built_at}))
 
 
 def truncate(path: Path) -> None:
