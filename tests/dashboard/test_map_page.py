@@ -174,10 +174,18 @@ def test_cell_detail_explains_the_colour(source: DataSource, cache: LayerCache) 
     assert sum(detail["trend"]["values"]) == 3 + 4
     assert len(detail["trend"]["weeks"]) == 52
     json.dumps(detail)
-    empty = cell_detail(
+    quiet = h3.latlng_to_cell(31.355, 107.73, 8)  # inside the area, ~3 km from A and C
+    assert quiet not in {_parent(A, 8), _parent(C, 8)}
+    empty = cell_detail(source, cache, _params(key), quiet, window=tuple(key["window"]), lang="en")
+    assert empty["rows"] == [] and empty["empty"] == "No incidents in the selection"
+    # A finer cell (a click at street level) is explained by the layer's cell holding it.
+    finer = cell_detail(
         source, cache, _params(key), _parent(C, 10), window=tuple(key["window"]), lang="en"
     )
-    assert empty["rows"] == [] and empty["empty"] == "No incidents in the selection"
+    coarse = cell_detail(
+        source, cache, _params(key), _parent(C, 8), window=tuple(key["window"]), lang="en"
+    )
+    assert finer["rows"] == coarse["rows"] != []
 
 
 def test_names_are_shown_as_text_not_html() -> None:
