@@ -133,42 +133,31 @@ class ResilientCache:
                 )
                 self._down_since = None
 
-    def get(self, key: str) -> Any:
-        """The value under ``key``; None when absent or when the backend fails."""
+    def _guarded(self, call: Callable[[], Any], failed: Any) -> Any:
+        """``call()`` on the backend unless it is being left alone; ``failed`` when it is,
+        or when the call fails (then left alone for :attr:`retry_seconds`)."""
         if not self._usable():
-            return None
+            return failed
         try:
-            found = self.backend.get(key)
+            out = call()
         except Exception as exc:  # any backend failure (connection refused, timeout)
             self._failed(exc)
-            return None
+            return failed
         self._worked()
-        return found
+        return out
+
+    def get(self, key: str) -> Any:
+        """The value under ``key``; None when absent or when the backend fails."""
+        return self._guarded(lambda: self.backend.get(key), None)
 
     def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
         """Keep ``value`` under ``key``; False when the backend fails (nothing raised)."""
-        if not self._usable():
-            return False
-        try:
-            done = self.backend.set(key, value, timeout=timeout)
-        except Exception as exc:
-            self._failed(exc)
-            return False
-        self._worked()
-        return bool(done)
+        return bool(self._guarded(lambda: self.backend.set(key, value, timeout=timeout), False))
 
     def has(self, key: str) -> bool:
         """Whether ``key`` is stored, without reading its value (Redis ``EXISTS``); False
         when the backend fails."""
-        if not self._usable():
-            return False
-        try:
-            found = self.backend.has(key)
-        except Exception as exc:
-            self._failed(exc)
-            return False
-        self._worked()
-        return bool(found)
+        return bool(self._guarded(lambda: self.backend.has(key), False))
 
     def touch(self, key: str, seconds: int) -> bool:
         """Keep ``key`` stored ``seconds`` more (Redis ``EXPIRE``): whether it is stored.
@@ -178,15 +167,7 @@ class ResilientCache:
         client = self._redis()
         if client is None:
             return self.has(key)
-        if not self._usable():
-            return False
-        try:
-            done = client.expire(f"{KEY_PREFIX}{key}", seconds)
-        except Exception as exc:
-            self._failed(exc)
-            return False
-        self._worked()
-        return bool(done)
+        return bool(self._guarded(lambda: client.expire(f"{KEY_PREFIX}{key}", seconds), False))
 
     def _redis(self) -> Any:
         """The Redis client of the backend, None when it is not Redis."""
@@ -199,28 +180,15 @@ class ResilientCache:
         client = self._redis()
         if client is None:
             return True
-        if not self._usable():
-            return False
-        try:
-            done = client.set(f"{KEY_PREFIX}claim:{key}", b"1", nx=True, ex=seconds)
-        except Exception as exc:
-            self._failed(exc)
-            return False
-        self._worked()
-        return bool(done)
+        claim = f"{KEY_PREFIX}claim:{key}"
+        return bool(self._guarded(lambda: client.set(claim, b"1", nx=True, ex=seconds), False))
 
     def release(self, key: str) -> None:
         """Give up the claim on ``key`` (:meth:`claim`), once its value is stored: a view
         evicted later may be claimed and computed again at once."""
         client = self._redis()
-        if client is None or not self._usable():
-            return
-        try:
-            client.delete(f"{KEY_PREFIX}claim:{key}")
-        except Exception as exc:
-            self._failed(exc)
-            return
-        self._worked()
+        if client is not None:
+            self._guarded(lambda: client.delete(f"{KEY_PREFIX}claim:{key}"), None)
 
     def ping(self) -> bool:
         """Try the backend now (whatever the retry delay): whether it answers."""

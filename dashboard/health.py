@@ -94,7 +94,7 @@ def health(
             "version": source.stamp,
             "reloads": source.reloads,
             # New data opened, held back until their views are warm (PNM_SWITCH_WAIT).
-            "pending": getattr(source, "pending", None) is not None,
+            "pending": source.pending is not None,
             "problem": "data incomplete" if problem else None,
         },
         "store": {"kind": "files", "reachable": store_ok},
