@@ -425,7 +425,7 @@ def register_callbacks(app: Dash, service: ExportService) -> None:
                 lang_href(PATH, query, "zh"), lang_href(PATH, query, "en"))  # fmt: skip
 
 
-def register(app: Dash, source: DataSource | ReloadingSource) -> ExportService:
+def register(app: Dash, source: ReloadingSource) -> ExportService:
     """Add the export page's callbacks and its download route to ``app``."""
     service = ExportService(source)
     register_callbacks(app, service)

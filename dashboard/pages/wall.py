@@ -278,9 +278,7 @@ def refresh(
     )
 
 
-def register_callbacks(
-    app: Dash, source: DataSource | ReloadingSource, layer_cache: LayerCache
-) -> WallFeed:
+def register_callbacks(app: Dash, source: ReloadingSource, layer_cache: LayerCache) -> WallFeed:
     """Wire the wall's callbacks into ``app``; returns its data feed."""
     feed = WallFeed(source, layer_cache)
 

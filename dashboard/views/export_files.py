@@ -103,17 +103,15 @@ class ExportService:
 
     Parameters
     ----------
-    source : ReloadingSource or DataSource
-        The dashboard's data in service (followed: after new cubes the tables read for
-        exports are read again), or one data source (its directory, version, last day,
-        precincts and grids).
+    source : ReloadingSource
+        The dashboard's data in service (its directory, version, last day, precincts and
+        grids), followed: after new cubes the tables read for exports are read again.
     """
 
-    def __init__(self, source: DataSource | ReloadingSource) -> None:
-        self._live = source if isinstance(source, ReloadingSource) else None
-        self._fixed = source.current if isinstance(source, ReloadingSource) else source
-        self.data_dir = self._fixed.data_dir
-        self._version = self._fixed.version
+    def __init__(self, source: ReloadingSource) -> None:
+        self._live = source
+        self.data_dir = source.current.data_dir
+        self._version = source.current.version
         self._lock = threading.RLock()
         self._base: ExportInputs | None = None
         self._windows: OrderedDict[tuple[str, str], dict[str, pd.DataFrame]] = OrderedDict()
@@ -124,7 +122,7 @@ class ExportService:
     @property
     def source(self) -> DataSource:
         """The data exports are computed from: the data in service."""
-        return self._live.current if self._live is not None else self._fixed
+        return self._live.current
 
     # ------------------------------------------------------------------ inputs
 

@@ -80,7 +80,7 @@ def source(tiny: Path) -> DataSource:
 
 @pytest.fixture
 def service(source: DataSource) -> ExportService:
-    return ExportService(source)
+    return ExportService(ReloadingSource(source))
 
 
 @pytest.fixture

@@ -268,7 +268,10 @@ def test_gap_list_names_places_never_people(source: DataSource, data: WallData) 
 
 
 def _feed(source: DataSource) -> WallFeed:
-    return WallFeed(source, LayerCache(Flask("wall-test"), Settings()))
+    """The feed of ``source`` as the app serves it (looked at on every access)."""
+    return WallFeed(
+        ReloadingSource(source, check_seconds=0.0), LayerCache(Flask("wall-test"), Settings())
+    )
 
 
 def test_feed_reopens_the_data_when_new_incidents_arrive(

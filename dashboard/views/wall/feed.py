@@ -1,6 +1,5 @@
-"""The wall's data kept current: :class:`WallFeed` follows the data in service (or
-reopens the data directory itself when it changes) and computes each version once, off
-the request thread."""
+"""The wall's data kept current: :class:`WallFeed` follows the data in service and
+computes each version once, off the request thread."""
 
 from __future__ import annotations
 
@@ -13,7 +12,6 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dashboard.cache import LayerCache, cache_key
 from dashboard.datasource import DataSource, ReloadingSource
 from dashboard.views.wall.data import WallData, wall_data
-from dashboard.views.wall.versions import data_stamp
 
 log = logging.getLogger(__name__)
 
@@ -21,47 +19,32 @@ log = logging.getLogger(__name__)
 class WallFeed:
     """The wall's data, kept current and computed off the request thread.
 
-    Given the app's :class:`ReloadingSource`, the wall shows the data the map is serving
-    (one copy of the data per worker; new cubes reach the wall when they reach the map,
-    after their warm-up when the switch is staged). Given a plain :class:`DataSource`,
-    each call of :meth:`data` checks the data directory's fingerprint and reopens the
-    source when the data or the cubes changed. A new version is computed once, in one
+    The wall shows the data the map is serving (one copy of the data per worker; new
+    cubes reach the wall when they reach the map, after their warm-up when the switch is
+    staged). A new version is computed once, in one
     background thread, and cached (flask-caching, keyed by version and scope); a request
     waits for it at most ``wait_s`` and otherwise returns None, so a slow computation
     never holds up a refresh — the page keeps its last picture and asks again.
 
     Parameters
     ----------
-    source : ReloadingSource or DataSource
-        The app's data in service, or a data source just opened (followed on disk).
+    source : ReloadingSource
+        The app's data in service.
     cache : LayerCache
         Where computed wall data are kept.
     """
 
-    def __init__(self, source: DataSource | ReloadingSource, cache: LayerCache) -> None:
-        self._live = source if isinstance(source, ReloadingSource) else None
-        self._source = source.current if isinstance(source, ReloadingSource) else source
-        self._stamp = data_stamp(self._source.data_dir)
+    def __init__(self, source: ReloadingSource, cache: LayerCache) -> None:
+        self._live = source
         self._cache = cache
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pnm-wall")
         self._jobs: dict[str, Future[WallData]] = {}
 
     def current(self) -> tuple[DataSource, str]:
-        """The data source and its version: the ones in service, or reopened if the data
-        changed on disk."""
-        if self._live is not None:
-            current = self._live.current
-            return current, self._live.stamp_of(current)
-        stamp = data_stamp(self._source.data_dir)
-        with self._lock:
-            if stamp != self._stamp:
-                try:
-                    self._source = DataSource(self._source.data_dir)
-                    self._stamp = stamp
-                except Exception:  # a rebuild in progress: keep the last good data
-                    log.warning("wall: data directory changed but cannot be opened yet")
-            return self._source, self._stamp
+        """The data source in service and its version (fingerprint)."""
+        current = self._live.current
+        return current, self._live.stamp_of(current)
 
     def data(
         self, scope: Collection[str] | None = None, *, wait_s: float = 10.0
