@@ -12,11 +12,10 @@ import pytest
 from dashboard.app import create_app
 from dashboard.settings import load_settings
 from tests.browser.conftest import LiveApp, serve
-from tests.browser.test_map_restyle import DRAWN, check_pixels
+from tests.browser.test_map_restyle import DRAWN, check_pixels, open_map
 
 pytestmark = pytest.mark.browser
 
-TIMEOUT = 90  # seconds; a cold Chromium on a busy 2-core machine is slow to start
 
 SHOWN = """
 const s = window.pnm && window.pnm.status && window.pnm.status.hexes;
@@ -49,11 +48,8 @@ def _choose_layer(driver: Any, label: str) -> None:
 def test_back_and_forward_restore_the_layer_of_each_history_entry(
     live_app: LiveApp, chrome: Any
 ) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
     driver = chrome
-    wait = WebDriverWait(driver, TIMEOUT, poll_frequency=0.1)
-    driver.get(f"{live_app.url}/?layer=heat&lang=en")
+    wait = open_map(driver, f"{live_app.url}/?layer=heat&lang=en")
     assert wait.until(lambda d: d.execute_script(SHOWN)) == {"layer": "heat", "checked": "heat"}
 
     _choose_layer(driver, "Incident rate per 1,000")

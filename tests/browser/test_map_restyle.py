@@ -81,6 +81,14 @@ def _choose_scheme(driver: Any, label: str) -> None:
     WebDriverWait(driver, 10).until(option).click()
 
 
+def open_map(driver: Any, url: str) -> Any:
+    """Open ``url`` in ``driver``; a wait for its conditions (TIMEOUT, polled every 0.1 s)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.get(url)
+    return WebDriverWait(driver, TIMEOUT, poll_frequency=0.1)
+
+
 def check_pixels(driver: Any, state: dict[str, Any]) -> int:
     """Check that hexagons spread over the values show their class's colour on the canvas;
     return how many were on screen and checked."""
@@ -112,11 +120,8 @@ def check_pixels(driver: Any, state: dict[str, Any]) -> int:
 def test_many_small_hexagons_are_written_as_pixels_in_their_class_colours(
     live_app: LiveApp, chrome: Any
 ) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
     driver = chrome
-    wait = WebDriverWait(driver, TIMEOUT, poll_frequency=0.1)
-    driver.get(f"{live_app.url}/?layer=reach&res=10&lang=en")
+    wait = open_map(driver, f"{live_app.url}/?layer=reach&res=10&lang=en")
     state = wait.until(lambda d: d.execute_script(DRAWN))
     assert len(state["cells"]) >= 3000 and state["mode"] == "pixels", len(state["cells"])
     assert check_pixels(driver, state) >= 30
@@ -125,11 +130,8 @@ def test_many_small_hexagons_are_written_as_pixels_in_their_class_colours(
 def test_a_new_scheme_repaints_every_hexagon_in_its_class_without_the_server(
     live_app: LiveApp, chrome: Any
 ) -> None:
-    from selenium.webdriver.support.ui import WebDriverWait
-
     driver = chrome
-    wait = WebDriverWait(driver, TIMEOUT, poll_frequency=0.1)
-    driver.get(f"{live_app.url}/?layer=rate&res=8&lang=en&scheme=natural_breaks")
+    wait = open_map(driver, f"{live_app.url}/?layer=rate&res=8&lang=en&scheme=natural_breaks")
     first = wait.until(lambda d: d.execute_script(DRAWN))
     assert len(first["cells"]) > 20 and first["hideout"]["breaks"]
     assert first["mode"] == "polygons"
