@@ -23,10 +23,11 @@ import h3
 from flask import Flask
 
 from dashboard.cache import LayerCache
-from dashboard.datasource import DataSource
+from dashboard.datasource import ReloadingSource, View
 from dashboard.pages.map import update_layer, update_styles
 from dashboard.settings import load_settings
 from dashboard.views import LAYERS
+from geodata.snapshot import Snapshot
 
 # A view of the county seat at zoom 11.5 (res 9) on a 1620x1028 map, and the whole county.
 SEAT_VIEW = [[31.30, 107.62], [31.40, 107.84]]
@@ -47,7 +48,7 @@ def _geojson(payload: dict[str, Any]) -> bytes:
     return text.encode()
 
 
-def _update(source: DataSource, cache: LayerCache, layer: str, bounds: Any) -> tuple[float, Any]:
+def _update(source: View, cache: LayerCache, layer: str, bounds: Any) -> tuple[float, Any]:
     t0 = time.perf_counter()
     data, key, *_ = update_layer(
         source, cache, layer=layer, preset="30d", start_date=None, end_date=None, cats=[],
@@ -60,8 +61,8 @@ def _update(source: DataSource, cache: LayerCache, layer: str, bounds: Any) -> t
 
 def server(data_dir: Path) -> None:
     settings = load_settings({}, data_dir=str(data_dir))
-    source = DataSource(data_dir)
-    source.scope_cells(9)  # opened once per app; not part of a request
+    source = ReloadingSource(Snapshot(data_dir)).view(None)
+    source.snapshot.zones(9)  # opened once per app; not part of a request
     print(f"{'layer':<10} {'view':<7} {'cells':>6} {'cold s':>7} {'warm ms':>8} "
           f"{'JSON kB':>8} {'gzip kB':>8} {'GeoJSON kB':>10} {'gzip kB':>8} {'ratio':>6}")  # fmt: skip
     for layer in LAYERS:

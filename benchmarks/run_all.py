@@ -130,13 +130,14 @@ def server(data_dir: Path, cold_repeat: int, warm_repeat: int) -> dict[str, Any]
 
     from benchmarks import map_view
     from dashboard.cache import LayerCache
-    from dashboard.datasource import DataSource
+    from dashboard.datasource import ReloadingSource
     from dashboard.settings import load_settings
     from dashboard.views import LAYERS
+    from geodata.snapshot import Snapshot
 
     settings = load_settings({}, data_dir=str(data_dir))
-    source = DataSource(data_dir)
-    source.scope_cells(9)
+    source = ReloadingSource(Snapshot(data_dir)).view(None)
+    source.snapshot.zones(9)
     views = {"street": map_view.SEAT_VIEW, "county": source.bounds}
     payload: list[dict[str, Any]] = []
     timing: list[dict[str, Any]] = []
@@ -185,13 +186,14 @@ def browser(data_dir: Path, repeat: int) -> dict[str, Any]:
     from benchmarks import map_view
     from dashboard.app import create_app
     from dashboard.cache import LayerCache
-    from dashboard.datasource import DataSource
+    from dashboard.datasource import ReloadingSource
     from dashboard.settings import load_settings
+    from geodata.snapshot import Snapshot
 
     # No background warm-up: it would take the CPU the pages are timed on (each page is
     # loaded several times; the first loads warm the cache the medians are read from).
     settings = load_settings({}, data_dir=str(data_dir), auth="none", warm=False)
-    source = DataSource(data_dir)
+    source = ReloadingSource(Snapshot(data_dir)).view(None)
     _, data = map_view._update(source, LayerCache(Flask("b"), settings), "reach", source.bounds)
     cells, values = list(data["cells"]), [float(v) for v in data["v"]]
     (s, w), (n, e) = source.bounds
@@ -271,13 +273,12 @@ from flask import Flask
 from benchmarks import map_view
 from dashboard.app import create_app
 from dashboard.cache import LayerCache
-from dashboard.datasource import DataSource
 from dashboard.settings import load_settings
 from dashboard.views import LAYERS
 data = Path(sys.argv[1])
 settings = load_settings({}, data_dir=str(data), auth="none")
 app = create_app(settings)
-source = DataSource(data)
+source = app.server.extensions["pnm_live"].view(None)  # the app's own snapshot
 for layer in LAYERS:
     map_view._update(source, LayerCache(Flask("m"), settings), layer, source.bounds)
 for line in Path("/proc/self/status").read_text().splitlines():

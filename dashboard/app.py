@@ -8,7 +8,7 @@ this module in a test or a tool never opens the data directory.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import parse_qs
 
 import dash
@@ -21,13 +21,14 @@ from dashboard.auth import current_scope, current_user
 from dashboard.auth.bar import auth_bar
 from dashboard.auth.guard import install as install_auth
 from dashboard.cache import LayerCache
-from dashboard.datasource import CurrentScopeSource, DataSource, ReloadingSource
+from dashboard.datasource import ReloadingSource, Resolver, View
 from dashboard.i18n import lang_of, t
 from dashboard.pages import export as export_page
 from dashboard.pages import map as map_page
 from dashboard.pages import wall as wall_page
 from dashboard.settings import Settings, load_settings
-from dashboard.views.warm import Warmer, scopes_to_warm
+from dashboard.views.warm import Warmer
+from geodata.snapshot import Snapshot
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 VENDOR = "vendor"
@@ -40,7 +41,7 @@ def _not_found(lang: str) -> html.Div:
 
 
 def render_page(
-    source: DataSource, settings: Settings, pathname: str | None, search: str | None
+    source: View, settings: Settings, pathname: str | None, search: str | None
 ) -> tuple[Any, dict[str, str]]:
     """The page for a URL, and the document's language and title.
 
@@ -100,12 +101,12 @@ def create_app(settings: Settings | None = None) -> Dash:
         If the data directory is missing or has no cubes (the message says how to build it).
     """
     cfg = settings or load_settings()
-    source = DataSource(cfg.data_dir)
+    source = Snapshot(cfg.data_dir)
     # The data in service, reopened when the cubes are rebuilt (no restart needed).
     live = ReloadingSource(source)
-    # What pages and callbacks see: the data cut to the signed-in user's scope, chosen
-    # anew on every request (a stand-in with DataSource's interface).
-    scoped = cast(DataSource, CurrentScopeSource(cast(DataSource, live), current_scope))
+    # What pages and callbacks see: the data in service and the signed-in user's scope,
+    # resolved once per request (the guard resolves it first).
+    views = Resolver(live, current_scope)
     app = Dash(
         __name__,
         assets_folder=str(ASSETS),
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Dash:
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.config.external_scripts.extend(app.get_asset_url(path) for path in VENDOR_SCRIPTS)
+    app.server.extensions["pnm_live"] = live  # the data in service, for tools and tests
     layer_cache = LayerCache(app.server, cfg)
     app.layout = html.Div(
         [dcc.Location(id=ids.URL, refresh=False), dcc.Store(id=ids.DOCUMENT), html.Div(id=ids.PAGE)]
@@ -137,7 +139,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     ) -> tuple[Any, dict[str, str]]:
         if not needs_render(cfg, pathname, search, shown):
             raise PreventUpdate
-        page, document = render_page(scoped, cfg, pathname, search)
+        page, document = render_page(views(), cfg, pathname, search)
         bar = auth_bar(current_user(), mode=cfg.auth, lang=document["lang"])
         banner = health_route.data_banner(live, document["lang"])
         parts = [p for p in (bar, banner) if p is not None]
@@ -148,14 +150,12 @@ def create_app(settings: Settings | None = None) -> Dash:
         Output(ids.DOCUMENT, "id"),
         Input(ids.DOCUMENT, "data"),
     )
-    map_page.register_callbacks(app, scoped, layer_cache)
+    map_page.register_callbacks(app, views, layer_cache)
     wall_page.register_callbacks(app, live, layer_cache)  # the data the map serves
     export_page.register(app, live)  # exports of the data in service
-    warmer = Warmer(
-        live, layer_cache, lambda data: scopes_to_warm(cfg, data), switch_wait_s=cfg.switch_wait_s
-    )
+    warmer = Warmer(live, layer_cache, switch_wait_s=cfg.switch_wait_s)
     health_route.install(app.server, live, layer_cache, warmer if cfg.warm else None)
-    install_auth(app, cfg, source)  # last: sign-in, the guard of every route, headers
+    install_auth(app, cfg, views)  # last: sign-in, the guard of every route, headers
     if cfg.warm:
         # In the background: computes the most asked views of the data now in service
         # (and of every later version), sharing them through the cache; never blocks.

@@ -12,7 +12,7 @@ import pandas as pd
 
 from dashboard.i18n import t
 from dashboard.views import params_for, spec_of
-from dashboard.views.base import LayerParams
+from layers.registry import LayerParams
 from layers.time_window import frames, window_of
 from layers.viewport import Bounds, snap_bounds, zoom_to_res
 
@@ -138,7 +138,6 @@ def layer_params(
     cats: list[str] | None,
     kinds: list[str] | None,
     band: str | None,
-    scope: str = "county",
 ) -> LayerParams:
     """The parameters of the chosen layer (filters it ignores blanked, resolution clamped)."""
     since, until = w.iso
@@ -150,7 +149,6 @@ def layer_params(
         cats=tuple(cats or ()),
         kinds=tuple(kinds or ()),
         band=band or "all",
-        scope=scope,
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata as importlib_metadata
@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import geopandas as gpd
 import pandas as pd
+import polars as pl
 
 from geodata.cubes import load_cube, load_meta
 from geodata.store import StoreError, has_table, read_manifest, read_table
@@ -60,6 +61,10 @@ class ExportInputs:
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
     cubes: dict[str, pd.DataFrame] = field(default_factory=dict)
     cube_meta: dict[str, Any] = field(default_factory=dict)
+    zones: Callable[[int], pd.DataFrame] | None = None
+    """The area's cells at a resolution with the precinct and grid of each (``cell``,
+    ``precinct_id``, ``grid_id``), as the map has them
+    (:meth:`geodata.snapshot.Snapshot.zone_frame`); None: filled from the grids."""
 
     def table(self, kind: str) -> pd.DataFrame | None:
         """Data set ``kind``, or None when it was not read (or is not in the store)."""
@@ -160,3 +165,55 @@ def load_export_inputs(
         cubes=loaded,
         cube_meta=meta,
     )
+
+
+def snapshot_inputs(
+    snapshot: Any,
+    *,
+    cubes: Iterable[str] = ("incidents",),
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> ExportInputs:
+    """What an export needs, taken from a :class:`geodata.snapshot.Snapshot` — the tables,
+    cubes and zones the map computes from, so an exported cell is the map's cell.
+
+    ``patrol`` rows are those of ``[since, until)``, ``visits`` those that can matter to
+    it (the snapshot's :meth:`~geodata.snapshot.Snapshot.visits_for`).
+    """
+    tables = {
+        kind: frame
+        for kind in TABLES
+        if len(frame := getattr(snapshot, kind) if kind != "population" else _population(snapshot))
+    }
+    loaded: dict[str, pd.DataFrame] = {}
+    for name in dict.fromkeys(cubes):
+        if name == "incidents":
+            loaded[name] = snapshot.incident_cube
+        elif name == "patrol":
+            cube = snapshot.patrol_cube
+            keep = pd.Series(True, index=cube.index)
+            if since is not None and "hour" in cube:
+                keep &= cube["hour"] >= pd.Timestamp(since)
+            if until is not None and "hour" in cube:
+                keep &= cube["hour"] < pd.Timestamp(until)
+            loaded[name] = cube[keep]
+        elif name == "visits":
+            start = pd.Timestamp(since) if since is not None else snapshot.visits_since
+            end = pd.Timestamp(until) if until is not None else snapshot.window[1]
+            visits = snapshot.visits_for(start, end)
+            codes = [c for c in ("unit_id", "unit_kind") if c in visits.columns]
+            loaded[name] = visits.with_columns(pl.col(codes).cast(pl.String)).to_pandas()
+    meta: dict[str, Any] = load_meta(snapshot.data_dir)
+    return ExportInputs(
+        manifest=snapshot.manifest,
+        software_version=software_version(),
+        tables=tables,
+        cubes=loaded,
+        cube_meta=meta,
+        zones=snapshot.zone_frame,
+    )
+
+
+def _population(snapshot: Any) -> pd.DataFrame:
+    root = Path(snapshot.data_dir)
+    return read_table(root, "population") if has_table(root, "population") else pd.DataFrame()

@@ -27,11 +27,12 @@ from dashboard.auth.headers import LOGIN_POLICY, SecurityHeaders
 from dashboard.auth.roles import feature_allowed, page_allowed
 from dashboard.auth.signin import Authenticator, install_signin
 from dashboard.auth.users import User
-from dashboard.datasource import DataSource
+from dashboard.datasource import Resolver
 from dashboard.i18n import lang_of, t
 from dashboard.pages import login as login_page
 from dashboard.settings import Settings
 from geodata.audit import AuditError
+from layers.registry import LAYERS
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +75,10 @@ def route_kind(rule: str | None) -> str | None:
 class Guard:
     """The ``before_request`` hook of the app (see the module docstring)."""
 
-    def __init__(self, app: Dash, auth: Authenticator, source: DataSource) -> None:
+    def __init__(self, app: Dash, auth: Authenticator, views: Resolver) -> None:
         self.app = app
         self.auth = auth
-        self.source = source
-        from dashboard.views import LAYERS
-
+        self.views = views
         self.layers = frozenset(LAYERS)
 
     def __call__(self) -> Any:
@@ -102,13 +101,15 @@ class Guard:
                 return None
             if kind == "callback":
                 body = request.get_json(silent=True)
-                who = Asker(user, self.source.for_scope(user.scope), self.layers)
+                # The request's view (data in service, the user's scope), resolved here
+                # once: the callback that runs next sees the very same one.
+                who = Asker(user, self.views(), self.layers)
                 g.pnm_feature = inspect_callback(body, self.app.callback_map, who)
                 return None
             if kind == "download":
                 if not feature_allowed(user.role, "download"):
                     raise Refusal(f"downloads not allowed for a {user.role}")
-                who = Asker(user, self.source.for_scope(user.scope), self.layers)
+                who = Asker(user, self.views(), self.layers)
                 inspect_download(request.args, who)
                 return None
             raise Refusal(f"route {rule!r} has no access rule")
@@ -153,7 +154,7 @@ class Guard:
         return jsonify(error="refused"), refusal.status
 
 
-def install(app: Dash, settings: Settings, source: DataSource) -> Authenticator:
+def install(app: Dash, settings: Settings, views: Resolver) -> Authenticator:
     """Wire sign-in, the guard and the security headers into ``app``.
 
     Call it when the app is built (``create_app`` does); the guard reads the callbacks
@@ -165,9 +166,9 @@ def install(app: Dash, settings: Settings, source: DataSource) -> Authenticator:
         Without a secret key or a users file where the mode needs them.
     """
     server = app.server
-    auth = install_signin(server, settings, area_name=source.area_name)
+    auth = install_signin(server, settings, area_name=views.live.current.area_name)
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
-    server.before_request(Guard(app, auth, source))
+    server.before_request(Guard(app, auth, views))
     headers = SecurityHeaders(app, settings.tile_url)
 
     def _login_policy(response: Response) -> Response:

@@ -12,7 +12,7 @@ from typing import Any
 from dash import html
 
 from dashboard import pagestate
-from dashboard.datasource import DataSource
+from dashboard.datasource import View
 from dashboard.downloads import Viewer
 from dashboard.i18n import t
 from dashboard.views.export import AREAS, ExportRequest, format_title, max_res
@@ -98,7 +98,7 @@ def area_options(request: ExportRequest, viewer: Viewer, lang: str) -> list[dict
     return options
 
 
-def place_options(source: DataSource, viewer: Viewer, lang: str) -> tuple[list[Any], list[Any]]:
+def place_options(source: View, viewer: Viewer, lang: str) -> tuple[list[Any], list[Any]]:
     """The precincts and grids the user may choose, labelled with their names and ids."""
     paren = "{}（{}）" if lang == "zh" else "{} ({})"
     precincts, grids = source.precincts, source.grids

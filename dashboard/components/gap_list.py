@@ -13,7 +13,7 @@ from dash import html
 
 from dashboard import ids
 from dashboard.i18n import t
-from dashboard.views.gaps import GAP_COLOURS, LIST_RES, TOP_N
+from dashboard.views.gaps import GAP_COLOURS, TOP_N
 
 HIDDEN = "pnm-gaps pnm-gaps-hidden"
 SHOWN = "pnm-gaps"
@@ -77,7 +77,11 @@ def gap_list_view(entries: list[dict[str, Any]], *, lang: str, selected: str = "
     if not entries:
         return [html.P(t("gap_list_empty", lang), className="pnm-note")]
     return [
-        html.P(t("gap_list_note", lang, n=TOP_N, res=LIST_RES), className="pnm-note"),
+        # Ranked at the resolution the map draws the gap layer at: the list's #1 is the
+        # largest gap of the hexagons on screen (and of the wall at the same resolution).
+        html.P(
+            t("gap_list_note", lang, n=TOP_N, res=entries[0].get("res", "")), className="pnm-note"
+        ),
         html.Ol(
             [gap_entry(e, lang=lang, selected=e["cell"] == selected) for e in entries],
             className="pnm-gap-items",

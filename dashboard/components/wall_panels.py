@@ -15,7 +15,15 @@ from dash import html
 
 from dashboard.components.legend import legend_view
 from dashboard.i18n import t
-from dashboard.views.wall import HOTSPOT_MARK, Change, Count, Figures, GapLine, WallData
+from dashboard.views.wall import (
+    HOTSPOT_MARK,
+    Change,
+    Count,
+    Figures,
+    GapLine,
+    WallData,
+    figure_link,
+)
 
 CST = dt.timezone(dt.timedelta(hours=8), "CST")
 """China Standard Time: the data's naive timestamps are in it, and so is every time shown."""
@@ -55,10 +63,25 @@ def _change_line(label: str, change: Change, lang: str) -> html.Div:
     )
 
 
-def _figure(key: str, label: str, value: str, unit: str, lines: list[Any]) -> html.Div:
+FIGURE_OF: dict[str, str] = {
+    "today": "today",
+    "week": "week",
+    "coverage": "hotspots",
+    "koper": "koper",
+    "gaps": "gaps",
+    "certified": "communities",
+}
+"""The wall figure (:data:`dashboard.views.wall.FIGURE_LINKS`) each panel shows."""
+
+
+def _figure(
+    key: str, label: str, value: str, unit: str, lines: list[Any], lang: str = "zh"
+) -> html.Div:
+    # The label opens the map view whose summary line shows the same number.
+    link = html.A(label, href=figure_link(FIGURE_OF[key], lang), className="pnm-wall-figure-link")
     return html.Div(
         [
-            html.Div(label, className="pnm-wall-figure-label"),
+            html.Div(link, className="pnm-wall-figure-label"),
             html.Div(
                 [
                     html.Span(value, className="pnm-wall-figure-value"),
@@ -74,12 +97,12 @@ def _figure(key: str, label: str, value: str, unit: str, lines: list[Any]) -> ht
 
 
 def _count(key: str, count: Count, lang: str, *, week: bool) -> html.Div:
+    last = (count.until - pd.Timedelta(days=1)).strftime("%m-%d")
     if week:
-        note = t("wall_week_since", lang, date=count.since.strftime("%m-%d"))
+        note = t("wall_week_since", lang, date=count.since.strftime("%m-%d"), until=last)
         mom = t("wall_week_on_week", lang)
     else:
-        hours = int((count.until - count.since) / pd.Timedelta(hours=1))
-        note = t("wall_today_since", lang, date=count.since.strftime("%m-%d"), until=hours)
+        note = t("wall_today_since", lang, date=count.since.strftime("%m-%d"))
         mom = t("wall_day_on_day", lang)
     return _figure(
         key,
@@ -91,6 +114,7 @@ def _count(key: str, count: Count, lang: str, *, week: bool) -> html.Div:
             _change_line(t("wall_year_on_year", lang), count.yoy, lang),
             html.Div(note, className="pnm-wall-line pnm-wall-note"),
         ],
+        lang,
     )
 
 
@@ -102,6 +126,7 @@ def _share(key: str, label: str, part: int, whole: int, line: str, lang: str) ->
         pct or t("wall_none", lang),
         "%" if pct else "",
         [html.Div(line, className="pnm-wall-line pnm-wall-note")],
+        lang,
     )
 
 
@@ -143,6 +168,7 @@ def figures_view(f: Figures, lang: str) -> list[html.Div]:
                     className="pnm-wall-line pnm-wall-note",
                 )
             ],
+            lang,
         ),
         _share(
             "certified",

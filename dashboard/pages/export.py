@@ -31,7 +31,7 @@ from dashboard.components.export_choices import (
     section,
 )
 from dashboard.components.header import header, lang_href
-from dashboard.datasource import DataSource, ReloadingSource
+from dashboard.datasource import ReloadingSource, View
 from dashboard.downloads import DOWNLOAD_PATH, Viewer, register_download_route, signed_in
 from dashboard.i18n import category_options, note_text, t
 from dashboard.settings import Settings
@@ -79,7 +79,7 @@ def _picker(
 
 def layout(
     *,
-    source: DataSource,
+    source: View,
     settings: Settings,
     lang: str,
     pathname: str,

@@ -40,14 +40,14 @@ from dashboard.components.header import header, lang_href
 from dashboard.components.layer_detail import gap_section, zone_coverage_section
 from dashboard.components.legend import legend_view, outline_legend
 from dashboard.components.panel import panel, panel_view
-from dashboard.datasource import DataSource
+from dashboard.datasource import Resolver, View
 from dashboard.i18n import category_options, kind_options, note_text, t
 from dashboard.settings import Settings
-from dashboard.views import LAYERS, layer_result, spec_of
+from dashboard.views import LAYERS, LayerParams, layer_result, spec_of
 from dashboard.views import gaps as gap_views
 from dashboard.views import places as place_search
 from dashboard.views.base import style, summary_text
-from dashboard.views.detail import cell_detail
+from dashboard.views.detail import cell_detail, zones_of
 from dashboard.views.export import export_href
 from dashboard.views.protection import patrol_zones, zone_coverage
 from dashboard.viewstate import PLAY_STEPS, RESOLUTIONS, SCHEMES, ViewState, from_query
@@ -72,7 +72,7 @@ GRID_STYLE = {"color": "#6b7280", "weight": 0.6, "opacity": 0.8, "fill": False}
 LAND_STYLE = {"fill": True, "fillColor": "#ffffff", "fillOpacity": 1.0}
 
 
-def _base_layers(settings: Settings, source: DataSource, state: ViewState) -> list[Any]:
+def _base_layers(settings: Settings, source: View, state: ViewState) -> list[Any]:
     """Basemap, hexagons, outlines and the selection, bottom to top; shapes sent once."""
     outlines = source.outlines
     area = dl.GeoJSON(
@@ -132,7 +132,7 @@ def _dropdown(label: str, target: str, *extra: Any, **options: Any) -> html.Sect
     return _section(label, dcc.Dropdown(id=target, searchable=False, **options), target, *extra)
 
 
-def _controls(source: DataSource, state: ViewState, lang: str) -> list[Any]:
+def _controls(source: View, state: ViewState, lang: str) -> list[Any]:
     """The sidebar's controls, set from ``state``."""
     w = pagestate.window(
         source.last_day,
@@ -261,7 +261,7 @@ def _controls(source: DataSource, state: ViewState, lang: str) -> list[Any]:
 
 
 def layout(
-    *, source: DataSource, settings: Settings, lang: str, pathname: str, search: str | None
+    *, source: View, settings: Settings, lang: str, pathname: str, search: str | None
 ) -> html.Div:
     """The map page in ``lang``, opened on the view the URL's query describes."""
     state = from_query(search, default_lang=lang)
@@ -354,7 +354,7 @@ def layout(
 
 
 def update_layer(
-    source: DataSource,
+    source: View,
     layer_cache: LayerCache,
     *,
     layer: str | None,
@@ -384,11 +384,10 @@ def update_layer(
         frame=frame,
     )
     res, automatic = pagestate.resolution(resolution, zoom)
-    params = pagestate.layer_params(
-        layer=layer, w=w, res=res, cats=cats, kinds=kinds, band=band, scope=source.scope_key
-    )
+    params = pagestate.layer_params(layer=layer, w=w, res=res, cats=cats, kinds=kinds, band=band)
     data = layer_payload(source, layer_cache, params, pagestate.view_bounds(bounds, zoom, center))
-    key = {**params.key(), "window": list(w.iso)}
+    # The scope rides in the key only for the guard to check it is the user's own.
+    key = {**params.key(), "scope": source.scope_key, "window": list(w.iso)}
     data["key"] = key_token(key)
     return (
         data,
@@ -401,9 +400,7 @@ def update_layer(
 def _params(key: dict[str, Any], cell: str | None = None) -> Any:
     """The layer parameters of a layer key; with ``cell``, at that cell's resolution (a
     cell selected before a drill-down keeps explaining its own colour)."""
-    from dashboard.views.base import LayerParams
-
-    fields = {k: v for k, v in key.items() if k != "window"}
+    fields = {k: v for k, v in key.items() if k not in ("window", "scope")}
     fields["cats"], fields["kinds"] = tuple(fields["cats"]), tuple(fields["kinds"])
     if cell and h3.is_valid_cell(cell):
         fields["res"] = spec_of(fields["layer"]).clamp(h3.get_resolution(cell))
@@ -418,7 +415,7 @@ def key_token(key: dict[str, Any]) -> str:
 
 
 def update_styles(
-    source: DataSource,
+    source: View,
     layer_cache: LayerCache,
     *,
     key: dict[str, Any] | None,
@@ -431,11 +428,13 @@ def update_styles(
     """
     if not key:
         raise PreventUpdate
-    result = layer_result(source, layer_cache, _params(key))
+    params = _params(key)
+    whole = layer_result(source.snapshot, layer_cache, params)
+    result = source.cut(whole)
     token = key_token(key)
     schemes: dict[str, Any] = {}
     for scheme in SCHEMES if not result.categorical else SCHEMES[:1]:
-        hideout, description = style(result, scheme=scheme, lang=lang)
+        hideout, description = style(result, scheme=scheme, lang=lang, basis=whole)
         hideout["key"] = token
         legend = legend_view(description, lang=lang, ordered=not result.categorical)
         schemes[scheme] = {"hideout": hideout, "legend": legend}
@@ -448,7 +447,7 @@ def update_styles(
 
 
 def select_cell(
-    source: DataSource,
+    source: View,
     *,
     click: dict[str, Any] | None,
     zoom: float | None,
@@ -460,10 +459,9 @@ def select_cell(
     lat, lng = float(click["latlng"]["lat"]), float(click["latlng"]["lng"])
     if not source.contains_point(lng, lat):
         raise PreventUpdate  # a click outside the user's jurisdiction selects nothing
-    cell = cell_to_str(int(lnglat_to_cells([lng], [lat], int(key["res"]))[0]))
-    from dashboard.views.detail import zones_of
-
-    zones = zones_of(source, lng, lat)
+    value = int(lnglat_to_cells([lng], [lat], int(key["res"]))[0])
+    cell = cell_to_str(value)
+    zones = zones_of(source, value)
     level = (
         "precinct"
         if (zoom or 0) < DRILL_PRECINCT_BELOW
@@ -477,7 +475,7 @@ def select_cell(
 
 
 def update_gap_list(
-    source: DataSource,
+    source: View,
     layer_cache: LayerCache,
     *,
     key: dict[str, Any] | None,
@@ -493,7 +491,7 @@ def update_gap_list(
 
 
 def select_gap_entry(
-    source: DataSource, layer_cache: LayerCache, *, key: dict[str, Any] | None, cell: str
+    source: View, layer_cache: LayerCache, *, key: dict[str, Any] | None, cell: str
 ) -> tuple[str, dict[str, Any]]:
     """The cell of a clicked list entry and the viewport flying to it; only a cell of the
     current list (of the user's scope) is accepted."""
@@ -507,7 +505,7 @@ def select_gap_entry(
 
 
 def layer_sections(
-    source: DataSource,
+    source: View,
     layer_cache: LayerCache,
     *,
     key: dict[str, Any],
@@ -521,7 +519,7 @@ def layer_sections(
         detail = gap_views.gap_detail(source, layer_cache, _params(key, cell), cell, lang=lang)
         return gap_section(detail, lang=lang)
     if key.get("layer") == "patrol":
-        shares = patrol_zones(source, layer_cache, _params(key))
+        shares = patrol_zones(source.snapshot, layer_cache, _params(key))
         return zone_coverage_section(zone_coverage(shares, zones), lang=lang)
     return []
 
@@ -534,7 +532,7 @@ def with_sections(body: list[Any], sections: list[Any]) -> list[Any]:
     return [*body[:at], *sections, *body[at:]]
 
 
-def crumb_viewport(source: DataSource, index: list[Place], target: str) -> dict[str, Any]:
+def crumb_viewport(source: View, index: list[Place], target: str) -> dict[str, Any]:
     """The viewport of a drill-down crumb: the county, a precinct or a grid."""
     if target == "county":
         return {"bounds": source.bounds, "transition": "flyToBounds"}
@@ -591,9 +589,10 @@ def view_query(
     return state.to_query()
 
 
-def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -> None:
-    """Wire the map page's callbacks into ``app``."""
-    indexes: dict[str, list[Place]] = {}  # one per scope: a chief finds only their places
+def register_callbacks(app: Dash, views: Resolver, layer_cache: LayerCache) -> None:
+    """Wire the map page's callbacks into ``app``; each resolves the request's view once
+    (``views()``: the data in service and the user's scope) and passes it down."""
+    indexes: dict[tuple[str, str], list[Place]] = {}  # a chief finds only their places
 
     @app.callback(
         Output(ids.EXPORT_LINK, "href"),
@@ -603,10 +602,12 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
     def _export_link(search: str | None, bounds: Any) -> str:
         return export_href(search, bounds)
 
-    def places() -> list[Place]:
-        key = source.scope_key
+    def places(view: View) -> list[Place]:
+        key = (view.version, view.scope_key)
         if key not in indexes:
-            indexes[key] = place_search.build_index(source)
+            if len(indexes) >= 64:
+                indexes.pop(next(iter(indexes)))
+            indexes[key] = place_search.build_index(view)
         return indexes[key]
 
     controls = [
@@ -638,7 +639,7 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         (layer, preset, start, end, cats, kinds, band, res, step, frame, bounds, zoom) = args[:12]
         center, old_key, lang = args[12:]
         data, key, res_text, window_text = update_layer(
-            source, layer_cache, layer=layer, preset=preset, start_date=start, end_date=end,
+            views(), layer_cache, layer=layer, preset=preset, start_date=start, end_date=end,
             cats=cats, kinds=kinds, band=band, resolution=res, step=step, frame=frame,
             bounds=bounds, zoom=zoom, center=center, lang=lang,
         )  # fmt: skip
@@ -651,7 +652,7 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         State(ids.LANG, "data"),
     )
     def _styles(key: Any, lang: str) -> dict[str, Any]:
-        return update_styles(source, layer_cache, key=key, lang=lang)
+        return update_styles(views(), layer_cache, key=key, lang=lang)
 
     app.clientside_callback(
         ClientsideFunction(namespace="pnm", function_name="fitBesideGapList"),
@@ -705,7 +706,7 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
     )
     def _playback(_n: Any, _c: Any, step: str, preset: str, start: str, end: str,
                   value: int, stopped: bool, lang: str) -> tuple[Any, ...]:  # fmt: skip
-        w = pagestate.window(source.last_day, preset=preset, start_date=start, end_date=end,
+        w = pagestate.window(views().last_day, preset=preset, start_date=start, end_date=end,
                              step=step, frame=value)  # fmt: skip
         trigger = ctx.triggered_id
         if w.frames == 0:
@@ -739,7 +740,7 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
             if not _close:
                 raise PreventUpdate
             return "", no_update
-        return select_cell(source, click=click, zoom=zoom, key=key)
+        return select_cell(views(), click=click, zoom=zoom, key=key)
 
     @app.callback(
         Output(ids.PANEL_BODY, "children"),
@@ -752,11 +753,12 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         if not cell or not key:
             return [], "pnm-panel pnm-panel-closed"
         since, until = key["window"]
+        view = views()
         detail = cell_detail(
-            source, layer_cache, _params(key, cell), cell, window=(since, until), lang=lang
+            view, layer_cache, _params(key, cell), cell, window=(since, until), lang=lang
         )
         sections = layer_sections(
-            source, layer_cache, key=key, cell=cell, zones=detail["zones"], lang=lang
+            view, layer_cache, key=key, cell=cell, zones=detail["zones"], lang=lang
         )
         body = with_sections(panel_view(detail, lang=lang), sections)
         return body, "pnm-panel pnm-panel-open"
@@ -769,7 +771,7 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         State(ids.LANG, "data"),
     )
     def _gap_list(key: Any, selected: str, lang: str) -> tuple[Any, str]:
-        return update_gap_list(source, layer_cache, key=key, selected=selected, lang=lang)
+        return update_gap_list(views(), layer_cache, key=key, selected=selected, lang=lang)
 
     @app.callback(
         Output(ids.SELECTED, "data", allow_duplicate=True),
@@ -782,7 +784,7 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         # A re-drawn list "triggers" with n_clicks 0: only a real click selects.
         if not ctx.triggered_id or not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
-        return select_gap_entry(source, layer_cache, key=key, cell=ctx.triggered_id["index"])
+        return select_gap_entry(views(), layer_cache, key=key, cell=ctx.triggered_id["index"])
 
     @app.callback(
         Output(ids.MAP, "viewport", allow_duplicate=True),
@@ -792,7 +794,8 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
     def _crumb(clicks: list[Any]) -> Any:
         if not ctx.triggered_id or not any(clicks):
             raise PreventUpdate
-        return crumb_viewport(source, places(), ctx.triggered_id["index"])
+        view = views()
+        return crumb_viewport(view, places(view), ctx.triggered_id["index"])
 
     @app.callback(
         Output(ids.SEARCH, "options"),
@@ -805,7 +808,7 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
     def _search(text: str, value: str, options: list[Any], lang: str) -> list[Any]:
         if not text:
             raise PreventUpdate
-        found = place_search.search(places(), text, lang=lang)
+        found = place_search.search(places(views()), text, lang=lang)
         kept = [o for o in options or [] if o["value"] == value and o not in found]
         return kept + found
 
@@ -815,7 +818,7 @@ def register_callbacks(app: Dash, source: DataSource, layer_cache: LayerCache) -
         prevent_initial_call=True,
     )
     def _fly(value: str) -> Any:
-        place = place_search.find(places(), value)
+        place = place_search.find(places(views()), value)
         if place is None:
             raise PreventUpdate
         return place_search.viewport_of(place)

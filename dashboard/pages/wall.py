@@ -39,7 +39,7 @@ from dashboard.components.wall_panels import (
     gaps_view,
     legends_view,
 )
-from dashboard.datasource import DataSource, ReloadingSource
+from dashboard.datasource import ReloadingSource, View
 from dashboard.i18n import t
 from dashboard.settings import WALL_VIEWS, Settings
 from dashboard.views.wall import (
@@ -107,7 +107,7 @@ def app_version() -> str:
 
 def layout(
     *,
-    source: DataSource,
+    source: View,
     settings: Settings,
     lang: str,
     search: str | None,
@@ -265,7 +265,7 @@ def refresh(
     if shown and shown.get("shown") == data.version and shown.get("lang") == lang:
         return status, no_update, no_update, no_update, no_update, footer
     views = {
-        v: view_payload(data.views[v], v, lang, data.marks.get(v))
+        v: view_payload(data.views[v], v, lang, data.marks.get(v), basis=data.bases.get(v))
         for v in dict.fromkeys(config.get("views", []))
     }
     return (

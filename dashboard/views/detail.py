@@ -7,16 +7,17 @@ import math
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from dashboard.cache import LayerCache
-from dashboard.views import layer_result
-from dashboard.views.base import LayerParams
-from dashboard.views.protection import community_statuses
-from geodata.hexes import str_to_cell
-from geodata.schema import COMMUNITY_STATUSES, RESPONSE_UNIT_KINDS
-from layers.grids import cell_centres, points_to_zones
+from dashboard.datasource import View
+from dashboard.views import scoped_result
+from geodata.hexes import cells_res, str_to_cell
+from geodata.schema import COMMUNITY_STATUSES, RESPONSE_UNIT_KINDS, Label
+from geodata.snapshot import NO_ZONE
+from layers.grids import cell_centres
 from layers.nearby import nearest
+from layers.registry import LayerParams
+from layers.registry.protection import community_statuses
 from layers.time_window import weekly_counts
 
 TREND_WEEKS = 52
@@ -28,6 +29,8 @@ NEARBY_UNITS = 3
 def _format(value: Any, lang: str) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if isinstance(value, Label):
+        return value.text(lang)
     if isinstance(value, bool | np.bool_):
         return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
     if isinstance(value, int | np.integer):
@@ -48,42 +51,37 @@ def _zone_bounds(frame: Any, id_col: str, zone_id: str) -> list[list[float]] | N
     return [[south, west], [north, east]]
 
 
-def zones_of(source: Any, lng: float, lat: float) -> dict[str, Any]:
-    """The grid and precinct containing a point, with names and extents (or None)."""
+def _zone(frame: Any, id_col: str, zone_id: str) -> dict[str, Any] | None:
+    row = frame[frame[id_col].astype(str) == zone_id] if len(frame) else frame
+    if not len(row):
+        return None
+    return {
+        "id": zone_id,
+        "name": str(row["name"].iloc[0]),
+        "bounds": _zone_bounds(frame, id_col, zone_id),
+    }
+
+
+def zones_of(view: View, cell: int) -> dict[str, Any]:
+    """The grid and precinct holding a cell's centre (decided at build time, see
+    :meth:`geodata.snapshot.Snapshot.zones`), with names and extents; None for what
+    the cell lies in none of, or what the view may not see."""
     out: dict[str, Any] = {"grid": None, "precinct": None}
-    grids, precincts = source.grids, source.precincts
-    if len(grids):
-        gid = points_to_zones([lng], [lat], grids, id_col="grid_id").iloc[0]
-        if not pd.isna(gid):
-            row = grids[grids["grid_id"].astype(str) == str(gid)].iloc[0]
-            out["grid"] = {
-                "id": str(gid),
-                "name": str(row["name"]),
-                "bounds": _zone_bounds(grids, "grid_id", str(gid)),
-            }
-            pid = str(row.get("precinct_id", ""))
-            if pid and len(precincts):
-                prow = precincts[precincts["precinct_id"].astype(str) == pid]
-                if len(prow):
-                    out["precinct"] = {
-                        "id": pid,
-                        "name": str(prow["name"].iloc[0]),
-                        "bounds": _zone_bounds(precincts, "precinct_id", pid),
-                    }
-    if out["precinct"] is None and len(precincts):
-        pid = points_to_zones([lng], [lat], precincts, id_col="precinct_id").iloc[0]
-        if not pd.isna(pid):
-            prow = precincts[precincts["precinct_id"].astype(str) == str(pid)]
-            out["precinct"] = {
-                "id": str(pid),
-                "name": str(prow["name"].iloc[0]),
-                "bounds": _zone_bounds(precincts, "precinct_id", str(pid)),
-            }
+    snap = view.snapshot
+    c = np.asarray([cell], dtype=np.uint64)
+    res = int(cells_res(c)[0])
+    if 7 <= res <= 11:
+        grid = int(snap.zones(res).grid_codes_of(c)[0])
+        if grid != NO_ZONE:
+            out["grid"] = _zone(view.grids, "grid_id", snap.grid_ids[grid])
+    precinct = view.precinct_of_cell(cell)
+    if precinct is not None:
+        out["precinct"] = _zone(view.precincts, "precinct_id", precinct)
     return out
 
 
 def cell_detail(
-    source: Any,
+    view: View,
     cache: LayerCache,
     params: LayerParams,
     cell: str,
@@ -103,7 +101,7 @@ def cell_detail(
         nearby (names, kinds, distances). Plain JSON types only.
     """
     c = str_to_cell(cell)
-    result = layer_result(source, cache, params)
+    result = scoped_result(view, cache, params)
     lng_a, lat_a = cell_centres(np.asarray([c], dtype=np.uint64))
     lng, lat = float(lng_a[0]), float(lat_a[0])
     rows: list[list[str]] = []
@@ -120,16 +118,18 @@ def cell_detail(
         if result.categorical and pos < result.cells.size and result.cells[pos] == own:
             category = result.categories[int(result.values[pos])].label.text(lang)
     trend = weekly_counts(
-        source.incident_cube,
+        view.snapshot.incident_cube,
         c,
-        until=source.window[1],
+        until=view.window[1],
         weeks=TREND_WEEKS,
         categories=list(params.cats) if params.cats else None,
     )
     since, until = window
     statuses = community_statuses(
-        source, LayerParams(layer="community", res=params.res, since=since, until=until)
+        view.snapshot, LayerParams(layer="community", res=params.res, since=since, until=until)
     )
+    if len(statuses):  # the communities of the view's precincts only
+        statuses = statuses[view.allows(statuses["precinct_id"].tolist())]
     communities = []
     if len(statuses):
         pos_c, dist_c = nearest(
@@ -155,7 +155,7 @@ def cell_detail(
                 }
             )
     units = []
-    ru = source.response_units
+    ru = view.response_units
     if len(ru):
         pos_u, dist_u = nearest(lng, lat, ru["lng"], ru["lat"], k=NEARBY_UNITS)
         for i, d in zip(pos_u, dist_u, strict=True):
@@ -183,7 +183,7 @@ def cell_detail(
             "weeks": [w.strftime("%Y-%m-%d") for w in trend["week"]],
             "values": [float(v) for v in trend["value"]],
         },
-        "zones": zones_of(source, lng, lat),
+        "zones": zones_of(view, c),
         "communities": communities,
         "units": units,
     }

@@ -26,7 +26,7 @@ import time
 import weakref
 import zipfile
 from collections import OrderedDict
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.cache import cache_key
-from dashboard.datasource import DataSource, ReloadingSource
+from dashboard.datasource import ReloadingSource
 from dashboard.views.export import (
     CATEGORY_LAYERS,
     SCHEME_LAYERS,
@@ -45,7 +45,8 @@ from dashboard.views.export import (
     layer_title,
 )
 from dashboard.views.export_area import Area, clip_to_view, resolve_area
-from geodata.export_inputs import ExportInputs, load_export_inputs
+from geodata.export_inputs import ExportInputs, snapshot_inputs
+from geodata.snapshot import Snapshot
 from geodata.store import StoreError
 from geodata.writers import FORMATS, ExportBundle, ExportError, write_export
 from layers.export import LAYERS, LayerUnavailable, build_export
@@ -104,23 +105,21 @@ class ExportService:
     Parameters
     ----------
     source : ReloadingSource
-        The dashboard's data in service (its directory, version, last day, precincts and
-        grids), followed: after new cubes the tables read for exports are read again.
+        The dashboard's data in service, followed: an export is computed from the very
+        snapshot the map and the wall show (its tables, cubes and the zones of its cells),
+        so an exported cell holds the map's number for it.
     """
 
     def __init__(self, source: ReloadingSource) -> None:
         self._live = source
         self.data_dir = source.current.data_dir
-        self._version = source.current.version
         self._lock = threading.RLock()
-        self._base: ExportInputs | None = None
-        self._windows: OrderedDict[tuple[str, str], dict[str, pd.DataFrame]] = OrderedDict()
         self._bundles: OrderedDict[str, tuple[ExportBundle, Area]] = OrderedDict()
         self._files: OrderedDict[str, Prepared] = OrderedDict()
         self._dir: Path | None = None
 
     @property
-    def source(self) -> DataSource:
+    def source(self) -> Snapshot:
         """The data exports are computed from: the data in service."""
         return self._live.current
 
@@ -143,35 +142,17 @@ class ExportService:
         )
 
     def inputs(self, layer: str, request: ExportRequest) -> ExportInputs:
-        """What ``layer`` is computed from: the tables and the incidents cube (read once),
-        and the patrol cubes of the request's window (the last few windows kept)."""
-        with self._lock:
-            version = self.source.version
-            if version != self._version:  # new data in service: read them again
-                self._base, self._version = None, version
-                self._windows.clear()
-            if self._base is None:
-                self._base = load_export_inputs(self.data_dir, cubes=("incidents",))
-            base = self._base
-            large = tuple(c for c in LAYERS[layer].cubes if c != "incidents")
-            if not large:
-                return base
-            since, until = request.span(self.source.last_day)
-            key = (since.isoformat(), until.isoformat())
-            if key not in self._windows:
-                more = load_export_inputs(
-                    self.data_dir,
-                    tables=(),
-                    cubes=("patrol", "visits"),
-                    since=since.to_pydatetime(),
-                    until=until.to_pydatetime(),
-                )
-                self._windows[key] = dict(more.cubes)
-                while len(self._windows) > WINDOW_SLOTS:
-                    self._windows.popitem(last=False)
-            self._windows.move_to_end(key)
-            cubes = self._windows[key]
-        return replace(base, cubes={**base.cubes, **cubes})
+        """What ``layer`` is computed from: the snapshot in service's tables, incidents
+        cube and zones, and its patrol rows and visits of the request's window."""
+        snapshot = self.source
+        large = tuple(c for c in LAYERS[layer].cubes if c != "incidents")
+        since, until = request.span(snapshot.last_day)
+        return snapshot_inputs(
+            snapshot,
+            cubes=("incidents", *large),
+            since=since.to_pydatetime(),
+            until=until.to_pydatetime(),
+        )
 
     # ------------------------------------------------------------------ bundles
 

@@ -1,436 +1,48 @@
-"""Protection views: safe-community status, 1-3-5 response reach, patrol coverage and the
-Koper dose at hot spots.
-
-Each calls :mod:`layers` (or the cubes of :mod:`geodata`) and returns a
-:class:`~dashboard.views.base.LayerResult` with the numbers a click explains. Patrol
-coverage is :func:`layers.patrol_coverage.patrol_coverage`, classed and coloured as the
-export classes it (:mod:`layers.export.styles`), so a planner's file and the screen agree.
-"""
+"""The patrol layer's zone figures for the side panel: the coverage % of a cell's grid and
+precinct, from the patrol layer of the whole area (:mod:`layers.registry.protection`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
-import polars as pl
 
 from dashboard.cache import LayerCache
-from dashboard.views.base import GREENS, Category, LayerParams, LayerResult
-from geodata.schema import UNIT_KINDS, Label
-from layers.coverage_gaps import HOT_CLASSES
-from layers.export.styles import PATROL_COLOURS
+from dashboard.datasource import COUNTY
+from dashboard.views import layer_result
+from geodata.snapshot import Snapshot
 from layers.grids import zone_cells
-from layers.hotspots import gi_star
-from layers.incident_heat import incident_counts
-from layers.patrol_coverage import (
-    BAND_LABELS as TIME_BANDS,
-)
-from layers.patrol_coverage import (
-    COVERAGE_CLASSES,
-    DEFAULT_BANDS,
-    CoverageStandard,
-    coverage_share,
-    koper_dose,
-    patrol_coverage,
-)
-from layers.response_reach import BAND_LABELS, BANDS, reach
-from layers.safe_community import cell_status, community_status
+from layers.patrol_coverage import coverage_share
+from layers.registry import LayerParams, reads_of
+from layers.registry.protection import STANDARD, ZONE_RES
 
-REACH_COLOURS = ("#1a9850", "#a6d96a", "#fdae61", "#d73027")  # RdYlGn, 4 classes
-
-SHARE_CATEGORIES = (
-    Category("none", Label("无已创建户", "No certified households"), GREENS[0]),
-    Category("s25", Label("已创建户 ≤ 25%", "Certified households ≤ 25 %"), GREENS[1]),
-    Category("s50", Label("已创建户 25–50%", "Certified households 25–50 %"), GREENS[2]),
-    Category("s75", Label("已创建户 50–75%", "Certified households 50–75 %"), GREENS[3]),
-    Category("s100", Label("已创建户 75–100%", "Certified households 75–100 %"), GREENS[4]),
-    Category("at_risk", Label("已创建·称号存疑", "Certified, title at risk"), "#7b3294"),
-    Category("no_households", Label("户数未知", "Households unknown"), "#bdbdbd"),
-)
+__all__ = ["STANDARD", "ZONE_RES", "patrol_zones", "zone_coverage"]
 
 
-def community_statuses(source: Any, p: LayerParams) -> pd.DataFrame:
-    """Per community: status, incidents in the window, title at risk and its reason."""
-    if source.communities.empty:
-        return pd.DataFrame()
-    since, until = p.window
-    return community_status(source.communities, source.incident_cube, start=since, end=until)
-
-
-def community(source: Any, p: LayerParams) -> LayerResult:
-    """Safe-community status per hexagon: certified-household share, titles at risk."""
-    statuses = community_statuses(source, p)
-    cells = cell_status(statuses, res=p.res) if not statuses.empty else pd.DataFrame()
-    if cells.empty:
-        codes = np.zeros(0, dtype=np.float64)
-        cell_ids = np.zeros(0, dtype=np.uint64)
-    else:
-        klass = cells["class"].to_numpy(dtype=np.float64, na_value=np.nan)
-        codes = np.where(np.isnan(klass), 6.0, klass)
-        codes = np.where(cells["at_risk"].to_numpy() > 0, 5.0, codes)
-        cell_ids = cells["cell"].to_numpy()
-    columns = [
-        "communities",
-        "certified",
-        "in_progress",
-        "not_started",
-        "households",
-        "certified_share",
-        "zero_incident",
-        "at_risk",
-    ]
-    explain = cells.set_index("cell")[columns] if not cells.empty else pd.DataFrame()
-    return LayerResult(
-        layer=p.layer,
-        res=p.res,
-        cells=cell_ids,
-        values=codes,
-        title=Label("平安创建", "Safe-community status"),
-        unit=Label("按已创建户占比", "by certified households"),
-        categories=SHARE_CATEGORIES,
-        explain=explain,
-        explain_labels={
-            "communities": Label("小区/村社/单位", "Communities"),
-            "certified": Label("已创建", "Certified"),
-            "in_progress": Label("创建中", "In progress"),
-            "not_started": Label("未启动", "Not started"),
-            "households": Label("户数", "Households"),
-            "certified_share": Label("已创建户占比", "Share of households certified"),
-            "zero_incident": Label("零发案小区", "Zero-incident communities"),
-            "at_risk": Label("称号存疑", "Titles at risk"),
-        },
-        summary=Label(
-            "{certified}/{communities} 个已创建，{at_risk} 个称号存疑",
-            "{certified} of {communities} certified, {at_risk} titles at risk",
-        ),
-        headline={
-            "communities": len(statuses),
-            "certified": int((statuses["status"] == "certified").sum()) if len(statuses) else 0,
-            "at_risk": int(statuses["at_risk"].sum()) if len(statuses) else 0,
-        },
-        empty=Label("无小区数据", "No community data"),
-    )
-
-
-def response(source: Any, p: LayerParams) -> LayerResult:
-    """Minutes to the nearest minimum response unit, banded 1-3-5, over the whole scope."""
-    cells = source.scope_cells(p.res, p.scope)
-    units = source.response_units
-    if units.empty or not cells.size:
-        frame = pd.DataFrame({"cell": np.zeros(0, np.uint64), "class": [], "minutes": []})
-    else:
-        frame = reach(cells, units)
-    names = (
-        units.set_index("unit_id")["name"].astype(str) if "name" in units else pd.Series(dtype=str)
-    )
-    explain = pd.DataFrame(
-        {
-            "minutes": frame["minutes"].to_numpy(dtype=np.float64),
-            "nearest_unit": frame.get("nearest_unit", pd.Series(dtype=str))
-            .map(names)
-            .to_numpy(dtype=object)
-            if len(frame)
-            else [],
-            "distance_m": frame.get("distance_m", pd.Series(dtype=float)).to_numpy(),
-        },
-        index=frame["cell"].to_numpy(),
-    )
-    beyond = int((frame["class"] == 3).sum()) if len(frame) else 0
-    return LayerResult(
-        layer=p.layer,
-        res=p.res,
-        cells=frame["cell"].to_numpy(),
-        values=frame["class"].to_numpy(dtype=np.float64),
-        title=Label("1-3-5 应急处置圈", "1-3-5 response reach"),
-        unit=Label("到最近处置单元的时间", "time to the nearest unit"),
-        categories=tuple(
-            Category(b, BAND_LABELS[b], c) for b, c in zip(BANDS, REACH_COLOURS, strict=True)
-        ),
-        explain=explain,
-        explain_labels={
-            "minutes": Label("到最近处置单元（分钟）", "Minutes to the nearest unit"),
-            "nearest_unit": Label("最近处置单元", "Nearest unit"),
-            "distance_m": Label("直线距离（米）", "Straight-line distance (m)"),
-        },
-        summary=Label(
-            "{beyond}/{cells} 个六边形超出 5 分钟处置圈",
-            "{beyond} of {cells} hexagons beyond 5 minutes",
-        ),
-        headline={"beyond": beyond, "cells": len(frame)},
-        empty=Label("无应急处置单元数据", "No response units"),
-    )
-
-
-# --------------------------------------------------------------------------- patrol
-
-PATROL_COLUMNS: Mapping[str, Any] = {
-    "cell": np.uint64,
-    "hour": "datetime64[us]",
-    "unit_kind": str,
-    "fixes": np.int32,
-    "dwell_s": np.float32,
-}
-"""The patrol cube's columns the coverage reads (an empty cube has them too)."""
-
-# Koper dose share classes (layers.patrol_coverage.SHARE_BINS: none, ≤¼, ≤½, ≤¾, more).
-# ColorBrewer BuPu (Cynthia Brewer, Penn State; Apache-2.0), light to dark: more dosed
-# hours read darker, like the patrol Blues, but apart from them.
-DOSE_COLOURS = ("#edf8fb", "#b3cde3", "#8c96c6", "#8856a7", "#810f7c")
-DOSE_CLASSES: Mapping[int, Label] = {
-    0: Label("无有效剂量小时", "No dosed hour"),
-    1: Label("有效剂量小时 ≤ 25%", "Dosed hours ≤ 25 %"),
-    2: Label("有效剂量小时 25–50%", "Dosed hours 25–50 %"),
-    3: Label("有效剂量小时 50–75%", "Dosed hours 50–75 %"),
-    4: Label("有效剂量小时 > 75%", "Dosed hours > 75 %"),
-}
-ZONE_RES = 9
-"""Resolution at which a grid's coverage % is counted: the coverage standard (30 min a
-day, :class:`~layers.patrol_coverage.CoverageStandard`) is set for res-9 cells, as in
-:mod:`layers.grid_stats`."""
-STANDARD = CoverageStandard()
-
-
-def top_first(labels: Mapping[int, Label], colours: Sequence[str]) -> tuple[Category, ...]:
-    """Categories of fixed classes ``0..n-1``, the highest first (the legend reads like a
-    thermometer); a class ``k`` is the value ``n - 1 - k`` (see :func:`class_index`)."""
-    return tuple(Category(str(k), labels[k], colours[k]) for k in sorted(labels, reverse=True))
-
-
-def class_index(classes: npt.ArrayLike, n: int) -> npt.NDArray[np.float64]:
-    """The category index of each class ``0..n-1`` in :func:`top_first` order."""
-    return (n - 1 - np.asarray(classes, dtype=np.int64)).astype(np.float64)
-
-
-PATROL_CATEGORIES = top_first(COVERAGE_CLASSES, PATROL_COLOURS)
-DOSE_CATEGORIES = top_first(DOSE_CLASSES, DOSE_COLOURS)
-
-
-def has_patrols(source: Any) -> bool:
-    """Whether the data set holds a patrol cube at all."""
-    return "dwell_s" in source.patrol_cube.columns
-
-
-def patrol_inputs(
-    source: Any, since: pd.Timestamp, until: pd.Timestamp, kinds: Sequence[str] = ()
-) -> tuple[pd.DataFrame, pl.DataFrame]:
-    """The patrol cube rows and the visits of a window (and of some unit kinds only).
-
-    Cut before the layers see them, so a layer converts only the window's rows; the
-    visits keep the few hours before the window that the visits and the dose need.
-    """
-    cube: pd.DataFrame = source.patrol_cube
-    if not has_patrols(source):
-        cube = pd.DataFrame({c: pd.Series(dtype=t) for c, t in PATROL_COLUMNS.items()})
-    keep = (cube["hour"] >= since) & (cube["hour"] < until)
-    if kinds:
-        keep &= cube["unit_kind"].isin(list(kinds))
-    visits: pl.DataFrame = source.visits_for(since, until)
-    if kinds:
-        visits = visits.filter(pl.col("unit_kind").cast(pl.String).is_in(list(kinds)))
-    return cube.loc[keep, list(PATROL_COLUMNS)], visits
-
-
-def _band(p: LayerParams) -> str | None:
-    return None if p.band in ("", "all") else p.band
-
-
-def _kind_labels(kinds: Sequence[str]) -> dict[str, Label]:
-    chosen = [k for k in UNIT_KINDS if not kinds or k in kinds]
-    return {f"dwell_min_{k}": Label(f"{UNIT_KINDS[k].zh}驻留（分钟）",
-                                    f"{UNIT_KINDS[k].en} dwell (min)") for k in chosen}  # fmt: skip
-
-
-PATROL_LABELS: dict[str, Label] = {
-    "dwell_min_per_day": Label("日均驻留（分钟）", "Dwell per day (min)"),
-    "dwell_min": Label("驻留合计（分钟）", "Dwell in the window (min)"),
-    "visits": Label("到访次数", "Visits"),
-    "units": Label("巡逻单元数（不重复）", "Distinct units"),
-    "last_visit": Label("最近到访", "Last visit"),
-    "longest_gap_h": Label("最长无人空档（小时）", "Longest gap without a unit (h)"),
-    "fixes": Label("定位点数", "GPS fixes"),
-}
-
-
-def patrol_frame(source: Any, p: LayerParams) -> pd.DataFrame:
-    """:func:`layers.patrol_coverage.patrol_coverage` of every cell of the scope, for the
-    window, unit kinds and time-of-day band of ``p`` (the export's call, with filters)."""
-    since, until = p.window
-    cube, visits = patrol_inputs(source, since, until, p.kinds)
-    return patrol_coverage(
-        cube,
-        visits,
-        res=p.res,
-        since=since,
-        until=until,
-        unit_kinds=list(p.kinds) or None,
-        band=_band(p),
-        cells=source.scope_cells(p.res, p.scope),
-    )
-
-
-def patrol(source: Any, p: LayerParams) -> LayerResult:
-    """Patrol coverage per hexagon: dwell minutes per day in the export's classes, with
-    visits, distinct units, last visit and longest gap (exact, from the visits table).
-
-    Cells of class 0 (no dwell at all) are not sent: the export's near-white on the map's
-    white land would cost three quarters of the payload (≈34,000 of 44,000 county cells at
-    res 9) to draw almost nothing; the legend says that uncoloured means no patrol."""
-    if not has_patrols(source):
-        frame = pd.DataFrame({"cell": np.zeros(0, np.uint64), "class": [], "dwell_min": []})
-    else:
-        frame = patrol_frame(source, p)
-    classes = frame["class"].to_numpy(dtype=np.int64)
-    active = (frame[["fixes", "visits", "units"]].to_numpy().sum(axis=1) > 0) if len(frame) else []
-    labels = {
-        **PATROL_LABELS,
-        **_kind_labels(p.kinds),
-        **{f"dwell_min_{b}": Label(f"{TIME_BANDS[b].zh}驻留（分钟）",
-                                   f"{TIME_BANDS[b].en} dwell (min)") for b in DEFAULT_BANDS},
-    }  # fmt: skip
-    explain = frame[np.asarray(active, dtype=bool)].set_index("cell") if len(frame) else frame
-    explain = explain[[c for c in labels if c in explain.columns]].copy()
-    if "last_visit" in explain:
-        explain["last_visit"] = [
-            None if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
-            for t in explain["last_visit"]
-        ]
-    dwell = frame["dwell_min"].to_numpy(dtype=np.float64)
-    shown = classes > 0
-    return LayerResult(
-        layer=p.layer,
-        res=p.res,
-        cells=frame["cell"].to_numpy(dtype=np.uint64)[shown],
-        values=class_index(classes[shown], len(PATROL_CATEGORIES)),
-        title=Label("巡逻覆盖（日均驻留）", "Patrol coverage (dwell per day)"),
-        unit=Label("分钟 / 天；不着色为无巡逻", "min a day; uncoloured: no patrol"),
-        categories=PATROL_CATEGORIES,
-        explain=explain,
-        explain_labels=labels,
-        summary=Label(
-            "{patrolled}/{cells} 个六边形有巡逻，{met} 个每天驻留 30 分钟以上，共 {hours} 小时",
-            "Patrols in {patrolled} of {cells} hexagons, {met} with 30+ min a day; "
-            "{hours} hours in all",
-        ),
-        headline={
-            "cells": int(classes.size),
-            "patrolled": int((classes > 0).sum()),
-            "met": int((classes >= 4).sum()),
-            "hours": float(dwell.sum() / 60.0),
-        },
-        empty=Label("所选时段和范围内无巡逻", "No patrol in this window and area"),
-        nodata=Label("无巡逻", "No patrol"),
-    )
-
-
-def hot_cells(source: Any, p: LayerParams) -> npt.NDArray[np.uint64]:
-    """The hot spots (Gi*, k = 1, 95 % confidence or more) of the scope at ``p.res``:
-    incidents of the window and categories, the whole day — as the gap layer finds them."""
-    since, until = p.window
-    area = source.scope_cells(p.res, p.scope)
-    counts = incident_counts(
-        source.incident_cube,
-        res=p.res,
-        since=since,
-        until=until,
-        categories=list(p.cats) if p.cats else None,
-    )
-    counts = counts[np.isin(counts["cell"].to_numpy(), area)]
-    gi = gi_star(counts, area_cells=area, k=1)
-    return gi.loc[gi["class"].isin(HOT_CLASSES), "cell"].to_numpy(dtype=np.uint64)
-
-
-DOSE_LABELS: dict[str, Label] = {
-    "share_pct": Label("有效剂量小时占比（%）", "Dosed hours (%)"),
-    "dosed_hours": Label("有效剂量小时", "Dosed hours"),
-    "hours": Label("统计小时", "Hours counted"),
-    "doses": Label("10–15 分钟停留次数", "Stops of 10–15 min (doses)"),
-    "short_visits": Label("不足 10 分钟的到访", "Visits under 10 min"),
-    "dose_min": Label("计入剂量（分钟）", "Dose credited (min)"),
-    "excess_min": Label("超出 15 分钟部分（分钟）", "Minutes beyond 15 (min)"),
-    "last_dose": Label("最近一次剂量", "Last dose"),
-}
-
-
-def koper(source: Any, p: LayerParams) -> LayerResult:
-    """The Koper dose of each hot-spot hexagon: the share of its hours (of the band) dosed
-    by 10–15 minute stops with revisits at most 2 hours apart
-    (:func:`layers.patrol_coverage.koper_dose`)."""
-    hot = hot_cells(source, p) if has_patrols(source) else np.zeros(0, np.uint64)
-    if hot.size:
-        since, until = p.window
-        _, visits = patrol_inputs(source, since, until, p.kinds)
-        dose = koper_dose(
-            visits,
-            hot,
-            res=p.res,
-            since=since,
-            until=until,
-            unit_kinds=list(p.kinds) or None,
-            band=_band(p),
-        )
-    else:
-        dose = pd.DataFrame({"cell": np.zeros(0, np.uint64), "value": [], "class": []})
-    explain = dose.set_index("cell")
-    if len(dose):
-        explain = explain.assign(
-            share_pct=explain["value"] * 100.0,
-            last_dose=pd.Series(
-                [
-                    None if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
-                    for t in explain["last_dose"]
-                ],
-                index=explain.index,
-                dtype=object,
-            ),
-        )
-    classes = dose["class"].to_numpy(dtype=np.int64)
-    dosed = int(dose["dosed_hours"].sum()) if len(dose) else 0
-    hours = int(dose["hours"].sum()) if len(dose) else 0
-    return LayerResult(
-        layer=p.layer,
-        res=p.res,
-        cells=dose["cell"].to_numpy(dtype=np.uint64),
-        values=class_index(classes, len(DOSE_CATEGORIES)),
-        title=Label("热点巡防剂量", "Koper dose at hot spots"),
-        unit=Label("10–15 分钟停留、2 小时内复巡", "10–15 min stops, back within 2 h"),
-        categories=DOSE_CATEGORIES,
-        explain=explain,
-        explain_labels=DOSE_LABELS,
-        summary=Label(
-            "{hot} 个热点六边形，{dosed}/{hours} 个热点小时有效剂量",
-            "{hot} hot-spot hexagons, {dosed} of {hours} hot-spot hours dosed",
-        ),
-        headline={"hot": int(hot.size), "dosed": dosed, "hours": hours},
-        empty=Label("无 95% 以上置信的热点", "No hot spots at 95 % confidence or more"),
-    )
-
-
-def patrol_zones(source: Any, cache: LayerCache, p: LayerParams) -> pd.DataFrame:
+def patrol_zones(snapshot: Snapshot, cache: LayerCache, p: LayerParams) -> pd.DataFrame:
     """Coverage % per grid and precinct (:func:`layers.patrol_coverage.coverage_share`)
     at :data:`ZONE_RES` for the window, unit kinds and band of ``p``: the share of a
-    zone's hexagons meeting :data:`STANDARD`. Cached like the layers (scope included)."""
-    from dashboard.views import layer_result, scoped_params
-
-    src = getattr(source, "current", source)
-    at = scoped_params(src, replace(p, layer="patrol", res=ZONE_RES))
+    zone's hexagons meeting :data:`STANDARD`. Of the whole area, cached like the layers;
+    the panel shows the rows of the clicked cell's own grid and precinct only."""
+    at = replace(p, layer="patrol", res=ZONE_RES)
 
     def compute() -> pd.DataFrame:
-        result = layer_result(src, cache, at)
+        result = layer_result(snapshot, cache, at)
         per_cell = result.explain.reset_index(names="cell")
         if per_cell.empty:
             per_cell = pd.DataFrame(
                 {"cell": np.zeros(0, np.uint64), "dwell_min": [], "dwell_min_per_day": []}
             )
-        zones = zone_cells(src.grids, res=ZONE_RES, id_col="grid_id", keep=("precinct_id",))
+        zones = zone_cells(snapshot.grids, res=ZONE_RES, id_col="grid_id", keep=("precinct_id",))
         return coverage_share(per_cell, zones, standard=STANDARD)
 
-    if not len(src.grids):
+    if not len(snapshot.grids):
         return pd.DataFrame(columns=["level", "zone_id", "value", "cells", "covered"])
-    return cache.get_or_compute("patrol-zones", {"version": src.version, **at.key()}, compute)
+    key = {"version": snapshot.version_of(reads_of("patrol")), **at.key(), "scope": COUNTY}
+    return cache.get_or_compute("patrol-zones", key, compute)
 
 
 def zone_coverage(shares: pd.DataFrame, zones: Mapping[str, Any]) -> list[dict[str, Any]]:

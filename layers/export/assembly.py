@@ -81,6 +81,8 @@ def cell_zones(inputs: ExportInputs, *, res: int) -> pd.DataFrame:
         ``cell`` (uint64, sorted), ``precinct_id`` and ``grid_id`` (str; missing where
         unknown).
     """
+    if inputs.zones is not None:  # the map's own zones, decided at build time
+        return inputs.zones(res).sort_values("cell", kind="stable").reset_index(drop=True)
     grids = inputs.table("grids")
     precincts = inputs.table("precincts")
     if grids is not None and not grids.empty:

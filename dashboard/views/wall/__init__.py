@@ -8,17 +8,16 @@ addresses or free text: it reads the cubes, not the raw incidents, and copies no
 column of any table except those place names and the reason lines the gap layer writes
 from numbers.
 
-Everything is computed once per data version and scope (:func:`wall_data`, about a second
-and a half for the county demo) with :func:`layers.coverage_gaps.cell_layers`, whose
-per-cell layers feed all four views and most figures; :class:`WallFeed` keeps it
-current. Windows end at the newest hour of the data (:func:`data_end`), so an old data
-set shows its own last day — and the wall says how old it is (the stale banner).
+Everything is the map's: :func:`wall_data` reads the registry's layers of the whole area
+through the map's cache at the map's resolution for the wall's zoom (:data:`WALL_RES`)
+and its default window (the last 30 days, incidents and patrols alike), cut to the
+viewer's scope as the map cuts; so every figure is a number the map shows for the same
+window (:data:`~.data.FIGURE_LINKS` names the map view), and the top-gaps list is the
+map's ranked list. :class:`WallFeed` keeps it current.
 
-- **Today** (今日) runs from midnight of the newest data's day to its newest hour;
-  日环比 compares the same hours a day earlier, 同比 a year earlier. **This week** (本周)
-  runs from Monday 00:00; 周环比 compares with the same hours a week earlier.
-- **Risk** (incident heat, hot spots, gaps, safe communities): the last 30 days.
-- **Protection** (patrol coverage, Koper dose): the last 7 days.
+- **Today** (今日) is the map's "today" window (the data's last day); 日环比 compares the
+  day before, 同比 the same day a year earlier. **7 days** (近7天) is the map's 7-day
+  window; 周环比 compares the 7 days before.
 
 Modules: :mod:`.figures` (today and this week), :mod:`.maps` (the four views),
 :mod:`.data` (:func:`wall_data`), :mod:`.versions` (data versions and age),
@@ -27,7 +26,14 @@ Modules: :mod:`.figures` (today and this week), :mod:`.maps` (the four views),
 
 from __future__ import annotations
 
-from dashboard.views.wall.data import TOP_GAPS, GapLine, WallData, wall_data
+from dashboard.views.wall.data import (
+    FIGURE_LINKS,
+    TOP_GAPS,
+    GapLine,
+    WallData,
+    figure_link,
+    wall_data,
+)
 from dashboard.views.wall.feed import WallFeed
 from dashboard.views.wall.figures import (
     Change,
@@ -39,8 +45,6 @@ from dashboard.views.wall.figures import (
 )
 from dashboard.views.wall.maps import (
     HOTSPOT_MARK,
-    PATROL_DAYS,
-    RISK_DAYS,
     VIEW_TITLES,
     VIEW_WINDOWS,
     WALL_RES,
@@ -49,9 +53,8 @@ from dashboard.views.wall.maps import (
 from dashboard.views.wall.versions import built_at, data_stamp
 
 __all__ = [
+    "FIGURE_LINKS",
     "HOTSPOT_MARK",
-    "PATROL_DAYS",
-    "RISK_DAYS",
     "TOP_GAPS",
     "VIEW_TITLES",
     "VIEW_WINDOWS",
@@ -65,6 +68,7 @@ __all__ = [
     "built_at",
     "data_end",
     "data_stamp",
+    "figure_link",
     "incident_count",
     "today_and_week",
     "view_payload",

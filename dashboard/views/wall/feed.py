@@ -10,7 +10,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from dashboard.cache import LayerCache, cache_key
-from dashboard.datasource import DataSource, ReloadingSource
+from dashboard.datasource import ReloadingSource, View
 from dashboard.views.wall.data import WallData, wall_data
 
 log = logging.getLogger(__name__)
@@ -41,20 +41,14 @@ class WallFeed:
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pnm-wall")
         self._jobs: dict[str, Future[WallData]] = {}
 
-    def current(self) -> tuple[DataSource, str]:
-        """The data source in service and its version (fingerprint)."""
-        current = self._live.current
-        return current, self._live.stamp_of(current)
-
     def data(
         self, scope: Collection[str] | None = None, *, wait_s: float = 10.0
     ) -> WallData | None:
         """The wall data for ``scope`` (precinct ids; None for the whole area) at the
         current version; None if not ready within ``wait_s`` seconds or if computing it
         failed (logged; the next call tries again)."""
-        base, stamp = self.current()
-        source = base.for_scope(None if scope is None else frozenset(scope))
-        name = cache_key("wall", version=stamp, scope=source.scope_key)
+        view: View = self._live.view(None if scope is None else frozenset(scope))
+        name = cache_key("wall", version=view.version, scope=view.scope_key)
         found = self._get(name)
         if found is not None:
             return found
@@ -63,7 +57,7 @@ class WallFeed:
             if job is None:
                 # Jobs of earlier versions nobody waits for any more are dropped.
                 self._jobs = {k: j for k, j in self._jobs.items() if not j.done()}
-                job = self._jobs[name] = self._pool.submit(wall_data, source, version=stamp)
+                job = self._jobs[name] = self._pool.submit(wall_data, view, self._cache)
         try:
             result = job.result(timeout=wait_s)
         except FutureTimeout:

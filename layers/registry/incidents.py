@@ -1,8 +1,10 @@
-"""Incident views: counts per hexagon, Gi* hot spots and emerging hot spots.
+"""Incident layers: counts and rates per hexagon, Gi* hot spots, emerging hot spots,
+同比 and 环比.
 
 Each calls :mod:`layers` on the incidents cube restricted to the chosen categories, window
-and time-of-day band, and returns a :class:`~dashboard.views.base.LayerResult` with the
-numbers a click explains.
+and time-of-day band, for the whole area, and returns a
+:class:`~layers.registry.frame.LayerResult` with the numbers a click explains and the
+headline figures per precinct.
 """
 
 from __future__ import annotations
@@ -10,9 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
-from dashboard.views.base import Category, LayerParams, LayerResult
 from geodata.schema import Label
 from layers.change import CHANGE_CLASSES, period_change
 from layers.classify import ramp
@@ -20,6 +22,14 @@ from layers.emerging import EMERGING_PATTERNS, emerging_hotspots
 from layers.hotspots import HOTSPOT_CLASSES, gi_star
 from layers.incident_heat import incident_counts, incident_counts_by_bin, incident_heat
 from layers.population import cell_population
+from layers.registry.frame import (
+    PRECINCT_COLUMN,
+    Category,
+    LayerParams,
+    LayerResult,
+    totals_by_precinct,
+)
+from layers.registry.inputs import Inputs
 from layers.time_window import band_mask, frames
 
 TITLE = Label("警情数", "Incidents")
@@ -63,17 +73,36 @@ MIN_POPULATION = 50.0
 EMERGING_WEEKS = 12
 
 
-def _incidents(source: Any, p: LayerParams) -> pd.DataFrame:
+def result(
+    data: Inputs, p: LayerParams, cells: npt.ArrayLike, values: npt.ArrayLike,
+    totals: dict[str, Any], **fields: Any,
+) -> LayerResult:  # fmt: skip
+    """A :class:`LayerResult` of ``cells`` with the precinct of each and the headline
+    contributions ``totals`` (per-cell arrays aligned with ``cells``, or scalars) summed
+    per precinct."""
+    c = np.asarray(cells, dtype=np.uint64)
+    zones = data.zones(p.res)
+    codes = zones.codes_of(c)
+    explain = fields.get("explain")
+    if explain is not None and len(explain) and PRECINCT_COLUMN not in explain:
+        explain[PRECINCT_COLUMN] = zones.codes_of(explain.index.to_numpy(dtype=np.uint64))
+    return LayerResult(
+        layer=p.layer, res=p.res, cells=c, values=np.asarray(values, dtype=np.float64),
+        precincts=codes, totals=totals_by_precinct(codes, **totals), **fields,
+    )  # fmt: skip
+
+
+def _incidents(data: Inputs, p: LayerParams) -> pd.DataFrame:
     """The incidents cube limited to the time-of-day band (the window is left to layers)."""
-    cube: pd.DataFrame = source.incident_cube
+    cube: pd.DataFrame = data.incident_cube
     if p.band in ("", "all"):
         return cube
     return cube[band_mask(cube["hour"], p.band)]
 
 
-def _counts(source: Any, p: LayerParams, since: pd.Timestamp, until: pd.Timestamp) -> pd.DataFrame:
+def _counts(data: Inputs, p: LayerParams, since: pd.Timestamp, until: pd.Timestamp) -> pd.DataFrame:
     return incident_counts(
-        _incidents(source, p),
+        _incidents(data, p),
         res=p.res,
         since=since,
         until=until,
@@ -81,15 +110,16 @@ def _counts(source: Any, p: LayerParams, since: pd.Timestamp, until: pd.Timestam
     )
 
 
-def heat(source: Any, p: LayerParams) -> LayerResult:
+def heat(data: Inputs, p: LayerParams) -> LayerResult:
     """Incident counts per hexagon in the window."""
-    counts = _counts(source, p, *p.window)
+    counts = _counts(data, p, *p.window)
     values = counts["count"].to_numpy(dtype=np.float64)
-    return LayerResult(
-        layer=p.layer,
-        res=p.res,
-        cells=counts["cell"].to_numpy(),
-        values=values,
+    return result(
+        data,
+        p,
+        counts["cell"].to_numpy(),
+        values,
+        {"cells": 1, "total": counts["count"].to_numpy(dtype=np.int64)},
         title=TITLE,
         unit=UNIT,
         integer=True,
@@ -98,15 +128,14 @@ def heat(source: Any, p: LayerParams) -> LayerResult:
         summary=Label(
             "{cells} 个六边形，共 {total} 起警情", "{total} incidents in {cells} hexagons"
         ),
-        headline={"cells": int(values.size), "total": int(values.sum())},
         empty=Label("所选范围内无警情", "No incidents in the selection"),
     )
 
 
-def hotspots(source: Any, p: LayerParams) -> LayerResult:
-    """Getis-Ord Gi* hot and cold spots (k = 1) over every cell of the scope."""
-    counts = _counts(source, p, *p.window)
-    area = source.scope_cells(p.res, p.scope)
+def hotspots(data: Inputs, p: LayerParams) -> LayerResult:
+    """Getis-Ord Gi* hot and cold spots (k = 1) over every cell of the area."""
+    counts = _counts(data, p, *p.window)
+    area = data.area_cells(p.res)
     if not counts.empty:
         counts = counts[np.isin(counts["cell"].to_numpy(), area)]
     gi = gi_star(counts, area_cells=area, k=1)
@@ -114,11 +143,16 @@ def hotspots(source: Any, p: LayerParams) -> LayerResult:
     significant = gi[gi["class"] != "not_significant"]
     index = pd.Index(codes).get_indexer(pd.Index(significant["class"]))
     explain = significant.set_index("cell")[["value", "neighbours", "gi_z", "p_value"]]
-    return LayerResult(
-        layer=p.layer,
-        res=p.res,
-        cells=significant["cell"].to_numpy(),
-        values=index.astype(np.float64),
+    klass = significant["class"].astype(str)
+    return result(
+        data,
+        p,
+        significant["cell"].to_numpy(),
+        index.astype(np.float64),
+        {
+            "hot": klass.str.startswith("hot").to_numpy(dtype=np.int64),
+            "cold": klass.str.startswith("cold").to_numpy(dtype=np.int64),
+        },
         title=Label("热点分析（Gi*）", "Hot spots (Gi*)"),
         unit=Label("置信度", "confidence"),
         categories=tuple(Category(c, HOTSPOT_CLASSES[c], HOTSPOT_COLOURS[c]) for c in codes),
@@ -130,10 +164,6 @@ def hotspots(source: Any, p: LayerParams) -> LayerResult:
             "p_value": Label("p 值", "p-value"),
         },
         summary=Label("{hot} 个热点六边形，{cold} 个冷点", "{hot} hot-spot hexagons, {cold} cold"),
-        headline={
-            "hot": int(significant["class"].str.startswith("hot").sum()),
-            "cold": int(significant["class"].str.startswith("cold").sum()),
-        },
         empty=Label("无显著热点或冷点", "No significant hot or cold spots"),
     )
 
@@ -147,12 +177,12 @@ def _weekly_bins(p: LayerParams) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
     return frames(until - pd.Timedelta(weeks=weeks), until, step="week")
 
 
-def emerging(source: Any, p: LayerParams) -> LayerResult:
-    """Emerging hot-spot patterns (Mann–Kendall on weekly Gi*) over every cell of the scope."""
+def emerging(data: Inputs, p: LayerParams) -> LayerResult:
+    """Emerging hot-spot patterns (Mann–Kendall on weekly Gi*) over every cell of the area."""
     bins = _weekly_bins(p)
-    area = source.scope_cells(p.res, p.scope)
+    area = data.area_cells(p.res)
     values = incident_counts_by_bin(
-        _incidents(source, p), res=p.res, bins=bins, categories=list(p.cats) if p.cats else None
+        _incidents(data, p), res=p.res, bins=bins, categories=list(p.cats) if p.cats else None
     )
     values = values[np.isin(values["cell"].to_numpy(), area)]
     trends = emerging_hotspots(values, area_cells=area, bins=list(range(len(bins))))
@@ -160,11 +190,16 @@ def emerging(source: Any, p: LayerParams) -> LayerResult:
     found = trends[trends["class"] != "none"]
     index = pd.Index(codes).get_indexer(pd.Index(found["class"]))
     explain = found.set_index("cell")[["bins", "hot_bins", "cold_bins", "last_z", "mk_z", "mk_p"]]
-    return LayerResult(
-        layer=p.layer,
-        res=p.res,
-        cells=found["cell"].to_numpy(),
-        values=index.astype(np.float64),
+    klass = found["class"].astype(str)
+    return result(
+        data,
+        p,
+        found["cell"].to_numpy(),
+        index.astype(np.float64),
+        {
+            "hot": klass.str.endswith("_hot").to_numpy(dtype=np.int64),
+            "cold": klass.str.endswith("_cold").to_numpy(dtype=np.int64),
+        },
         title=Label("时空热点趋势", "Emerging hot spots"),
         unit=Label(f"按周，共 {len(bins)} 周", f"weekly, {len(bins)} weeks"),
         categories=tuple(Category(c, EMERGING_PATTERNS[c], EMERGING_COLOURS[c]) for c in codes),
@@ -181,20 +216,16 @@ def emerging(source: Any, p: LayerParams) -> LayerResult:
             "{hot} 个六边形呈热点模式，{cold} 个呈冷点模式",
             "{hot} hexagons with a hot-spot pattern, {cold} cold",
         ),
-        headline={
-            "hot": int(found["class"].str.endswith("_hot").sum()),
-            "cold": int(found["class"].str.endswith("_cold").sum()),
-        },
         empty=Label("无时空热点模式", "No emerging pattern"),
     )
 
 
-def _change(source: Any, p: LayerParams, which: str) -> LayerResult:
+def _change(data: Inputs, p: LayerParams, which: str) -> LayerResult:
     """同比 (``yoy``) or 环比 (``mom``): the window against the same window a year or a month
     earlier, classed by the % change, strong only where the exact test finds it significant."""
     since, until = p.window
     frame = period_change(
-        _incidents(source, p),
+        _incidents(data, p),
         res=p.res,
         since=since,
         until=until,
@@ -211,11 +242,17 @@ def _change(source: Any, p: LayerParams, which: str) -> LayerResult:
     earlier = Label("上月同期", "Same window a month earlier")
     if which == "yoy":
         earlier = Label("去年同期", "Same window a year earlier")
-    return LayerResult(
-        layer=p.layer,
-        res=p.res,
-        cells=shown["cell"].to_numpy(),
-        values=index.astype(np.float64),
+    klass = shown[f"class_{which}"].astype(str)
+    return result(
+        data,
+        p,
+        shown["cell"].to_numpy(),
+        index.astype(np.float64),
+        {
+            "up": klass.str.endswith("increase").to_numpy(dtype=np.int64),
+            "down": klass.str.endswith("decrease").to_numpy(dtype=np.int64),
+            "sig": shown[f"significant_{which}"].fillna(False).astype(bool).to_numpy(np.int64),
+        },
         title=Label(f"警情{name.zh}", f"Incidents, {name.en.lower()}"),
         unit=Label("持平（±10%）不着色", "stable (±10 %) not coloured"),
         categories=tuple(
@@ -232,39 +269,34 @@ def _change(source: Any, p: LayerParams, which: str) -> LayerResult:
             "{up} 个六边形上升，{down} 个下降（{sig} 个显著）",
             "{up} hexagons up, {down} down ({sig} significant)",
         ),
-        headline={
-            "up": int(shown[f"class_{which}"].astype(str).str.endswith("increase").sum()),
-            "down": int(shown[f"class_{which}"].astype(str).str.endswith("decrease").sum()),
-            "sig": int(shown[f"significant_{which}"].fillna(False).astype(bool).sum()),
-        },
         empty=Label("与上期相比无变化", "No change against the earlier window"),
     )
 
 
-def change_mom(source: Any, p: LayerParams) -> LayerResult:
+def change_mom(data: Inputs, p: LayerParams) -> LayerResult:
     """环比: against the same window one calendar month earlier."""
-    return _change(source, p, "mom")
+    return _change(data, p, "mom")
 
 
-def change_yoy(source: Any, p: LayerParams) -> LayerResult:
+def change_yoy(data: Inputs, p: LayerParams) -> LayerResult:
     """同比: against the same window one calendar year earlier."""
-    return _change(source, p, "yoy")
+    return _change(data, p, "yoy")
 
 
-def rate(source: Any, p: LayerParams) -> LayerResult:
+def rate(data: Inputs, p: LayerParams) -> LayerResult:
     """Incidents per 1,000 residents per hexagon (residents of each grid spread over its
     cells by :func:`layers.population.cell_population`); hexagons without a known
     population are drawn grey ("no population"), never as zero."""
     since, until = p.window
     population = None
-    if len(source.grids) and "population" in source.grids.columns:
+    if len(data.grids) and "population" in data.grids.columns:
         population = cell_population(
-            source.grids,
+            data.grids,
             res=p.res,
-            communities=source.communities if len(source.communities) else None,
+            communities=data.communities if len(data.communities) else None,
         )
     frame = incident_heat(
-        _incidents(source, p),
+        _incidents(data, p),
         res=p.res,
         since=since,
         until=until,
@@ -292,11 +324,12 @@ def rate(source: Any, p: LayerParams) -> LayerResult:
     values = np.where(small, np.nan, values)
     explain["rate"] = values
     known = ~np.isnan(values)
-    return LayerResult(
-        layer=p.layer,
-        res=p.res,
-        cells=frame["cell"].to_numpy(),
-        values=values,
+    return result(
+        data,
+        p,
+        frame["cell"].to_numpy(),
+        values,
+        {"cells": 1, "unknown": (~known).astype(np.int64)},
         title=Label("警情率", "Incident rate"),
         unit=Label("起 / 千人", "per 1,000 residents"),
         explain=explain,
@@ -309,7 +342,6 @@ def rate(source: Any, p: LayerParams) -> LayerResult:
             "{cells} 个六边形有警情，{unknown} 个人口未知或不足 50 人（灰色）",
             "{cells} hexagons with incidents, {unknown} with no or under 50 residents (grey)",
         ),
-        headline={"cells": int(values.size), "unknown": int((~known).sum())},
         empty=Label("所选范围内无警情", "No incidents in the selection"),
         nodata=Label("人口未知或不足 50 人", "No or under 50 residents"),
     )
