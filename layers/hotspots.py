@@ -21,6 +21,12 @@ proves the latter).
 
 Cells of the study area with no incidents count as zeros: leaving them out would make
 every busy place look average. Cells outside the area are neither values nor neighbours.
+
+Testing every cell of a county at 95 % finds some 5 % of them "significant" by chance
+alone. With ``fdr=True`` the confidence bins follow the Benjamini–Hochberg procedure over
+all cells instead (ArcGIS Pro's "Apply False Discovery Rate (FDR) Correction"): a cell is
+in the 99 % bin only if it passes BH at 0.01, and so on. The z-scores and raw p-values
+are unchanged; ``p_fdr`` holds the adjusted ones.
 """
 
 from __future__ import annotations
@@ -62,6 +68,7 @@ COLUMNS: Final[tuple[str, ...]] = (
     "neighbours",
     "gi_z",
     "p_value",
+    "p_fdr",
     "class",
     "label_zh",
     "label_en",
@@ -136,20 +143,47 @@ def gi_star_z(weights: sparse.csr_array, values: FloatArray) -> FloatArray:
     return z[:, 0] if one else z
 
 
-def z_to_class(z: npt.ArrayLike) -> npt.NDArray[np.str_]:
+def p_to_fdr(p: npt.ArrayLike) -> FloatArray:
+    """Benjamini–Hochberg adjusted p-values of one family of tests (any shape, all at once).
+
+    With the ``m`` p-values sorted, ``p_(i)`` gets ``min_{j >= i} p_(j) m / j`` (capped at
+    1). A test passes BH at level ``alpha`` exactly when its adjusted value is below
+    ``alpha``: the procedure's "reject the ``k`` smallest, ``k`` the largest ``i`` with
+    ``p_(i) < i alpha / m``" read off per test. Benjamini & Hochberg (1995), JRSS B 57(1).
+    """
+    pv = np.asarray(p, dtype=np.float64)
+    flat = pv.ravel()
+    m = flat.size
+    out = np.empty(m, dtype=np.float64)
+    if m == 0:
+        return out.reshape(pv.shape)
+    order = np.argsort(flat, kind="stable")
+    scaled = flat[order] * m / np.arange(1, m + 1)
+    out[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return out.reshape(pv.shape)
+
+
+def z_to_class(z: npt.ArrayLike, *, p_fdr: npt.ArrayLike | None = None) -> npt.NDArray[np.str_]:
     """The ArcGIS confidence bin of each z-score: ``hot_99`` … ``not_significant`` … ``cold_99``.
 
-    Thresholds are the two-sided normal critical values |z| > 2.576 / 1.960 / 1.645.
+    Thresholds are the two-sided normal critical values |z| > 2.576 / 1.960 / 1.645. Given
+    ``p_fdr`` (from :func:`p_to_fdr`), a cell must also pass Benjamini–Hochberg at that
+    level (adjusted p below 0.01 / 0.05 / 0.10), as ArcGIS bins with its FDR option: the
+    correction can lower a cell's confidence, never raise it.
     """
     zz = np.asarray(z, dtype=np.float64)
+    passes = np.ones(zz.shape, dtype=bool)
+    q = None if p_fdr is None else np.asarray(p_fdr, dtype=np.float64)
+    if q is not None and q.shape != zz.shape:
+        raise ValueError(f"p_fdr has shape {q.shape} but z has shape {zz.shape}")
     conditions = []
     choices = []
-    for crit, conf in Z_CRITICAL:
-        conditions.append(zz > crit)
-        choices.append(f"hot_{conf}")
-    for crit, conf in Z_CRITICAL:
-        conditions.append(zz < -crit)
-        choices.append(f"cold_{conf}")
+    for sign, kind in ((1.0, "hot"), (-1.0, "cold")):
+        for crit, conf in Z_CRITICAL:
+            if q is not None:
+                passes = q < (100 - conf) / 100
+            conditions.append((sign * zz > crit) & passes)
+            choices.append(f"{kind}_{conf}")
     return np.select(conditions, choices, default="not_significant").astype(str)
 
 
@@ -193,6 +227,7 @@ def gi_star(
     area_cells: npt.ArrayLike,
     k: int = 1,
     value_col: str = "count",
+    fdr: bool = False,
 ) -> pd.DataFrame:
     """Getis-Ord Gi* hot and cold spots on H3 cells.
 
@@ -207,15 +242,24 @@ def gi_star(
         Neighbourhood radius in grid steps; the cell itself is always included.
     value_col : str
         Name of the value column (incident counts, rates, ...).
+    fdr : bool
+        Bin by the false discovery rate (Benjamini–Hochberg over all area cells, at 0.10 /
+        0.05 / 0.01 for the 90 / 95 / 99 % bins) instead of each cell's own p-value.
+        Off by default, as in ArcGIS.
 
     Returns
     -------
     DataFrame
         One row per area cell, sorted by cell: ``cell``, ``value``, ``neighbours``
         (``W_i``: the cell plus its area neighbours), ``gi_z``, ``p_value`` (two-sided,
-        normal), ``class`` (a key of :data:`HOTSPOT_CLASSES`), ``label_zh``, ``label_en``.
-        A constant field (for example no incidents at all) gives ``gi_z = 0``,
-        ``p_value = 1`` and ``not_significant`` everywhere.
+        normal, never adjusted), ``p_fdr`` (the Benjamini–Hochberg adjusted p-value over
+        all area cells, given whether or not ``fdr`` is on), ``class`` (a key of
+        :data:`HOTSPOT_CLASSES`: by ``gi_z``, and by ``p_fdr`` as well when ``fdr``;
+        see :func:`z_to_class`), ``label_zh``, ``label_en``.
+
+        ``attrs["fdr"]`` says whether the classes used the correction. A constant field
+        (for example no incidents at all) gives ``gi_z = 0``, ``p_value = 1`` and
+        ``not_significant`` everywhere.
 
     Raises
     ------
@@ -229,7 +273,9 @@ def gi_star(
     distance statistics", Geographical Analysis 24(3); Ord, J. K. & Getis, A. (1995),
     "Local spatial autocorrelation statistics: distributional issues and an
     application", Geographical Analysis 27(4). Weights are binary, not row-standardised.
-    No correction for multiple testing (FDR) is applied, as in ArcGIS by default.
+    Benjamini, Y. & Hochberg, Y. (1995), "Controlling the false discovery rate", JRSS B
+    57(1); ArcGIS applies it per confidence level in the same way (its ``fdrTransform``:
+    BH cut-offs ``i / n`` times 0.10, 0.05 and 0.01 over all features).
     """
     cells = area_to_cells(area_cells)
     inside = values_on_area(values, cells, value_col=value_col)
@@ -237,17 +283,22 @@ def gi_star(
     x[np.searchsorted(cells, inside["cell"].to_numpy())] = inside[value_col].to_numpy()
     weights = neighbour_weights(cells, k=k)
     z = gi_star_z(weights, x)
-    classes = z_to_class(z)
-    return pd.DataFrame(
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    q = p_to_fdr(p)
+    classes = z_to_class(z, p_fdr=q if fdr else None)
+    out = pd.DataFrame(
         {
             "cell": cells,
             "value": x,
             "neighbours": np.asarray(weights.sum(axis=1)).ravel().astype(np.int64),
             "gi_z": z,
-            "p_value": 2.0 * stats.norm.sf(np.abs(z)),
+            "p_value": p,
+            "p_fdr": q,
             "class": classes,
             "label_zh": [HOTSPOT_CLASSES[c].zh for c in classes],
             "label_en": [HOTSPOT_CLASSES[c].en for c in classes],
         },
         columns=list(COLUMNS),
     )
+    out.attrs["fdr"] = bool(fdr)
+    return out
