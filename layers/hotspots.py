@@ -22,11 +22,18 @@ proves the latter).
 Cells of the study area with no incidents count as zeros: leaving them out would make
 every busy place look average. Cells outside the area are neither values nor neighbours.
 
-Testing every cell of a county at 95 % finds some 5 % of them "significant" by chance
-alone. With ``fdr=True`` the confidence bins follow the Benjamini–Hochberg procedure over
-all cells instead (ArcGIS Pro's "Apply False Discovery Rate (FDR) Correction"): a cell is
-in the 99 % bin only if it passes BH at 0.01, and so on. The z-scores and raw p-values
-are unchanged; ``p_fdr`` holds the adjusted ones.
+Two additions, both after ArcGIS Pro's tool:
+
+* **False discovery rate.** Testing every cell of a county at 95 % finds some 5 % of
+  them "significant" by chance alone. With ``fdr=True`` the confidence bins follow the
+  Benjamini–Hochberg procedure over all cells instead (the tool's "Apply False Discovery
+  Rate (FDR) Correction"): a cell is in the 99 % bin only if it passes BH at 0.01, and so
+  on. The z-scores and raw p-values are unchanged; ``p_fdr`` holds the adjusted ones.
+* **A study region too small to judge.** Below :data:`MIN_CELLS` cells, or when every
+  cell holds the same value (no incidents at all), Gi* has nothing reliable to say. The
+  frame says so in ``attrs["too_small"]`` (see :func:`too_small_label`) rather than only
+  reporting every cell as "not significant" (ArcGIS warns below 30 features and stops on
+  a constant field).
 """
 
 from __future__ import annotations
@@ -58,6 +65,28 @@ HOTSPOT_CLASSES: Final[dict[str, Label]] = {
 # Two-sided critical values of the standard normal for 99 / 95 / 90 % confidence: the
 # bins ArcGIS reports as Gi_Bin ±3 / ±2 / ±1.
 Z_CRITICAL: Final[tuple[tuple[float, int], ...]] = ((2.576, 99), (1.960, 95), (1.645, 90))
+
+# Esri's threshold for a reliable Gi*: ArcGIS Pro's Hot Spot Analysis script (class
+# LocalG) reads its features with ``minNumObs=3, warnNumObs=30`` (an error below 3, a
+# warning below 30); Emerging Hot Spot Analysis stops below 30 (error 110028); Optimized
+# Hot Spot Analysis's messages 001572 / 001574 ask for at least 30 features for reliable
+# results.
+MIN_CELLS: Final[int] = 30
+
+#: Why Gi* cannot judge a study region (the values of ``attrs["too_small_reason"]``), with
+#: the text a map shows instead of its legend; ``{n}`` is the number of cells. Not classes:
+#: every cell of such a frame keeps a code of :data:`HOTSPOT_CLASSES`.
+TOO_SMALL_REASONS: Final[dict[str, Label]] = {
+    "too_few": Label(
+        f"样本过少，无法判断（研究区仅 {{n}} 个六边形，少于 {MIN_CELLS} 个）",
+        f"Too few cells to test (the study region has {{n}} cells, fewer than {MIN_CELLS})",
+    ),
+    "no_variance": Label(
+        "无法判断：研究区 {n} 个六边形的数值全部相同（例如没有警情）",
+        "Nothing to test: all {n} cells of the study region have the same value "
+        "(no incidents, for example)",
+    ),
+}
 
 CellArray = npt.NDArray[np.uint64]
 FloatArray = npt.NDArray[np.float64]
@@ -187,6 +216,51 @@ def z_to_class(z: npt.ArrayLike, *, p_fdr: npt.ArrayLike | None = None) -> npt.N
     return np.select(conditions, choices, default="not_significant").astype(str)
 
 
+def too_small_reason(values: npt.ArrayLike) -> str | None:
+    """Why Gi* cannot judge these values, a key of :data:`TOO_SMALL_REASONS`, or None.
+
+    ``values`` holds one value per area cell (``n``), or one column per time bin
+    (``n x b``). ``"too_few"`` below :data:`MIN_CELLS` cells; ``"no_variance"`` when every
+    cell holds the same value (in every bin): Gi* is then 0/0, which ArcGIS stops on
+    (error 906) and :func:`gi_star_z` reports as ``z = 0``.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    n = x.shape[0] if x.ndim else 0
+    if n < MIN_CELLS:
+        return "too_few"
+    if (np.ptp(x.reshape(n, -1), axis=0) == 0).all():
+        return "no_variance"
+    return None
+
+
+def too_small_label(frame: pd.DataFrame) -> Label | None:
+    """The message to show instead of a legend when ``frame`` is too small to judge.
+
+    ``frame`` is a result of :func:`gi_star` (or :func:`layers.emerging.emerging_hotspots`);
+    returns None when its study region can be judged. The label has the cell count filled
+    in, e.g. "Too few cells to test (the study region has 12 cells, fewer than 30)".
+    """
+    reason = frame.attrs.get("too_small_reason")
+    if reason is None:
+        return None
+    n = int(frame.attrs.get("n_cells", len(frame)))
+    label = TOO_SMALL_REASONS[reason]
+    return Label(label.zh.format(n=n), label.en.format(n=n))
+
+
+def study_attrs(values: npt.ArrayLike, *, fdr: bool) -> dict[str, object]:
+    """The frame-level facts of a Gi* result: ``fdr``, ``n_cells``, ``too_small`` and
+    ``too_small_reason`` (see :func:`gi_star`)."""
+    x = np.asarray(values, dtype=np.float64)
+    reason = too_small_reason(x)
+    return {
+        "fdr": bool(fdr),
+        "n_cells": int(x.shape[0]) if x.ndim else 0,
+        "too_small": reason is not None,
+        "too_small_reason": reason,
+    }
+
+
 def values_on_area(
     values: pd.DataFrame, cells: CellArray, *, value_col: str, key_cols: tuple[str, ...] = ()
 ) -> pd.DataFrame:
@@ -257,9 +331,13 @@ def gi_star(
         :data:`HOTSPOT_CLASSES`: by ``gi_z``, and by ``p_fdr`` as well when ``fdr``;
         see :func:`z_to_class`), ``label_zh``, ``label_en``.
 
-        ``attrs["fdr"]`` says whether the classes used the correction. A constant field
-        (for example no incidents at all) gives ``gi_z = 0``, ``p_value = 1`` and
-        ``not_significant`` everywhere.
+        ``attrs`` holds ``fdr`` (whether the classes used the correction), ``n_cells``,
+        ``too_small`` (bool) and ``too_small_reason``: None, ``"too_few"`` (fewer than
+        :data:`MIN_CELLS` cells) or ``"no_variance"`` (every cell holds the same value,
+        e.g. no incidents). A too-small frame keeps its classes (for fewer than 30 cells
+        the z-scores are computed as usual; a constant field gives ``gi_z = 0``,
+        ``p_value = 1`` and ``not_significant`` everywhere) but a map should show
+        :func:`too_small_label` instead of them.
 
     Raises
     ------
@@ -300,5 +378,5 @@ def gi_star(
         },
         columns=list(COLUMNS),
     )
-    out.attrs["fdr"] = bool(fdr)
+    out.attrs.update(study_attrs(x, fdr=fdr))
     return out

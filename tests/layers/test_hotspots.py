@@ -18,9 +18,12 @@ from scipy import stats
 
 from layers.hotspots import (
     HOTSPOT_CLASSES,
+    MIN_CELLS,
+    TOO_SMALL_REASONS,
     gi_star,
     neighbour_weights,
     p_to_fdr,
+    too_small_label,
     z_to_class,
 )
 
@@ -297,3 +300,75 @@ def test_fdr_never_raises_confidence_nor_flips_sign(values: list[int]) -> None:
         # Distance from "not significant" (rank 3) only shrinks, on the same side.
         da, db = rank[a] - 3, rank[b] - 3
         assert abs(db) <= abs(da) and da * db >= 0
+
+
+# --- a study region too small to judge ----------------------------------------------
+
+
+def test_hotspot_classes_keep_their_seven_codes_in_order() -> None:
+    assert list(HOTSPOT_CLASSES) == [
+        "hot_99",
+        "hot_95",
+        "hot_90",
+        "not_significant",
+        "cold_90",
+        "cold_95",
+        "cold_99",
+    ]
+    assert not set(TOO_SMALL_REASONS) & set(HOTSPOT_CLASSES)
+    for label in TOO_SMALL_REASONS.values():
+        assert "{n}" in label.zh and "{n}" in label.en
+
+
+def test_a_judgeable_region_is_not_too_small() -> None:
+    out = gi_star(frame(disk(CENTRE, 1), 10), area_cells=disk(CENTRE, 3))
+    assert out.attrs == {
+        "fdr": False,
+        "n_cells": 37,
+        "too_small": False,
+        "too_small_reason": None,
+    }
+    assert too_small_label(out) is None
+
+
+def test_fewer_than_30_cells_is_too_few_but_keeps_its_z_scores() -> None:
+    # 19 cells with a clear peak: Gi* still computes (ArcGIS only warns below 30), but
+    # the frame says the region is too small, and the label carries the count.
+    area = disk(CENTRE, 2)
+    out = gi_star(frame(disk(CENTRE, 1), 10), area_cells=area)
+    assert MIN_CELLS == 30
+    assert out.attrs["too_small"] is True
+    assert out.attrs["too_small_reason"] == "too_few"
+    assert out.attrs["n_cells"] == 19
+    assert (out["gi_z"] != 0).any()
+    label = too_small_label(out)
+    assert label is not None
+    assert label.en == "Too few cells to test (the study region has 19 cells, fewer than 30)"
+    assert label.zh == "样本过少，无法判断（研究区仅 19 个六边形，少于 30 个）"
+
+
+def test_the_threshold_is_30_cells() -> None:
+    cells = disk(CENTRE, 3)
+    values = frame(np.array([CENTRE]), 5)
+    assert gi_star(values, area_cells=cells[:30]).attrs["too_small"] is False
+    assert gi_star(values, area_cells=cells[:29]).attrs["too_small_reason"] == "too_few"
+
+
+@pytest.mark.parametrize("value", [0.0, 5.0])
+def test_a_constant_field_has_no_variance_to_test(value: float) -> None:
+    area = disk(CENTRE, 3)
+    out = gi_star(frame(area, value), area_cells=area, fdr=True)
+    assert out.attrs["too_small_reason"] == "no_variance"
+    assert out.attrs["too_small"] is True
+    assert (out["class"] == "not_significant").all()  # still one of the seven codes
+    assert (out["p_fdr"] == 1).all()
+    label = too_small_label(out)
+    assert label is not None and label.en.startswith("Nothing to test: all 37 cells")
+
+
+def test_no_incidents_in_a_tiny_region_is_too_few_first() -> None:
+    out = gi_star(frame(np.array([], dtype=np.uint64), []), area_cells=disk(CENTRE, 1))
+    assert out.attrs["too_small_reason"] == "too_few"
+    empty = gi_star(frame(np.array([], dtype=np.uint64), []), area_cells=[])
+    assert len(empty) == 0 and empty.attrs["n_cells"] == 0
+    assert empty.attrs["too_small_reason"] == "too_few"
