@@ -12,9 +12,16 @@ Differences from ArcGIS, on purpose:
 * The neighbourhood is spatial only (the cell and its ``k``-ring in the same bin).
   ArcGIS also adds the neighbours of earlier bins ("neighborhood time step"), which
   smooths the series; bin the data more coarsely for the same effect.
-* No false-discovery-rate correction of the per-bin significance.
+* No false-discovery-rate correction of the per-bin significance by default
+  (``fdr=False``). ArcGIS Pro always corrects it: "How Emerging Hot Spot Analysis works"
+  computes Gi* for each bin with an FDR correction, and its script's ``applyFDR``
+  defaults to True, with Benjamini–Hochberg over every (cell, bin) of the cube at once.
+  ``fdr=True`` does the same here.
 * Where ArcGIS's definitions overlap, the precedence is explicit (see
   :func:`classify_trends`).
+
+The frame's ``attrs`` say whether the correction was used and whether the study region
+is too small to judge, as :func:`layers.hotspots.gi_star`'s do.
 """
 
 from __future__ import annotations
@@ -28,7 +35,14 @@ import pandas as pd
 from scipy import stats
 
 from geodata.schema import Label
-from layers.hotspots import area_to_cells, gi_star_z, neighbour_weights, values_on_area
+from layers.hotspots import (
+    area_to_cells,
+    gi_star_z,
+    neighbour_weights,
+    p_to_fdr,
+    study_attrs,
+    values_on_area,
+)
 
 #: Pattern classes with their labels, hot first, then cold, then none.
 EMERGING_PATTERNS: Final[dict[str, Label]] = {
@@ -111,14 +125,37 @@ def mann_kendall(series: npt.ArrayLike) -> dict[str, FloatArray]:
     return {"s": s, "var_s": var_s, "z": z, "p": p, "tau": tau}
 
 
+def significant_bins(
+    gi_z: npt.ArrayLike, *, alpha: float = 0.05, fdr: bool = False
+) -> tuple[npt.NDArray[np.bool_], npt.NDArray[np.bool_]]:
+    """Which (cell, bin) z-scores are significant hot and cold spots: ``(hot, cold)``.
+
+    Significant means a two-sided normal p-value below ``alpha``; with ``fdr`` the
+    Benjamini–Hochberg adjusted p-value over all cells and bins together must be below
+    ``alpha`` as well (ArcGIS's correction of the whole cube).
+    """
+    z = np.asarray(gi_z, dtype=np.float64)
+    crit = float(stats.norm.isf(alpha / 2.0))
+    passes = np.abs(z) > crit
+    if fdr:
+        passes &= p_to_fdr(2.0 * stats.norm.sf(np.abs(z))) < alpha
+    return passes & (z > 0), passes & (z < 0)
+
+
 def classify_trends(
-    gi_z: npt.ArrayLike, *, alpha: float = 0.05, trend_alpha: float = 0.05
+    gi_z: npt.ArrayLike,
+    *,
+    alpha: float = 0.05,
+    trend_alpha: float = 0.05,
+    fdr: bool = False,
 ) -> npt.NDArray[np.str_]:
     """The emerging-hot-spot pattern of each row of Gi* z-scores (``m`` cells x ``n`` bins).
 
     A bin is a significant hot (cold) spot when its two-sided normal p-value is below
-    ``alpha`` and z is positive (negative). The trend is the Mann–Kendall test of the
-    whole z series at ``trend_alpha``. With ``H`` the share of hot bins:
+    ``alpha`` and z is positive (negative); with ``fdr``, when it also passes
+    Benjamini–Hochberg at ``alpha`` over all ``m x n`` bins (:func:`significant_bins`).
+    The trend is the Mann–Kendall test of the whole z series at ``trend_alpha``, never
+    corrected. With ``H`` the share of hot bins:
 
     * ``H >= 0.9`` and the last bin hot: *intensifying* (significant upward trend),
       *diminishing* (significant downward trend), else *persistent*.
@@ -141,13 +178,11 @@ def classify_trends(
     m, n = z.shape
     if n < 2:
         raise ValueError("emerging hot spots need at least two time bins")
-    crit = float(stats.norm.isf(alpha / 2.0))
     mk = mann_kendall(z)
     up = (mk["p"] < trend_alpha) & (mk["z"] > 0)
     down = (mk["p"] < trend_alpha) & (mk["z"] < 0)
     out = np.full(m, "none", dtype=object)
-    hot = z > crit
-    cold = z < -crit
+    hot, cold = significant_bins(z, alpha=alpha, fdr=fdr)
     # Cold rules first, hot rules second: the two sets cannot both match one row, so the
     # order only keeps the code symmetric.
     for same, other, kind, rising, falling in (
@@ -243,6 +278,7 @@ def emerging_hotspots(
     bins: Sequence[Any] | None = None,
     alpha: float = 0.05,
     trend_alpha: float = 0.05,
+    fdr: bool = False,
 ) -> pd.DataFrame:
     """Emerging hot-spot pattern of each cell over ordered time bins.
 
@@ -264,14 +300,24 @@ def emerging_hotspots(
         Significance level of a hot or cold bin (two-sided). 0.05 = 95 % confidence.
     trend_alpha : float
         Significance level of the Mann–Kendall trend.
+    fdr : bool
+        Count a bin as hot or cold only if it also passes Benjamini–Hochberg at ``alpha``
+        over every (cell, bin) of the area, as ArcGIS Pro does. Off by default.
 
     Returns
     -------
     DataFrame
         One row per area cell, sorted by cell: ``cell``, ``bins`` (number of bins),
-        ``hot_bins``, ``cold_bins``, ``last_z`` (Gi* z of the last bin), ``mk_s``,
-        ``mk_z``, ``mk_p``, ``tau`` (the Mann–Kendall test of the z series), ``class``
-        (a key of :data:`EMERGING_PATTERNS`), ``label_zh``, ``label_en``.
+        ``hot_bins``, ``cold_bins`` (significant bins, FDR-corrected when ``fdr``),
+        ``last_z`` (Gi* z of the last bin), ``mk_s``, ``mk_z``, ``mk_p``, ``tau`` (the
+        Mann–Kendall test of the z series), ``class`` (a key of
+        :data:`EMERGING_PATTERNS`), ``label_zh``, ``label_en``.
+
+        ``attrs`` holds ``fdr``, ``n_cells``, ``too_small`` and ``too_small_reason``
+        (``"too_few"`` below 30 cells, ``"no_variance"`` when every cell holds the same
+        value in every bin), as in :func:`layers.hotspots.gi_star`; show
+        :func:`layers.hotspots.too_small_label` rather than the patterns of a too-small
+        frame (a constant cube gives *none* everywhere).
 
     Raises
     ------
@@ -287,19 +333,19 @@ def emerging_hotspots(
     if axis.size < 2:
         raise ValueError(f"emerging hot spots need at least two time bins, got {axis.size}")
     z = gi_star_z(neighbour_weights(cells, k=k), x)
-    crit = float(stats.norm.isf(alpha / 2.0))
+    hot, cold = significant_bins(z, alpha=alpha, fdr=fdr)
     mk = mann_kendall(z) if cells.size else {key: np.zeros(0) for key in ("s", "z", "p", "tau")}
     classes = (
-        classify_trends(z, alpha=alpha, trend_alpha=trend_alpha)
+        classify_trends(z, alpha=alpha, trend_alpha=trend_alpha, fdr=fdr)
         if cells.size
         else np.zeros(0, dtype=str)
     )
-    return pd.DataFrame(
+    out = pd.DataFrame(
         {
             "cell": cells,
             "bins": np.full(cells.size, axis.size, dtype=np.int64),
-            "hot_bins": (z > crit).sum(axis=1).astype(np.int64),
-            "cold_bins": (z < -crit).sum(axis=1).astype(np.int64),
+            "hot_bins": hot.sum(axis=1).astype(np.int64),
+            "cold_bins": cold.sum(axis=1).astype(np.int64),
             "last_z": z[:, -1],
             "mk_s": mk["s"],
             "mk_z": mk["z"],
@@ -311,3 +357,5 @@ def emerging_hotspots(
         },
         columns=list(COLUMNS),
     )
+    out.attrs.update(study_attrs(x, fdr=fdr))
+    return out

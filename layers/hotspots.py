@@ -21,6 +21,19 @@ proves the latter).
 
 Cells of the study area with no incidents count as zeros: leaving them out would make
 every busy place look average. Cells outside the area are neither values nor neighbours.
+
+Two additions, both after ArcGIS Pro's tool:
+
+* **False discovery rate.** Testing every cell of a county at 95 % finds some 5 % of
+  them "significant" by chance alone. With ``fdr=True`` the confidence bins follow the
+  Benjamini–Hochberg procedure over all cells instead (the tool's "Apply False Discovery
+  Rate (FDR) Correction"): a cell is in the 99 % bin only if it passes BH at 0.01, and so
+  on. The z-scores and raw p-values are unchanged; ``p_fdr`` holds the adjusted ones.
+* **A study region too small to judge.** Below :data:`MIN_CELLS` cells, or when every
+  cell holds the same value (no incidents at all), Gi* has nothing reliable to say. The
+  frame says so in ``attrs["too_small"]`` (see :func:`too_small_label`) rather than only
+  reporting every cell as "not significant" (ArcGIS warns below 30 features and stops on
+  a constant field).
 """
 
 from __future__ import annotations
@@ -53,6 +66,28 @@ HOTSPOT_CLASSES: Final[dict[str, Label]] = {
 # bins ArcGIS reports as Gi_Bin ±3 / ±2 / ±1.
 Z_CRITICAL: Final[tuple[tuple[float, int], ...]] = ((2.576, 99), (1.960, 95), (1.645, 90))
 
+# Esri's threshold for a reliable Gi*: ArcGIS Pro's Hot Spot Analysis script (class
+# LocalG) reads its features with ``minNumObs=3, warnNumObs=30`` (an error below 3, a
+# warning below 30); Emerging Hot Spot Analysis stops below 30 (error 110028); Optimized
+# Hot Spot Analysis's messages 001572 / 001574 ask for at least 30 features for reliable
+# results.
+MIN_CELLS: Final[int] = 30
+
+#: Why Gi* cannot judge a study region (the values of ``attrs["too_small_reason"]``), with
+#: the text a map shows instead of its legend; ``{n}`` is the number of cells. Not classes:
+#: every cell of such a frame keeps a code of :data:`HOTSPOT_CLASSES`.
+TOO_SMALL_REASONS: Final[dict[str, Label]] = {
+    "too_few": Label(
+        f"样本过少，无法判断（研究区仅 {{n}} 个六边形，少于 {MIN_CELLS} 个）",
+        f"Too few cells to test (the study region has {{n}} cells, fewer than {MIN_CELLS})",
+    ),
+    "no_variance": Label(
+        "无法判断：研究区 {n} 个六边形的数值全部相同（例如没有警情）",
+        "Nothing to test: all {n} cells of the study region have the same value "
+        "(no incidents, for example)",
+    ),
+}
+
 CellArray = npt.NDArray[np.uint64]
 FloatArray = npt.NDArray[np.float64]
 
@@ -62,6 +97,7 @@ COLUMNS: Final[tuple[str, ...]] = (
     "neighbours",
     "gi_z",
     "p_value",
+    "p_fdr",
     "class",
     "label_zh",
     "label_en",
@@ -136,21 +172,93 @@ def gi_star_z(weights: sparse.csr_array, values: FloatArray) -> FloatArray:
     return z[:, 0] if one else z
 
 
-def z_to_class(z: npt.ArrayLike) -> npt.NDArray[np.str_]:
+def p_to_fdr(p: npt.ArrayLike) -> FloatArray:
+    """Benjamini–Hochberg adjusted p-values of one family of tests (any shape, all at once).
+
+    With the ``m`` p-values sorted, ``p_(i)`` gets ``min_{j >= i} p_(j) m / j`` (capped at
+    1). A test passes BH at level ``alpha`` exactly when its adjusted value is below
+    ``alpha``: the procedure's "reject the ``k`` smallest, ``k`` the largest ``i`` with
+    ``p_(i) < i alpha / m``" read off per test. Benjamini & Hochberg (1995), JRSS B 57(1).
+    """
+    pv = np.asarray(p, dtype=np.float64)
+    flat = pv.ravel()
+    m = flat.size
+    out = np.empty(m, dtype=np.float64)
+    if m == 0:
+        return out.reshape(pv.shape)
+    order = np.argsort(flat, kind="stable")
+    scaled = flat[order] * m / np.arange(1, m + 1)
+    out[order] = np.minimum(np.minimum.accumulate(scaled[::-1])[::-1], 1.0)
+    return out.reshape(pv.shape)
+
+
+def z_to_class(z: npt.ArrayLike, *, p_fdr: npt.ArrayLike | None = None) -> npt.NDArray[np.str_]:
     """The ArcGIS confidence bin of each z-score: ``hot_99`` … ``not_significant`` … ``cold_99``.
 
-    Thresholds are the two-sided normal critical values |z| > 2.576 / 1.960 / 1.645.
+    Thresholds are the two-sided normal critical values |z| > 2.576 / 1.960 / 1.645. Given
+    ``p_fdr`` (from :func:`p_to_fdr`), a cell must also pass Benjamini–Hochberg at that
+    level (adjusted p below 0.01 / 0.05 / 0.10), as ArcGIS bins with its FDR option: the
+    correction can lower a cell's confidence, never raise it.
     """
     zz = np.asarray(z, dtype=np.float64)
+    passes = np.ones(zz.shape, dtype=bool)
+    q = None if p_fdr is None else np.asarray(p_fdr, dtype=np.float64)
+    if q is not None and q.shape != zz.shape:
+        raise ValueError(f"p_fdr has shape {q.shape} but z has shape {zz.shape}")
     conditions = []
     choices = []
-    for crit, conf in Z_CRITICAL:
-        conditions.append(zz > crit)
-        choices.append(f"hot_{conf}")
-    for crit, conf in Z_CRITICAL:
-        conditions.append(zz < -crit)
-        choices.append(f"cold_{conf}")
+    for sign, kind in ((1.0, "hot"), (-1.0, "cold")):
+        for crit, conf in Z_CRITICAL:
+            if q is not None:
+                passes = q < (100 - conf) / 100
+            conditions.append((sign * zz > crit) & passes)
+            choices.append(f"{kind}_{conf}")
     return np.select(conditions, choices, default="not_significant").astype(str)
+
+
+def too_small_reason(values: npt.ArrayLike) -> str | None:
+    """Why Gi* cannot judge these values, a key of :data:`TOO_SMALL_REASONS`, or None.
+
+    ``values`` holds one value per area cell (``n``), or one column per time bin
+    (``n x b``). ``"too_few"`` below :data:`MIN_CELLS` cells; ``"no_variance"`` when every
+    cell holds the same value (in every bin): Gi* is then 0/0, which ArcGIS stops on
+    (error 906) and :func:`gi_star_z` reports as ``z = 0``.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    n = x.shape[0] if x.ndim else 0
+    if n < MIN_CELLS:
+        return "too_few"
+    if (np.ptp(x.reshape(n, -1), axis=0) == 0).all():
+        return "no_variance"
+    return None
+
+
+def too_small_label(frame: pd.DataFrame) -> Label | None:
+    """The message to show instead of a legend when ``frame`` is too small to judge.
+
+    ``frame`` is a result of :func:`gi_star` (or :func:`layers.emerging.emerging_hotspots`);
+    returns None when its study region can be judged. The label has the cell count filled
+    in, e.g. "Too few cells to test (the study region has 12 cells, fewer than 30)".
+    """
+    reason = frame.attrs.get("too_small_reason")
+    if reason is None:
+        return None
+    n = int(frame.attrs.get("n_cells", len(frame)))
+    label = TOO_SMALL_REASONS[reason]
+    return Label(label.zh.format(n=n), label.en.format(n=n))
+
+
+def study_attrs(values: npt.ArrayLike, *, fdr: bool) -> dict[str, object]:
+    """The frame-level facts of a Gi* result: ``fdr``, ``n_cells``, ``too_small`` and
+    ``too_small_reason`` (see :func:`gi_star`)."""
+    x = np.asarray(values, dtype=np.float64)
+    reason = too_small_reason(x)
+    return {
+        "fdr": bool(fdr),
+        "n_cells": int(x.shape[0]) if x.ndim else 0,
+        "too_small": reason is not None,
+        "too_small_reason": reason,
+    }
 
 
 def values_on_area(
@@ -193,6 +301,7 @@ def gi_star(
     area_cells: npt.ArrayLike,
     k: int = 1,
     value_col: str = "count",
+    fdr: bool = False,
 ) -> pd.DataFrame:
     """Getis-Ord Gi* hot and cold spots on H3 cells.
 
@@ -207,15 +316,28 @@ def gi_star(
         Neighbourhood radius in grid steps; the cell itself is always included.
     value_col : str
         Name of the value column (incident counts, rates, ...).
+    fdr : bool
+        Bin by the false discovery rate (Benjamini–Hochberg over all area cells, at 0.10 /
+        0.05 / 0.01 for the 90 / 95 / 99 % bins) instead of each cell's own p-value.
+        Off by default, as in ArcGIS.
 
     Returns
     -------
     DataFrame
         One row per area cell, sorted by cell: ``cell``, ``value``, ``neighbours``
         (``W_i``: the cell plus its area neighbours), ``gi_z``, ``p_value`` (two-sided,
-        normal), ``class`` (a key of :data:`HOTSPOT_CLASSES`), ``label_zh``, ``label_en``.
-        A constant field (for example no incidents at all) gives ``gi_z = 0``,
-        ``p_value = 1`` and ``not_significant`` everywhere.
+        normal, never adjusted), ``p_fdr`` (the Benjamini–Hochberg adjusted p-value over
+        all area cells, given whether or not ``fdr`` is on), ``class`` (a key of
+        :data:`HOTSPOT_CLASSES`: by ``gi_z``, and by ``p_fdr`` as well when ``fdr``;
+        see :func:`z_to_class`), ``label_zh``, ``label_en``.
+
+        ``attrs`` holds ``fdr`` (whether the classes used the correction), ``n_cells``,
+        ``too_small`` (bool) and ``too_small_reason``: None, ``"too_few"`` (fewer than
+        :data:`MIN_CELLS` cells) or ``"no_variance"`` (every cell holds the same value,
+        e.g. no incidents). A too-small frame keeps its classes (for fewer than 30 cells
+        the z-scores are computed as usual; a constant field gives ``gi_z = 0``,
+        ``p_value = 1`` and ``not_significant`` everywhere) but a map should show
+        :func:`too_small_label` instead of them.
 
     Raises
     ------
@@ -229,7 +351,9 @@ def gi_star(
     distance statistics", Geographical Analysis 24(3); Ord, J. K. & Getis, A. (1995),
     "Local spatial autocorrelation statistics: distributional issues and an
     application", Geographical Analysis 27(4). Weights are binary, not row-standardised.
-    No correction for multiple testing (FDR) is applied, as in ArcGIS by default.
+    Benjamini, Y. & Hochberg, Y. (1995), "Controlling the false discovery rate", JRSS B
+    57(1); ArcGIS applies it per confidence level in the same way (its ``fdrTransform``:
+    BH cut-offs ``i / n`` times 0.10, 0.05 and 0.01 over all features).
     """
     cells = area_to_cells(area_cells)
     inside = values_on_area(values, cells, value_col=value_col)
@@ -237,17 +361,22 @@ def gi_star(
     x[np.searchsorted(cells, inside["cell"].to_numpy())] = inside[value_col].to_numpy()
     weights = neighbour_weights(cells, k=k)
     z = gi_star_z(weights, x)
-    classes = z_to_class(z)
-    return pd.DataFrame(
+    p = 2.0 * stats.norm.sf(np.abs(z))
+    q = p_to_fdr(p)
+    classes = z_to_class(z, p_fdr=q if fdr else None)
+    out = pd.DataFrame(
         {
             "cell": cells,
             "value": x,
             "neighbours": np.asarray(weights.sum(axis=1)).ravel().astype(np.int64),
             "gi_z": z,
-            "p_value": 2.0 * stats.norm.sf(np.abs(z)),
+            "p_value": p,
+            "p_fdr": q,
             "class": classes,
             "label_zh": [HOTSPOT_CLASSES[c].zh for c in classes],
             "label_en": [HOTSPOT_CLASSES[c].en for c in classes],
         },
         columns=list(COLUMNS),
     )
+    out.attrs.update(study_attrs(x, fdr=fdr))
+    return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import esda
 import h3.api.numpy_int as h3i
 import numpy as np
 import pandas as pd
@@ -17,8 +18,9 @@ from layers.emerging import (
     emerging_hotspots,
     gi_star_by_bin,
     mann_kendall,
+    significant_bins,
 )
-from layers.hotspots import gi_star
+from layers.hotspots import gi_star, too_small_label
 
 CENTRE = int(h3i.latlng_to_cell(31.35, 107.73, 9))
 AREA = np.sort(np.asarray(h3i.grid_disk(CENTRE, 6), dtype=np.uint64))  # 127 cells
@@ -118,6 +120,33 @@ def test_alpha_sets_what_counts_as_a_hot_bin() -> None:
     assert classify_trends(series, alpha=0.01).tolist() == ["none"]
 
 
+def test_fdr_drops_a_marginal_hot_bin_and_keeps_a_strong_one() -> None:
+    # Two cells x 10 bins, 20 tests. z = 2.0 (p = 0.0455) is the second smallest p:
+    # BH gives it 0.0455 * 20/2 = 0.455, not significant; z = 5 (p = 5.7e-7) gives
+    # 5.7e-7 * 20 = 1.1e-5, still significant. Without FDR both are new hot spots.
+    series = [[N] * 9 + [2.0], [N] * 9 + [5.0]]
+    assert classify_trends(series).tolist() == ["new_hot", "new_hot"]
+    assert classify_trends(series, fdr=True).tolist() == ["none", "new_hot"]
+
+
+def test_significant_bins_with_fdr_equal_scipy_and_esda_over_the_whole_cube() -> None:
+    # ArcGIS corrects all (cell, bin) p-values of the cube as one family.
+    rng = np.random.default_rng(11)
+    z = rng.normal(0.0, 1.6, size=(60, 12))
+    z[:5] += 4.0  # a few strong hot series
+    p = 2 * stats.norm.sf(np.abs(z))
+    hot, cold = significant_bins(z, alpha=0.05, fdr=True)
+    adjusted = stats.false_discovery_control(p.ravel(), method="bh").reshape(p.shape)
+    expected = (adjusted < 0.05) & (p < 0.05)
+    assert ((hot | cold) == expected).all()
+    assert ((hot | cold) == (p < esda.fdr(p.ravel(), 0.05))).all()
+    assert (hot == expected & (z > 0)).all() and (cold == expected & (z < 0)).all()
+    plain_hot, plain_cold = significant_bins(z, alpha=0.05)
+    # A real test: FDR keeps some significant bins and drops others.
+    assert (hot | cold).sum() > 0
+    assert (plain_hot | plain_cold).sum() > (hot | cold).sum()
+
+
 def test_every_pattern_has_both_labels() -> None:
     assert len(EMERGING_PATTERNS) == 17
     for label in EMERGING_PATTERNS.values():
@@ -181,3 +210,37 @@ def test_gi_star_by_bin_equals_gi_star_of_each_bin() -> None:
 def test_fewer_than_two_bins_is_an_error() -> None:
     with pytest.raises(ValueError, match="two time bins"):
         emerging_hotspots(cube(lambda t: 1, range(1)), area_cells=AREA)
+
+
+def test_fdr_end_to_end_counts_fewer_hot_bins_and_says_so() -> None:
+    values = cube(lambda t: 2 + 3 * t, range(12))
+    plain = emerging_hotspots(values, area_cells=AREA)
+    fdr = emerging_hotspots(values, area_cells=AREA, fdr=True)
+    assert plain.attrs["fdr"] is False and fdr.attrs["fdr"] is True
+    assert (fdr["hot_bins"] <= plain["hot_bins"]).all()
+    assert (fdr["cold_bins"] <= plain["cold_bins"]).all()
+    # The trend test is not corrected; the strong, growing cluster stays intensifying.
+    pd.testing.assert_series_equal(plain["mk_p"], fdr["mk_p"])
+    assert fdr.set_index("cell").loc[np.uint64(CENTRE), "class"] == "intensifying_hot"
+    # hot_bins is the FDR count of the same z-scores gi_star_by_bin reports.
+    z = gi_star_by_bin(values, area_cells=AREA)["gi_z"].to_numpy().reshape(AREA.size, 12)
+    hot, _ = significant_bins(z, fdr=True)
+    assert fdr["hot_bins"].tolist() == hot.sum(axis=1).tolist()
+
+
+def test_a_region_of_19_cells_is_too_few_and_a_constant_cube_has_no_variance() -> None:
+    small = np.sort(np.asarray(h3i.grid_disk(CENTRE, 2), dtype=np.uint64))
+    values = cube(lambda t: 5 * t, range(10))
+    out = emerging_hotspots(values, area_cells=small)
+    assert out.attrs["too_small_reason"] == "too_few" and out.attrs["n_cells"] == 19
+    flat = pd.DataFrame(
+        {"cell": np.repeat(AREA, 10), "bin": np.tile(np.arange(10), AREA.size), "count": 2}
+    )
+    out = emerging_hotspots(flat, area_cells=AREA)
+    assert out.attrs["too_small"] is True
+    assert out.attrs["too_small_reason"] == "no_variance"
+    assert (out["class"] == "none").all()
+    label = too_small_label(out)
+    assert label is not None and "127 cells" in label.en
+    judged = emerging_hotspots(values, area_cells=AREA)
+    assert judged.attrs["too_small"] is False and too_small_label(judged) is None

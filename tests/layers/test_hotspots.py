@@ -14,8 +14,18 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
-from layers.hotspots import HOTSPOT_CLASSES, gi_star, neighbour_weights, z_to_class
+from layers.hotspots import (
+    HOTSPOT_CLASSES,
+    MIN_CELLS,
+    TOO_SMALL_REASONS,
+    gi_star,
+    neighbour_weights,
+    p_to_fdr,
+    too_small_label,
+    z_to_class,
+)
 
 # The county seat of Xuanhan, res 9 (~0.1 km² cells).
 CENTRE = int(h3i.latlng_to_cell(31.35, 107.73, 9))
@@ -61,15 +71,20 @@ def test_every_area_cell_is_reported_and_missing_cells_are_zero() -> None:
     assert (out.loc[out["cell"] != np.uint64(CENTRE), "value"] == 0).all()
 
 
-@pytest.mark.parametrize("k", [1, 2])
-def test_z_scores_equal_esda_g_local_star(k: int) -> None:
-    # 331 cells (10 rings) of Poisson(1) counts with a planted cluster of Poisson(8).
+def planted_cluster() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """331 cells (10 rings) of Poisson(1) counts with a planted cluster of Poisson(8)."""
     area = disk(CENTRE, 10)
     rng = np.random.default_rng(20240611)
     y = rng.poisson(1.0, area.size).astype(np.float64)
     seed = int(h3i.grid_disk(CENTRE, 6)[-1])
     cluster = np.isin(area, disk(seed, 2))
     y[cluster] = rng.poisson(8.0, int(cluster.sum()))
+    return area, y, cluster
+
+
+@pytest.mark.parametrize("k", [1, 2])
+def test_z_scores_equal_esda_g_local_star(k: int) -> None:
+    area, y, cluster = planted_cluster()
 
     # The neighbour list built independently of layers.hotspots: each cell's k-disk inside
     # the area, *without* the cell itself. esda.G_Local with star=True, transform="B" and a
@@ -182,3 +197,178 @@ def test_gi_star_z_is_invariant_under_affine_rescaling(
     flipped = gi_star(frame(AREA_19, -x), area_cells=AREA_19)["gi_z"].to_numpy()
     assert moved == pytest.approx(base, abs=1e-7)
     assert flipped == pytest.approx(-base, abs=1e-9)
+
+
+# --- false discovery rate -----------------------------------------------------------
+
+
+def test_p_to_fdr_on_the_benjamini_hochberg_1995_example() -> None:
+    # The 15 p-values of Benjamini & Hochberg (1995), section 4: at q = 0.05 the
+    # procedure rejects the four smallest (0.0095 <= 4/15 * 0.05; 0.0201 > 5/15 * 0.05
+    # and no later p_(i) is below i/15 * 0.05), where unadjusted testing rejects nine.
+    p = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459]
+    p += [0.3240, 0.4262, 0.5719, 0.6528, 0.7590, 1.0]
+    q = p_to_fdr(p)
+    assert (q < 0.05).tolist() == [True] * 4 + [False] * 11
+    # Adjusted: p_(i) * 15 / i, each no larger than the next one's: 0.0001 * 15 = 0.0015,
+    # 0.0004 * 15/2 = 0.003, 0.0019 * 15/3 = 0.0095, 0.0095 * 15/4 = 0.035625.
+    assert q[:4] == pytest.approx([0.0015, 0.003, 0.0095, 0.035625], abs=1e-12)
+    assert q == pytest.approx(stats.false_discovery_control(p, method="bh"), abs=1e-15)
+
+
+def test_p_to_fdr_equals_scipy_with_ties_in_any_shape() -> None:
+    rng = np.random.default_rng(3)
+    p = np.round(rng.uniform(0, 0.2, size=(20, 6)), 3)  # many ties
+    p[0, :3] = 1.0
+    expected = stats.false_discovery_control(p.ravel(), method="bh").reshape(p.shape)
+    assert p_to_fdr(p) == pytest.approx(expected, abs=1e-15)
+    assert p_to_fdr([]).shape == (0,)
+
+
+def test_z_to_class_with_fdr_needs_both_the_z_and_the_adjusted_p() -> None:
+    z = [3.0, 3.0, 3.0, 2.0, -3.0, -2.0, 1.0]
+    q = [0.005, 0.02, 0.07, 0.005, 0.2, 0.03, 0.001]
+    assert z_to_class(z, p_fdr=q).tolist() == [
+        "hot_99",
+        "hot_95",  # z says 99 %, BH only 95 %
+        "hot_90",
+        "hot_95",  # BH would allow 99 %, z only 95 %: FDR never raises a bin
+        "not_significant",
+        "cold_95",
+        "not_significant",
+    ]
+    with pytest.raises(ValueError, match="shape"):
+        z_to_class([1.0, 2.0], p_fdr=[0.1])
+
+
+def test_fdr_moves_the_planted_ring_to_95_but_keeps_the_centre_at_99() -> None:
+    # The 37-cell block of the first test: centre z = 6 (p = 1.973e-9), its 6 ring cells
+    # z = 2.8286 (p = 0.0046756), every other |z| < 1. Sorted, the centre is p_(1) and the
+    # ring p_(2..7), so BH gives the ring 0.0046756 * 37/7 = 0.024714 (passes at 0.05,
+    # fails at 0.01: 99 % -> 95 %) and the centre 1.973e-9 * 37 = 7.3e-8 (still 99 %).
+    area = disk(CENTRE, 3)
+    block = disk(CENTRE, 1)
+    plain = gi_star(frame(block, 10), area_cells=area).set_index("cell")
+    fdr = gi_star(frame(block, 10), area_cells=area, fdr=True).set_index("cell")
+    centre = np.uint64(CENTRE)
+    ring = block[block != centre]
+    p_ring = 2 * stats.norm.sf(99 * 6 / 210)
+    assert fdr.loc[ring, "p_fdr"].to_numpy() == pytest.approx(p_ring * 37 / 7, rel=1e-12)
+    assert fdr.loc[centre, "p_fdr"] == pytest.approx(2 * stats.norm.sf(6.0) * 37, rel=1e-9)
+    assert (plain.loc[ring, "class"] == "hot_99").all()
+    assert (fdr.loc[ring, "class"] == "hot_95").all()
+    assert (fdr.loc[ring, "label_en"] == "Hot spot, 95 % confidence").all()
+    assert plain.loc[centre, "class"] == fdr.loc[centre, "class"] == "hot_99"
+    # Nothing else changes: the z-scores, the raw p-values, the other classes.
+    assert (plain.drop(index=ring)["class"] == fdr.drop(index=ring)["class"]).all()
+    pd.testing.assert_series_equal(plain["p_value"], fdr["p_value"])
+    pd.testing.assert_series_equal(plain["p_fdr"], fdr["p_fdr"])
+    assert plain.attrs["fdr"] is False and fdr.attrs["fdr"] is True
+
+
+def test_fdr_classes_equal_esda_fdr_cut_offs() -> None:
+    # esda.fdr(p, alpha) is the BH cut-off (largest i alpha / n with p_(i) below it,
+    # or the Bonferroni alpha / n when none is): a cell passes a level when its raw p is
+    # below the cut-off of that level (and its z passes the level, as without FDR).
+    area, y, _ = planted_cluster()
+    plain = gi_star(frame(area, y), area_cells=area)
+    out = gi_star(frame(area, y), area_cells=area, fdr=True)
+    p, z = out["p_value"].to_numpy(), out["gi_z"].to_numpy()
+    assert out["p_fdr"].to_numpy() == pytest.approx(
+        stats.false_discovery_control(p, method="bh"), abs=1e-15
+    )
+    expected = np.full(area.size, "not_significant", dtype=object)
+    for crit, conf in reversed(((2.576, 99), (1.960, 95), (1.645, 90))):
+        cut = esda.fdr(p, (100 - conf) / 100)
+        for sign, kind in ((1, "hot"), (-1, "cold")):
+            expected[(p < cut) & (sign * z > crit)] = f"{kind}_{conf}"
+    assert out["class"].tolist() == expected.tolist()
+    # A real test: FDR changes some cells' classes and keeps others' significant ones.
+    changed = out["class"] != plain["class"]
+    assert changed.any()
+    assert (~changed & (plain["class"] != "not_significant")).any()
+
+
+@settings(max_examples=40, deadline=None)
+@given(values=st.lists(st.integers(0, 50), min_size=37, max_size=37))
+def test_fdr_never_raises_confidence_nor_flips_sign(values: list[int]) -> None:
+    area = disk(CENTRE, 3)
+    rank = {code: i for i, code in enumerate(HOTSPOT_CLASSES)}  # hot_99 = 0 ... cold_99 = 6
+    plain = gi_star(frame(area, np.asarray(values, dtype=float)), area_cells=area)
+    fdr = gi_star(frame(area, np.asarray(values, dtype=float)), area_cells=area, fdr=True)
+    for a, b in zip(plain["class"], fdr["class"], strict=True):
+        # Distance from "not significant" (rank 3) only shrinks, on the same side.
+        da, db = rank[a] - 3, rank[b] - 3
+        assert abs(db) <= abs(da) and da * db >= 0
+
+
+# --- a study region too small to judge ----------------------------------------------
+
+
+def test_hotspot_classes_keep_their_seven_codes_in_order() -> None:
+    assert list(HOTSPOT_CLASSES) == [
+        "hot_99",
+        "hot_95",
+        "hot_90",
+        "not_significant",
+        "cold_90",
+        "cold_95",
+        "cold_99",
+    ]
+    assert not set(TOO_SMALL_REASONS) & set(HOTSPOT_CLASSES)
+    for label in TOO_SMALL_REASONS.values():
+        assert "{n}" in label.zh and "{n}" in label.en
+
+
+def test_a_judgeable_region_is_not_too_small() -> None:
+    out = gi_star(frame(disk(CENTRE, 1), 10), area_cells=disk(CENTRE, 3))
+    assert out.attrs == {
+        "fdr": False,
+        "n_cells": 37,
+        "too_small": False,
+        "too_small_reason": None,
+    }
+    assert too_small_label(out) is None
+
+
+def test_fewer_than_30_cells_is_too_few_but_keeps_its_z_scores() -> None:
+    # 19 cells with a clear peak: Gi* still computes (ArcGIS only warns below 30), but
+    # the frame says the region is too small, and the label carries the count.
+    area = disk(CENTRE, 2)
+    out = gi_star(frame(disk(CENTRE, 1), 10), area_cells=area)
+    assert MIN_CELLS == 30
+    assert out.attrs["too_small"] is True
+    assert out.attrs["too_small_reason"] == "too_few"
+    assert out.attrs["n_cells"] == 19
+    assert (out["gi_z"] != 0).any()
+    label = too_small_label(out)
+    assert label is not None
+    assert label.en == "Too few cells to test (the study region has 19 cells, fewer than 30)"
+    assert label.zh == "样本过少，无法判断（研究区仅 19 个六边形，少于 30 个）"
+
+
+def test_the_threshold_is_30_cells() -> None:
+    cells = disk(CENTRE, 3)
+    values = frame(np.array([CENTRE]), 5)
+    assert gi_star(values, area_cells=cells[:30]).attrs["too_small"] is False
+    assert gi_star(values, area_cells=cells[:29]).attrs["too_small_reason"] == "too_few"
+
+
+@pytest.mark.parametrize("value", [0.0, 5.0])
+def test_a_constant_field_has_no_variance_to_test(value: float) -> None:
+    area = disk(CENTRE, 3)
+    out = gi_star(frame(area, value), area_cells=area, fdr=True)
+    assert out.attrs["too_small_reason"] == "no_variance"
+    assert out.attrs["too_small"] is True
+    assert (out["class"] == "not_significant").all()  # still one of the seven codes
+    assert (out["p_fdr"] == 1).all()
+    label = too_small_label(out)
+    assert label is not None and label.en.startswith("Nothing to test: all 37 cells")
+
+
+def test_no_incidents_in_a_tiny_region_is_too_few_first() -> None:
+    out = gi_star(frame(np.array([], dtype=np.uint64), []), area_cells=disk(CENTRE, 1))
+    assert out.attrs["too_small_reason"] == "too_few"
+    empty = gi_star(frame(np.array([], dtype=np.uint64), []), area_cells=[])
+    assert len(empty) == 0 and empty.attrs["n_cells"] == 0
+    assert empty.attrs["too_small_reason"] == "too_few"
