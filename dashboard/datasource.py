@@ -128,6 +128,10 @@ class View:
         """The data's last day (of the whole area: "today" is the same for everyone)."""
         return self.snapshot.last_day
 
+    def for_scope(self, scope: Scope) -> View:
+        """The view of another scope on the same snapshot."""
+        return View(self.snapshot, scope)
+
     # ----------------------------------------------------------------- the cut
 
     def cut(self, result: LayerResult) -> LayerResult:
@@ -372,8 +376,13 @@ class ReloadingSource:
 
     @property
     def stamp(self) -> str:
-        """The fingerprint of the data in service."""
+        """The fingerprint of the data directory in service (what tells a change)."""
         return self._stamp
+
+    @property
+    def version(self) -> str:
+        """The version of the snapshot in service (what cache keys hold)."""
+        return self.current.version
 
     def view(self, scope: Scope, snapshot: Snapshot | None = None) -> View:
         """The :class:`View` of ``scope`` on ``snapshot`` (default: the one in service),

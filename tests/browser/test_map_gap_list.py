@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from dashboard.app import create_app
-from dashboard.datasource import DataSource
 from dashboard.settings import load_settings
 from tests.browser.conftest import LiveApp, serve
+from tests.dashboard.fixtures import county_view
 
 pytestmark = pytest.mark.browser
 
@@ -33,7 +33,7 @@ def live_app(map_data: Path) -> Iterator[LiveApp]:
 def test_the_area_opens_beside_the_gap_list(live_app: LiveApp, chrome: Any, map_data: Path) -> None:
     from selenium.webdriver.support.ui import WebDriverWait
 
-    (south, west), (north, east) = DataSource(map_data).bounds
+    (south, west), (north, east) = county_view(map_data).bounds
     middle = (south + north) / 2
     driver = chrome
     wait = WebDriverWait(driver, TIMEOUT, poll_frequency=0.2)

@@ -8,10 +8,10 @@ import pytest
 from flask import Flask
 
 from dashboard.cache import LayerCache
-from dashboard.datasource import DataSource
+from dashboard.datasource import View
 from dashboard.settings import Settings, load_settings
 from dashboard.views.warm import Warmer
-from tests.dashboard.fixtures import demo_with_cubes
+from tests.dashboard.fixtures import county_view, demo_with_cubes
 from tests.dashboard.tiny_data import build_tiny_data
 
 REAL_START = Warmer.start
@@ -31,8 +31,8 @@ def settings(tiny: Path) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def source(tiny: Path) -> DataSource:
-    return DataSource(tiny)
+def source(tiny: Path) -> View:
+    return county_view(tiny)
 
 
 @pytest.fixture

@@ -7,6 +7,15 @@ from pathlib import Path
 
 import pytest
 
+from dashboard.datasource import ReloadingSource, View
+from geodata.snapshot import Snapshot
+
+
+def county_view(data_dir: Path, scope: frozenset[str] | None = None) -> View:
+    """The view of ``scope`` (None: the whole area) on a new snapshot of ``data_dir``:
+    what a callback of that user is handed."""
+    return ReloadingSource(Snapshot(data_dir)).view(scope)
+
 
 @pytest.fixture(scope="session")
 def demo_with_cubes(demo_small: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from dashboard.cache import LayerCache
-from dashboard.datasource import DataSource
+from dashboard.datasource import View
 from dashboard.pages.map import key_token, update_styles
 
 
 def update_style(
-    source: DataSource, cache: LayerCache, *, key: dict, scheme: str, selected: str, lang: str
+    source: View, cache: LayerCache, *, key: dict, scheme: str, selected: str, lang: str
 ) -> tuple[dict, Any, str]:
     """What the browser's ``pnm.pickStyle`` makes of the styles the server sends: the
     hideout (with the selection), the legend and the summary of ``scheme``."""

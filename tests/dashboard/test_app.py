@@ -18,10 +18,11 @@ import pytest
 
 from dashboard.app import create_app, render_page
 from dashboard.cache import LayerCache, cache_key
-from dashboard.datasource import DataDirError, DataSource
+from dashboard.datasource import DataDirError, View
 from dashboard.i18n import TEXT, category_options, lang_of, t
 from dashboard.settings import Settings, SettingsError, load_settings
 from geodata.schema import INCIDENT_CATEGORIES
+from tests.dashboard.fixtures import county_view
 from tests.dashboard.tiny_data import build_tiny_data
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,7 +217,7 @@ def _strings(component: Any) -> list[str]:
 
 
 def test_map_page_in_english_has_no_chinese_but_names_and_the_switch(
-    source: DataSource, settings: Settings
+    source: View, settings: Settings
 ) -> None:
     page, document = render_page(source, settings, "/", "?lang=en")
     assert document == {"lang": "en", "title": "示例县 · Prevention-network map", "path": "/"}
@@ -225,9 +226,7 @@ def test_map_page_in_english_has_no_chinese_but_names_and_the_switch(
     assert set(texts) <= {"示例县", "中文", "测试数据"}, texts
 
 
-def test_map_page_in_chinese_by_default_with_the_banner(
-    source: DataSource, settings: Settings
-) -> None:
+def test_map_page_in_chinese_by_default_with_the_banner(source: View, settings: Settings) -> None:
     page, document = render_page(source, settings, "/", "")
     assert document["lang"] == "zh"
     texts = _strings(page)
@@ -245,7 +244,7 @@ def _components(component: Any) -> list[Any]:
     return [component, *_components(getattr(component, "children", None))]
 
 
-def test_basemap_tiles_only_when_configured(source: DataSource, settings: Settings) -> None:
+def test_basemap_tiles_only_when_configured(source: View, settings: Settings) -> None:
     page, _ = render_page(source, settings, "/", "")
     assert not [c for c in _components(page) if type(c).__name__ == "TileLayer"]
     tiled = dataclasses.replace(
@@ -261,18 +260,18 @@ def test_basemap_tiles_only_when_configured(source: DataSource, settings: Settin
     assert map_view.attributionControl is True
 
 
-def test_unknown_path_renders_not_found(source: DataSource, settings: Settings) -> None:
+def test_unknown_path_renders_not_found(source: View, settings: Settings) -> None:
     page, _ = render_page(source, settings, "/nope", "")
     assert "404" in _strings(page)
 
 
 def test_no_banner_for_real_data(tmp_path: Path) -> None:
-    real = DataSource(build_tiny_data(tmp_path / "real", synthetic=False))
+    real = county_view(build_tiny_data(tmp_path / "real", synthetic=False))
     page, _ = render_page(real, load_settings({}, data_dir=str(real.data_dir)), "/", "")
     assert "演示数据（合成），非真实警情" not in _strings(page)
 
 
-def test_outlines_are_geojson_of_every_shape(source: DataSource) -> None:
+def test_outlines_are_geojson_of_every_shape(source: View) -> None:
     outlines = source.outlines
     assert [len(outlines[k]["features"]) for k in ("area", "precincts", "grids")] == [1, 2, 4]
     ring = outlines["area"]["features"][0]["geometry"]["coordinates"][0]

@@ -26,7 +26,7 @@ import dashboard.views.export_files as export_files
 from dashboard import ids
 from dashboard.app import render_page
 from dashboard.components import export_choices as choices
-from dashboard.datasource import DataSource, ReloadingSource
+from dashboard.datasource import ReloadingSource, View
 from dashboard.downloads import Viewer, download, register_download_route
 from dashboard.pages import export as page
 from dashboard.settings import Settings, load_settings
@@ -39,8 +39,10 @@ from dashboard.views.export import (
 from dashboard.views.export_files import ExportService
 from geodata.audit import read_events
 from geodata.export_inputs import load_export_inputs
+from geodata.snapshot import Snapshot
 from geodata.store import cubes_dir
 from layers.export import build_export
+from tests.dashboard.fixtures import county_view
 from tests.dashboard.tiny_data import (
     CUBE_ROWS,
     MID_LAT,
@@ -74,13 +76,13 @@ def tiny(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def source(tiny: Path) -> DataSource:
-    return DataSource(tiny)
+def source(tiny: Path) -> View:
+    return county_view(tiny)
 
 
 @pytest.fixture
-def service(source: DataSource) -> ExportService:
-    return ExportService(ReloadingSource(source))
+def service(source: View) -> ExportService:
+    return ExportService(ReloadingSource(source.snapshot))
 
 
 @pytest.fixture
@@ -311,7 +313,7 @@ def test_an_empty_result_says_so_and_nothing_is_downloaded(
     assert list(read_events(tiny)) == []
 
 
-def test_a_chief_exports_only_their_precincts(source: DataSource, service: ExportService) -> None:
+def test_a_chief_exports_only_their_precincts(source: View, service: ExportService) -> None:
     bundles, area = service.bundles(_request(), WEST_CHIEF.scope)  # "county" = my jurisdiction
     assert set(bundles[0].frame["h3_cell"]) == {_parent(A, 8)}
     assert area.precincts == ("P1",)
@@ -347,7 +349,7 @@ MAP_QUERY = (
 )
 
 
-def test_the_map_query_pre_fills_the_page(source: DataSource, settings: Settings) -> None:
+def test_the_map_query_pre_fills_the_page(source: View, settings: Settings) -> None:
     request = request_from_query(MAP_QUERY, last_day=source.last_day)
     assert request.layers == ("hotspots",)
     assert (request.window, request.since, request.until) == ("custom", "2026-11-01", "2026-11-20")
@@ -372,7 +374,7 @@ def test_the_map_query_pre_fills_the_page(source: DataSource, settings: Settings
 
 
 def test_map_playback_exports_the_frame_shown_and_other_layers_fall_back(
-    source: DataSource, settings: Settings
+    source: View, settings: Settings
 ) -> None:
     # Week by week over the last 30 days (27 Oct – 25 Nov), frame 2 is 3–9 Nov.
     frame = request_from_query("?window=30d&step=week&frame=1&res=8", last_day=source.last_day)
@@ -387,7 +389,7 @@ def test_map_playback_exports_the_frame_shown_and_other_layers_fall_back(
 
 
 def test_the_map_link_carries_the_view_and_the_download_link_round_trips(
-    source: DataSource,
+    source: View,
 ) -> None:
     href = export_href("?layer=heat&zoom=12&lat=31.35&lng=107.73", [[31.3, 107.7], [31.4, 107.8]])
     assert href.startswith("/export?layer=heat&")
@@ -404,7 +406,7 @@ def test_the_map_link_carries_the_view_and_the_download_link_round_trips(
 
 
 def test_the_app_routes_export_and_the_english_page_speaks_english(
-    source: DataSource, settings: Settings
+    source: View, settings: Settings
 ) -> None:
     page_en, document = render_page(source, settings, "/export", "?lang=en")
     assert document["path"] == "/export" and document["lang"] == "en"
@@ -433,7 +435,7 @@ def test_the_estimate_path_for_large_exports(
 
 
 def test_exports_follow_new_cubes_without_a_restart(tiny: Path) -> None:
-    live = ReloadingSource(DataSource(tiny), check_seconds=0.0)
+    live = ReloadingSource(Snapshot(tiny), check_seconds=0.0)
     service = ExportService(live)
     old = live.version
     before, _ = service.bundles(_request(), None)

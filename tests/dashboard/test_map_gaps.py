@@ -23,7 +23,7 @@ from plotly.utils import PlotlyJSONEncoder
 
 from dashboard.cache import LayerCache
 from dashboard.components.gap_list import HIDDEN, SHOWN, gap_list_view
-from dashboard.datasource import DataSource
+from dashboard.datasource import View
 from dashboard.pages.map import (
     layer_sections,
     select_gap_entry,
@@ -33,7 +33,7 @@ from dashboard.pages.map import (
 )
 from dashboard.settings import load_settings
 from dashboard.views import layer_result, params_for
-from dashboard.views.gaps import FLY_ZOOM, LIST_RES, gap_detail, list_params
+from dashboard.views.gaps import fly_zoom, gap_detail, list_params
 from dashboard.views.protection import ZONE_RES, patrol_zones, zone_coverage
 from geodata.cubes import load_cube
 from geodata.export_inputs import load_export_inputs
@@ -42,8 +42,13 @@ from layers.export import build_export, export_window
 from layers.grids import zone_cells
 from layers.patrol_coverage import CoverageStandard, coverage_share, patrol_coverage
 from layers.viewport import zoom_to_res
+from tests.dashboard.fixtures import county_view
 from tests.dashboard.styles import update_style
 from tests.dashboard.tiny_data import A, C, build_tiny_data
+
+LIST_RES = 9
+"""The resolution of the list in these tests: the map's at zoom 12 (the keys' zoom)."""
+FLY_ZOOM = fly_zoom(LIST_RES)
 
 
 def _parent(cell: int, res: int) -> str:
@@ -60,13 +65,13 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tiny_source(tiny: Path) -> DataSource:
-    return DataSource(tiny)
+def tiny_source(tiny: Path) -> View:
+    return county_view(tiny)
 
 
 @pytest.fixture(scope="module")
-def demo_source(demo_with_cubes: Path) -> DataSource:
-    return DataSource(demo_with_cubes)
+def demo_source(demo_with_cubes: Path) -> View:
+    return county_view(demo_with_cubes)
 
 
 def _key(source: Any, cache: LayerCache, **kw: Any) -> dict[str, Any]:
@@ -115,7 +120,7 @@ def _text(children: list[Any]) -> str:
 # --------------------------------------------------------------------------- the list
 
 
-def test_the_list_holds_the_known_gaps_in_rank_order(tiny_source: DataSource, tiny: Path) -> None:
+def test_the_list_holds_the_known_gaps_in_rank_order(tiny_source: View, tiny: Path) -> None:
     cache = _cache(tiny)
     key = _key(tiny_source, cache)
     children, shown = update_gap_list(tiny_source, cache, key=key, selected="", lang="en")
@@ -133,9 +138,7 @@ def test_the_list_holds_the_known_gaps_in_rank_order(tiny_source: DataSource, ti
                            lang="en") == ([], HIDDEN)  # fmt: skip
 
 
-def test_the_list_follows_the_window_categories_and_scope(
-    tiny_source: DataSource, tiny: Path
-) -> None:
+def test_the_list_follows_the_window_categories_and_scope(tiny_source: View, tiny: Path) -> None:
     cache = _cache(tiny)
 
     def cells(source: Any, **kw: Any) -> list[str]:
@@ -156,11 +159,16 @@ def test_the_list_follows_the_window_categories_and_scope(
     assert len(cells(tiny_source)) == 2
 
 
-def test_the_list_ranks_as_top_gaps_does(demo_source: DataSource, demo_with_cubes: Path) -> None:
+def test_the_list_ranks_as_top_gaps_does(demo_source: View, demo_with_cubes: Path) -> None:
     cache = _cache(demo_with_cubes)
-    key = _key(demo_source, cache, zoom=9)  # the map at res 7; the list stays at res 9
-    assert key["res"] == 7
+    key = _key(demo_source, cache)  # zoom 12: the map draws res 9, the list ranks res 9
+    assert key["res"] == LIST_RES
     children, _ = update_gap_list(demo_source, cache, key=key, selected="", lang="en")
+    # At the county's zoom the map draws res 7: the list ranks what is drawn.
+    county, _ = update_gap_list(
+        demo_source, cache, key=_key(demo_source, cache, zoom=9), selected="", lang="en"
+    )
+    assert {h3.get_resolution(c) for c in _entries(county)} <= {7}
     since, until = (pd.Timestamp(t) for t in key["window"])
     layers = cell_layers(
         load_cube(demo_with_cubes, "incidents"),
@@ -194,9 +202,9 @@ def test_the_list_ranks_as_top_gaps_does(demo_source: DataSource, demo_with_cube
         assert json.dumps(line, ensure_ascii=False)[1:-1] in text
 
 
-def test_clicking_an_entry_flies_there_and_selects_it(tiny_source: DataSource, tiny: Path) -> None:
+def test_clicking_an_entry_flies_there_and_selects_it(tiny_source: View, tiny: Path) -> None:
     cache = _cache(tiny)
-    key = _key(tiny_source, cache, zoom=9)
+    key = _key(tiny_source, cache)
     target = _parent(C, LIST_RES)
     cell, viewport = select_gap_entry(tiny_source, cache, key=key, cell=target)
     lat, lng = h3.cell_to_latlng(target)
@@ -221,7 +229,7 @@ def test_clicking_an_entry_flies_there_and_selects_it(tiny_source: DataSource, t
     assert "Critical gap" in text and "Patrol at incident hours" in text
 
 
-def test_gap_detail_gives_the_parts_and_the_reason(tiny_source: DataSource, tiny: Path) -> None:
+def test_gap_detail_gives_the_parts_and_the_reason(tiny_source: View, tiny: Path) -> None:
     cache = _cache(tiny)
     p = list_params(_key(tiny_source, cache))
     detail = gap_detail(tiny_source, cache, p, _parent(C, LIST_RES), lang="zh")
@@ -242,7 +250,7 @@ def test_gap_detail_gives_the_parts_and_the_reason(tiny_source: DataSource, tiny
 
 
 def test_a_cell_finer_than_the_layer_is_explained_by_the_cell_holding_it(
-    tiny_source: DataSource, tiny: Path
+    tiny_source: View, tiny: Path
 ) -> None:
     from dashboard.views.detail import cell_detail
 
@@ -277,7 +285,7 @@ def test_names_and_reasons_are_text_not_markup() -> None:
 
 
 def test_gap_cells_carry_the_classes_of_coverage_gaps(
-    demo_source: DataSource, demo_with_cubes: Path
+    demo_source: View, demo_with_cubes: Path
 ) -> None:
     cache = _cache(demo_with_cubes)
     data, key, *_ = update_layer(
@@ -334,13 +342,13 @@ def test_gap_cells_carry_the_classes_of_coverage_gaps(
     assert summary.startswith(f"{int(gaps['is_gap'].sum())} 个缺口六边形")
 
 
-def test_patrol_classes_equal_the_exports(demo_source: DataSource, demo_with_cubes: Path) -> None:
+def test_patrol_classes_equal_the_exports(demo_source: View, demo_with_cubes: Path) -> None:
     inputs = load_export_inputs(demo_with_cubes, cubes=["incidents", "patrol", "visits"])
     since, until = export_window(inputs, "2026-11-24", "2026-11-26")  # the demo's patrols
     bundle = build_export(inputs, layer="patrol_coverage", res=8, since=since, until=until)
     cache = _cache(demo_with_cubes)
     p = params_for("patrol", res=8, since=since.isoformat(), until=until.isoformat())
-    result = layer_result(demo_source, cache, p)
+    result = layer_result(demo_source.snapshot, cache, p)
     n = len(result.categories)
     mine = {int(c): n - 1 - int(v) for c, v in zip(result.cells, result.values, strict=True)}
     theirs = {
@@ -359,7 +367,7 @@ def test_patrol_classes_equal_the_exports(demo_source: DataSource, demo_with_cub
         )
 
 
-def test_patrol_filters_and_panel(demo_source: DataSource, demo_with_cubes: Path) -> None:
+def test_patrol_filters_and_panel(demo_source: View, demo_with_cubes: Path) -> None:
     cache = _cache(demo_with_cubes)
     key = _key(demo_source, cache, layer="patrol", kinds=["security_guard"], band="night")
     assert (key["kinds"], key["band"], key["res"]) == (["security_guard"], "night", 9)
@@ -377,14 +385,14 @@ def test_patrol_filters_and_panel(demo_source: DataSource, demo_with_cubes: Path
     assert busiest["visits"] > 0
     from dashboard.pages.map import _params
 
-    result = layer_result(demo_source, cache, _params(key))
+    result = layer_result(demo_source.snapshot, cache, _params(key))
     row = result.explain.loc[np.uint64(busiest["cell"])]
     assert row["visits"] == busiest["visits"] and row["units"] == busiest["units"]
     assert row["longest_gap_h"] == pytest.approx(busiest["longest_gap_h"])
     assert row["last_visit"] == pd.Timestamp(busiest["last_visit"]).strftime("%Y-%m-%d %H:%M")
     assert "dwell_min_police_car" not in result.explain_labels  # only the kinds asked for
     # The grid's coverage % in the panel: coverage_share of the same patrols at res 9.
-    shares = patrol_zones(demo_source, cache, _params(key))
+    shares = patrol_zones(demo_source.snapshot, cache, _params(key))
     zones = zone_cells(demo_source.grids, res=ZONE_RES, id_col="grid_id", keep=("precinct_id",))
     truth = coverage_share(cover, zones, standard=CoverageStandard())
     grid_id = str(zones.loc[zones["cell"] == busiest["cell"], "grid_id"].iloc[0])
@@ -415,14 +423,14 @@ class _Trend:
 
 
 def test_koper_layer_colours_the_hot_spots_by_dose(
-    demo_source: DataSource, demo_with_cubes: Path
+    demo_source: View, demo_with_cubes: Path
 ) -> None:
     cache = _cache(demo_with_cubes)
     key = _key(demo_source, cache, layer="koper", zoom=10)
     from dashboard.pages.map import _params
 
-    result = layer_result(demo_source, cache, _params(key))
-    hot = layer_result(demo_source, cache, _params({**key, "layer": "hotspots"}))
+    result = layer_result(demo_source.snapshot, cache, _params(key))
+    hot = layer_result(demo_source.snapshot, cache, _params({**key, "layer": "hotspots"}))
     hot_cells = {
         int(c)
         for c, v in zip(hot.cells, hot.values, strict=True)

@@ -17,7 +17,7 @@ from dash.exceptions import PreventUpdate
 from dashboard.app import needs_render, render_page
 from dashboard.cache import LayerCache
 from dashboard.components.panel import panel_view
-from dashboard.datasource import DataSource
+from dashboard.datasource import View
 from dashboard.pages.map import select_cell, update_layer, view_query
 from dashboard.settings import Settings
 from dashboard.views import LAYERS, layer_result
@@ -37,7 +37,7 @@ def cache(layer_cache: LayerCache) -> LayerCache:
     return layer_cache
 
 
-def _layer(source: DataSource, cache: LayerCache, **kw: object) -> tuple:
+def _layer(source: View, cache: LayerCache, **kw: object) -> tuple:
     args: dict[str, object] = {
         "layer": "heat",
         "preset": "30d",
@@ -65,7 +65,7 @@ def _counts(data: dict) -> dict[str, int]:
     return dict(zip(data["cells"], data["v"], strict=True))
 
 
-def test_heat_follows_the_zoom_and_sums_children(source: DataSource, cache: LayerCache) -> None:
+def test_heat_follows_the_zoom_and_sums_children(source: View, cache: LayerCache) -> None:
     data, key, res_text, window_text = _layer(source, cache)
     assert data["res"] == 8 and key["res"] == 8
     assert _counts(data) == {_parent(A, 8): 3 + 4, _parent(C, 8): 7}
@@ -82,7 +82,7 @@ def test_heat_follows_the_zoom_and_sums_children(source: DataSource, cache: Laye
     assert data15["res"] == 11
 
 
-def test_only_cells_in_view_are_sent(source: DataSource, cache: LayerCache) -> None:
+def test_only_cells_in_view_are_sent(source: View, cache: LayerCache) -> None:
     # A view of ~2 km around A at zoom 14 (res 10): C, 6 km to the north-east, is out.
     west_view = [[31.32, 107.69], [31.34, 107.71]]
     data, key, *_ = _layer(source, cache, bounds=west_view, zoom=14)
@@ -95,7 +95,7 @@ def test_only_cells_in_view_are_sent(source: DataSource, cache: LayerCache) -> N
     assert moved == data and key2 == key
 
 
-def test_filters_change_the_numbers(source: DataSource, cache: LayerCache) -> None:
+def test_filters_change_the_numbers(source: View, cache: LayerCache) -> None:
     theft, *_ = _layer(source, cache, cats=["theft"], resolution="10")
     assert _counts(theft) == {_parent(A, 10): 3}
     today, *_ = _layer(source, cache, preset="today")
@@ -113,7 +113,7 @@ def test_filters_change_the_numbers(source: DataSource, cache: LayerCache) -> No
     )
 
 
-def test_playback_frames(source: DataSource, cache: LayerCache) -> None:
+def test_playback_frames(source: View, cache: LayerCache) -> None:
     first, _, _, text = _layer(source, cache, step="day", frame=0)
     assert first["cells"] == []
     assert text == "第 1/30 段：2026-10-27 至 2026-10-27"
@@ -125,7 +125,7 @@ def test_playback_frames(source: DataSource, cache: LayerCache) -> None:
     assert sum(week["v"]) == 4 + 7
 
 
-def test_restyle_changes_only_the_hideout(source: DataSource, cache: LayerCache) -> None:
+def test_restyle_changes_only_the_hideout(source: View, cache: LayerCache) -> None:
     key = _layer(source, cache, cats=["theft", "dispute"])[1]  # A: 3 thefts, C: 7 disputes
     a, _, _ = update_style(source, cache, key=key, scheme="quantiles", selected="", lang="zh")
     b, _, _ = update_style(source, cache, key=key, scheme="equal_interval", selected="x", lang="zh")
@@ -134,7 +134,7 @@ def test_restyle_changes_only_the_hideout(source: DataSource, cache: LayerCache)
     assert b["selected"] == "x" and a["selected"] == ""
 
 
-def test_every_layer_computes_on_tiny_data(source: DataSource, cache: LayerCache) -> None:
+def test_every_layer_computes_on_tiny_data(source: View, cache: LayerCache) -> None:
     for layer in LAYERS:
         data, key, *_ = _layer(source, cache, layer=layer)
         hideout, _legend, summary = update_style(
@@ -146,7 +146,7 @@ def test_every_layer_computes_on_tiny_data(source: DataSource, cache: LayerCache
     assert _layer(source, cache, layer="hotspots", zoom=16)[0]["res"] == 9
 
 
-def test_click_selects_the_cell_and_drills_down(source: DataSource, cache: LayerCache) -> None:
+def test_click_selects_the_cell_and_drills_down(source: View, cache: LayerCache) -> None:
     key = _layer(source, cache)[1]
     click = {"latlng": {"lat": 31.33, "lng": 107.70}}
     cell, viewport = select_cell(source, click=click, zoom=9.5, key=key)
@@ -161,7 +161,7 @@ def test_click_selects_the_cell_and_drills_down(source: DataSource, cache: Layer
         select_cell(source, click=None, zoom=9, key=key)
 
 
-def test_cell_detail_explains_the_colour(source: DataSource, cache: LayerCache) -> None:
+def test_cell_detail_explains_the_colour(source: View, cache: LayerCache) -> None:
     _data, key, *_ = _layer(source, cache)
     from dashboard.pages.map import _params
 
@@ -209,7 +209,7 @@ def test_names_are_shown_as_text_not_html() -> None:
     assert "<img src=x onerror=alert(1)>" in text and "dangerously" not in text
 
 
-def test_search_finds_places_by_chinese_substring(source: DataSource) -> None:
+def test_search_finds_places_by_chinese_substring(source: View) -> None:
     index = place_search.build_index(source)
     found = place_search.search(index, "二网", lang="zh")
     assert found == [{"value": "grid:G2", "label": "二网格 · 网格"}]
@@ -252,8 +252,9 @@ def test_view_state_round_trips_through_the_url() -> None:
     assert query == "?layer=reach&lat=31.4&lng=107.9&zoom=11&lang=zh"
 
 
-def test_a_shared_url_opens_the_same_view(source: DataSource, settings: Settings) -> None:
-    query = "?layer=reach&window=7d&lat=31.33&lng=107.7&zoom=12.5&cell=88409f0001fffff&lang=en"
+def test_a_shared_url_opens_the_same_view(source: View, settings: Settings) -> None:
+    cell = _parent(A, 8)
+    query = f"?layer=reach&window=7d&lat=31.33&lng=107.7&zoom=12.5&cell={cell}&lang=en"
     page, document = render_page(source, settings, "/", query)
     found = {}
 
@@ -272,7 +273,7 @@ def test_a_shared_url_opens_the_same_view(source: DataSource, settings: Settings
     assert found["layer-choice"].value == "reach"
     assert found["window-preset"].value == "7d"
     assert (found["map"].center, found["map"].zoom) == ([31.33, 107.7], 12.5)
-    assert found["selected-cell"].data == "88409f0001fffff"
+    assert found["selected-cell"].data == cell
     # The query changing without a new language keeps the page; a new language re-renders.
     shown = {"lang": "en", "path": "/"}
     assert not needs_render(settings, "/", query + "&layer=heat", shown)
@@ -281,7 +282,7 @@ def test_a_shared_url_opens_the_same_view(source: DataSource, settings: Settings
 
 
 def test_layer_results_are_cached_by_every_parameter(
-    source: DataSource, cache: LayerCache, monkeypatch: pytest.MonkeyPatch
+    source: View, cache: LayerCache, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import dataclasses
 
@@ -299,13 +300,16 @@ def test_layer_results_are_cached_by_every_parameter(
     assert a != b
     from dashboard.pages.map import _params
 
-    layer_result(source, cache, _params(a))
+    layer_result(source.snapshot, cache, _params(a))
     assert len(calls) == 2  # one per distinct parameter set, none per view
-    assert _params(a).scope == "county"
+    # One result for the whole area serves every scope: a chief's view computes nothing.
+    _layer(source.for_scope(frozenset({"P1"})), cache)
+    assert len(calls) == 2
+    assert a["scope"] == "county" and not hasattr(_params(a), "scope")
 
 
 def test_a_selected_cell_keeps_its_own_resolution_after_a_drill(
-    source: DataSource, cache: LayerCache
+    source: View, cache: LayerCache
 ) -> None:
     from dashboard.pages.map import _params
 
@@ -318,7 +322,7 @@ def test_a_selected_cell_keeps_its_own_resolution_after_a_drill(
     assert detail["rows"] == [["Incidents in the window", "7"]]
 
 
-def test_month_on_month_finds_the_fall_at_c(source: DataSource, cache: LayerCache) -> None:
+def test_month_on_month_finds_the_fall_at_c(source: View, cache: LayerCache) -> None:
     # 1 Oct against 1 Sep: C had 50 thefts then and none now; nothing else either day.
     data, key, *_ = _layer(
         source, cache, layer="mom", preset="custom", start_date="2026-10-01",

@@ -21,10 +21,11 @@ from flask import Flask
 from dashboard import ids
 from dashboard.app import create_app
 from dashboard.cache import LayerCache
-from dashboard.datasource import DataSource, scope_key
+from dashboard.datasource import ReloadingSource, scope_key
 from dashboard.settings import load_settings
-from dashboard.views import layer_result, params_for
+from dashboard.views import layer_result, params_for, scoped_result
 from geodata.audit import read_events
+from geodata.snapshot import Snapshot
 from tests.dashboard.auth_data import (
     EAST_NAMES,
     SECRET,
@@ -35,6 +36,7 @@ from tests.dashboard.auth_data import (
     post_callback,
     sign_in,
 )
+from tests.dashboard.fixtures import county_view
 from tests.dashboard.tiny_data import A, B, C
 
 WINDOW = ("2026-10-27T00:00:00", "2026-11-26T00:00:00")
@@ -88,7 +90,8 @@ def text_of(response: Any) -> str:
 
 def layer_key(scope: str, layer: str = "heat", res: int = 8) -> dict[str, Any]:
     return {
-        **params_for(layer, res=res, since=WINDOW[0], until=WINDOW[1], scope=scope).key(),
+        **params_for(layer, res=res, since=WINDOW[0], until=WINDOW[1]).key(),
+        "scope": scope,
         "window": list(WINDOW),
     }
 
@@ -136,13 +139,20 @@ def server_callbacks(app: Any, module: str | None = None) -> list[str]:
 # --------------------------------------------------------------------------- data layer
 
 
-def test_scoped_source_holds_only_the_precincts_rows(data: Path) -> None:
-    source = DataSource(data)
-    west = source.for_scope(frozenset({"P1"}))
-    assert set(west.incident_cube["cell"].astype("uint64")) == {A, B}
-    assert int(west.incident_cube["count"].sum()) == 2 + 1 + 4
-    east = source.for_scope(frozenset({"P2"}))
-    assert set(east.incident_cube["cell"].astype("uint64")) == {C}
+def _heat(view: Any, res: int = 11) -> Any:
+    cache = LayerCache(Flask("t"), load_settings({}, data_dir=str(view.data_dir)))
+    return scoped_result(view, cache, params_for("heat", res=res, since=WINDOW[0], until=WINDOW[1]))
+
+
+def test_a_view_holds_only_the_precincts_rows(data: Path) -> None:
+    live = ReloadingSource(Snapshot(data))
+    source = live.view(None)
+    west = live.view(frozenset({"P1"}))
+    heat = _heat(west)
+    assert set(heat.cells.tolist()) == {A, B}
+    assert heat.headline["total"] == 2 + 1 + 4
+    east = live.view(frozenset({"P2"}))
+    assert set(_heat(east).cells.tolist()) == {C}
     assert list(west.communities["name"]) == ["西城家园"]
     assert sorted(east.communities["name"]) == sorted(["东城秘密小区", XSS_NAME])
     assert list(west.grids["grid_id"]) == ["G1", "G2"]
@@ -152,12 +162,12 @@ def test_scoped_source_holds_only_the_precincts_rows(data: Path) -> None:
     assert {f["properties"]["grid_id"] for f in west.outlines["grids"]["features"]} == {"G1", "G2"}
     # The west half of the 0.1° square: a chief's map opens on it.
     assert west.bounds == [[31.30, 107.68], [31.40, 107.73]]
-    assert source.for_scope(None) is source
-    assert source.for_scope(frozenset({"P1"})) is west  # built once per scope
+    assert live.view(None) is source
+    assert live.view(frozenset({"P1"})) is west  # built once per scope and snapshot
 
 
 def test_scope_contains_cells_and_points(data: Path) -> None:
-    west = DataSource(data).for_scope(frozenset({"P1"}))
+    west = county_view(data).for_scope(frozenset({"P1"}))
     assert west.contains_point(107.70, 31.33)
     assert not west.contains_point(107.76, 31.38)
     assert west.contains_cell(A9) and not west.contains_cell(C9)
@@ -168,26 +178,33 @@ def test_scope_contains_cells_and_points(data: Path) -> None:
 
 
 def test_an_unknown_precinct_sees_nothing_not_the_county(data: Path) -> None:
-    nowhere = DataSource(data).for_scope(frozenset({"P9"}))
-    assert nowhere.incident_cube.empty and nowhere.communities.empty
-    assert nowhere.scope_cells(8).size == 0
+    nowhere = county_view(data).for_scope(frozenset({"P9"}))
+    assert nowhere.communities.empty and nowhere.grids.empty
+    assert _heat(nowhere, 8).cells.size == 0 and _heat(nowhere, 8).headline["total"] == 0
     assert not nowhere.contains_cell(A9)
 
 
 def test_two_chiefs_never_share_a_cached_answer(data: Path) -> None:
-    source = DataSource(data)
+    source = county_view(data)
     cache = LayerCache(Flask("t"), load_settings({}, data_dir=str(data)))
     params = params_for("heat", res=8, since=WINDOW[0], until=WINDOW[1])  # scope "county"
-    west = layer_result(source.for_scope(frozenset({"P1"})), cache, params)
-    east = layer_result(source.for_scope(frozenset({"P2"})), cache, params)
-    again = layer_result(source.for_scope(frozenset({"P1"})), cache, params)
+    west = scoped_result(source.for_scope(frozenset({"P1"})), cache, params)
+    east = scoped_result(source.for_scope(frozenset({"P2"})), cache, params)
+    again = scoped_result(source.for_scope(frozenset({"P1"})), cache, params)
     res8 = {int(h3.str_to_int(h3.cell_to_parent(h3.int_to_str(c), 8))) for c in (A, B, C)}
     assert set(west.cells.tolist()) | set(east.cells.tolist()) == res8
     assert set(west.cells.tolist()).isdisjoint(east.cells.tolist())
     assert west.values.sum() == 7 and east.values.sum() == 7  # 3 + 4 thefts/frauds; 7 disputes
     assert set(again.cells.tolist()) == set(west.cells.tolist())
-    county = layer_result(source, cache, params)
+    county = layer_result(source.snapshot, cache, params)
     assert county.values.sum() == 14
+    # One computation for the area, cut for each chief: the west cells hold the county's
+    # numbers for them.
+    assert dict(zip(west.cells.tolist(), west.values.tolist(), strict=True)) == {
+        c: v
+        for c, v in zip(county.cells.tolist(), county.values.tolist(), strict=True)
+        if c in set(west.cells.tolist())
+    }
 
 
 def test_the_same_view_over_http_for_two_chiefs(app: Any, clients: dict[str, Any]) -> None:
@@ -441,7 +458,7 @@ def test_an_unreachable_cache_is_skipped_not_fatal(
     monkeypatch.setattr(cache.cache, "get", down)
     monkeypatch.setattr(cache.cache, "set", down)
     params = params_for("heat", res=8, since=WINDOW[0], until=WINDOW[1])
-    result = layer_result(DataSource(data).for_scope(frozenset({"P1"})), cache, params)
+    result = scoped_result(county_view(data).for_scope(frozenset({"P1"})), cache, params)
     assert result.values.sum() == 7
     with pytest.raises(ValueError, match="lacks the user's scope"):
         cache.get_or_compute("x", {"version": "v"}, lambda: 1)

@@ -25,11 +25,11 @@ from dash import no_update
 from flask import Flask
 from plotly.utils import PlotlyJSONEncoder
 
-from dashboard import ids
+from dashboard import ids, pagestate
 from dashboard.app import create_app
 from dashboard.cache import LayerCache
 from dashboard.components.wall_panels import age_text, change_text, gaps_view
-from dashboard.datasource import DataSource, ReloadingSource
+from dashboard.datasource import ReloadingSource, View
 from dashboard.i18n import TEXT
 from dashboard.pages import wall as wall_page
 from dashboard.settings import WALL_VIEWS, Settings, SettingsError, load_settings
@@ -46,7 +46,9 @@ from dashboard.views.wall import (
 )
 from dashboard.views.wall import data as wall_data_module
 from geodata.schema import Label
+from geodata.snapshot import Snapshot
 from geodata.store import read_table, write_table
+from tests.dashboard.fixtures import county_view
 
 CJK = re.compile(r"[\u3400-\u9fff]")
 
@@ -183,30 +185,35 @@ def test_age_text() -> None:
 
 
 @pytest.fixture(scope="module")
-def source(demo_with_cubes: Path) -> DataSource:
-    return DataSource(demo_with_cubes)
+def source(demo_with_cubes: Path) -> View:
+    return county_view(demo_with_cubes)
 
 
 @pytest.fixture(scope="module")
-def data(source: DataSource) -> WallData:
-    return wall_data(source, version=data_stamp(source.data_dir))
+def cache(demo_with_cubes: Path) -> LayerCache:
+    return LayerCache(Flask("wall-test"), load_settings({}, data_dir=str(demo_with_cubes)))
 
 
-def test_wall_counts_match_the_raw_tables(source: DataSource, data: WallData) -> None:
+@pytest.fixture(scope="module")
+def data(source: View, cache: LayerCache) -> WallData:
+    return wall_data(source, cache)
+
+
+def test_wall_counts_match_the_raw_tables(source: View, data: WallData) -> None:
     incidents = read_table(source.data_dir, "incidents", columns=["time"])["time"]
-    end = incidents.max().floor("h") + pd.Timedelta(hours=1)
+    end = incidents.max().normalize() + pd.Timedelta(days=1)  # midnight after the last day
     assert data.until == end
-    day = (end - pd.Timedelta(hours=1)).normalize()
-    monday = day - pd.Timedelta(days=day.day_of_week)
+    day = end - pd.Timedelta(days=1)
+    week = end - pd.Timedelta(days=7)
     f = data.figures
 
     def count(since: pd.Timestamp, until: pd.Timestamp) -> int:
         return int(((incidents >= since) & (incidents < until)).sum())
 
     assert f.today.count == count(day, end)
-    assert f.today.mom.earlier == count(day - pd.Timedelta(days=1), end - pd.Timedelta(days=1))
-    assert f.week.count == count(monday, end)
-    assert f.week.mom.earlier == count(monday - pd.Timedelta(weeks=1), end - pd.Timedelta(weeks=1))
+    assert f.today.mom.earlier == count(day - pd.Timedelta(days=1), day)
+    assert f.week.count == count(week, end)
+    assert f.week.mom.earlier == count(week - pd.Timedelta(days=7), week)
     year = pd.DateOffset(years=1)
     assert f.today.yoy.earlier == count(day - year, end - year)
     communities = read_table(source.data_dir, "communities")
@@ -214,18 +221,59 @@ def test_wall_counts_match_the_raw_tables(source: DataSource, data: WallData) ->
     assert f.certified == int((communities["status"] == "certified").sum())
 
 
-def test_hot_spots_patrolled_from_the_raw_patrol_cube(source: DataSource, data: WallData) -> None:
+def _map_summary(source: View, cache: LayerCache, name: str) -> dict[str, Any]:
+    """The headline the map shows for a wall figure's link (its layer and window)."""
+    from dashboard.views import params_for, scoped_result
+    from dashboard.views.wall import FIGURE_LINKS, WALL_RES
+
+    link = FIGURE_LINKS[name]
+    since, until = pagestate.window(source.last_day, preset=link["window"]).iso
+    p = params_for(link["layer"], res=WALL_RES, since=since, until=until)
+    return scoped_result(source, cache, p).headline
+
+
+def test_every_wall_figure_is_the_number_its_map_view_shows(
+    source: View, cache: LayerCache, data: WallData
+) -> None:
+    f = data.figures
+    assert f.today.count == _map_summary(source, cache, "today")["total"]
+    assert f.week.count == _map_summary(source, cache, "week")["total"]
+    koper = _map_summary(source, cache, "koper")
+    assert (f.hotspots, f.koper_dosed, f.koper_hours) == (
+        koper["hot"], koper["dosed"], koper["hours"],
+    )  # fmt: skip
+    gaps = _map_summary(source, cache, "gaps")
+    assert f.gap_cells == gaps["gaps"] and f.gap_classes == {k: gaps[f"c{k}"] for k in (2, 3, 4)}
+    com = _map_summary(source, cache, "communities")
+    assert (f.communities, f.certified, f.at_risk) == (
+        com["communities"], com["certified"], com["at_risk"],
+    )  # fmt: skip
+    # The wall's ranked gaps are the map's list for the same window and resolution.
+    from dashboard.views.gaps import gap_list
+    from dashboard.views.wall import wall_params
+
+    entries = gap_list(source, cache, wall_params(source, "gaps"), n=len(data.gaps))
+    assert [g.cell for g in data.gaps] == [e["cell"] for e in entries]
+    # The views hold the map's cells and values.
+    from dashboard.views import scoped_result
+
+    heat = scoped_result(source, cache, wall_params(source, "heat"))
+    shown = dict(zip(data.views["heat"].cells.tolist(), data.views["heat"].values, strict=True))
+    assert all(shown[c] == v for c, v in zip(heat.cells.tolist(), heat.values, strict=True))
+
+
+def test_hot_spots_patrolled_from_the_raw_patrol_cube(source: View, data: WallData) -> None:
     hot = data.views["heat"].cells[data.marks["heat"]]
     assert data.figures.hotspots == hot.size > 0
-    cube = source.patrol_cube
-    since = data.until - pd.Timedelta(days=7)
+    cube = source.snapshot.patrol_cube
+    since = data.until - pd.Timedelta(days=30)
     rows = cube[(cube["hour"] >= since) & (cube["hour"] < data.until)]
     parents = np.array(
         [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), 8)) for c in rows["cell"]],
         dtype=np.uint64,
     )
     dwell = pd.Series(rows["dwell_s"].to_numpy(dtype=float)).groupby(parents).sum()
-    per_day = dwell.reindex(hot, fill_value=0.0) / 60.0 / 7.0
+    per_day = dwell.reindex(hot, fill_value=0.0) / 60.0 / 30.0
     assert data.figures.hotspots_covered == int((per_day >= 30.0).sum())
 
 
@@ -234,24 +282,23 @@ def test_views_hold_res8_cells_and_only_whitelisted_fields(data: WallData) -> No
     for view, result in data.views.items():
         assert result.cells.size > 0, view
         assert {h3.get_resolution(h3.int_to_str(int(c))) for c in result.cells} == {8}
-        p = view_payload(result, view, "zh", data.marks.get(view))
+        p = view_payload(result, view, "zh", data.marks.get(view), basis=data.bases.get(view))
         assert set(p) == {"title", "window", "data", "hideout", "legend", "categorical"}
         assert set(p["data"]) <= {"layer", "res", "cells", "v", "h"}
         assert len(p["data"]["cells"]) == len(p["data"]["v"]) == result.cells.size
-    gaps = data.views["gaps"].values  # category index 0..3 = gap class 1..4
-    assert data.figures.gap_cells == int((gaps >= 1).sum())
+    gaps = data.views["gaps"].values  # category index 0..3 = gap class 4..1
+    assert data.figures.gap_cells == int((gaps <= 2).sum())
     assert data.figures.gap_cells >= len(data.gaps) or len(data.gaps) == wall_data_module.TOP_GAPS
+    # The patrol view is the map's patrol layer at night, in its classes.
     patrol = view_payload(data.views["patrol"], "patrol", "en")
-    assert [e["label"] for e in patrol["legend"]["entries"]] == [
-        "≤ 5",
-        "5–15",
-        "15–30",
-        "30–60",
-        "> 60",
-    ]
+    assert patrol["categorical"]
+    from layers.patrol_coverage import COVERAGE_CLASSES
+
+    labels = [e["label"] for e in patrol["legend"]["entries"]]
+    assert labels and set(labels) <= {c.en for c in COVERAGE_CLASSES.values()}
 
 
-def test_gap_list_names_places_never_people(source: DataSource, data: WallData) -> None:
+def test_gap_list_names_places_never_people(source: View, data: WallData) -> None:
     grids = set(source.grids["name"].astype(str))
     precincts = set(source.precincts["name"].astype(str))
     for gap in data.gaps:
@@ -267,10 +314,11 @@ def test_gap_list_names_places_never_people(source: DataSource, data: WallData) 
 # --------------------------------------------------------------------------- the feed
 
 
-def _feed(source: DataSource) -> WallFeed:
+def _feed(source: View) -> WallFeed:
     """The feed of ``source`` as the app serves it (looked at on every access)."""
     return WallFeed(
-        ReloadingSource(source, check_seconds=0.0), LayerCache(Flask("wall-test"), Settings())
+        ReloadingSource(source.snapshot, check_seconds=0.0),
+        LayerCache(Flask("wall-test"), Settings()),
     )
 
 
@@ -281,7 +329,7 @@ def test_feed_reopens_the_data_when_new_incidents_arrive(
 
     copy = tmp_path / "data"
     shutil.copytree(demo_with_cubes, copy)
-    feed = _feed(DataSource(copy))
+    feed = _feed(county_view(copy))
     first = feed.data(None, wait_s=120)
     assert first is not None
     again = feed.data(None, wait_s=120)  # from the cache
@@ -309,7 +357,7 @@ def test_feed_of_the_live_data_shows_what_the_map_serves(
 
     copy = tmp_path / "data"
     shutil.copytree(demo_with_cubes, copy)
-    live = ReloadingSource(DataSource(copy), check_seconds=0.0)
+    live = ReloadingSource(Snapshot(copy), check_seconds=0.0)
     live.stage(300)  # new data held back until promoted, as with the warm-up on
     feed = WallFeed(live, LayerCache(Flask("wall-test"), Settings()))
     first = feed.data(None, wait_s=120)
@@ -321,16 +369,16 @@ def test_feed_of_the_live_data_shows_what_the_map_serves(
     assert held is not None and held.version == first.version
     live.promote(live.pending)
     second = feed.data(None, wait_s=120)
-    assert second is not None and second.version == live.stamp != first.version
+    assert second is not None and second.version == live.version != first.version
     assert second.figures.today.count == first.figures.today.count + 7
 
 
 def test_a_slow_computation_never_holds_a_refresh(
-    source: DataSource, data: WallData, monkeypatch: pytest.MonkeyPatch
+    source: View, data: WallData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     release = threading.Event()
 
-    def slow(_source: Any, *, version: str = "") -> WallData:
+    def slow(_view: Any, _cache: Any) -> WallData:
         release.wait(60)
         return data
 
@@ -342,11 +390,11 @@ def test_a_slow_computation_never_holds_a_refresh(
 
 
 def test_a_failed_computation_is_retried(
-    source: DataSource, data: WallData, monkeypatch: pytest.MonkeyPatch
+    source: View, data: WallData, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
 
-    def flaky(_source: Any, *, version: str = "") -> WallData:
+    def flaky(_view: Any, _cache: Any) -> WallData:
         calls.append(1)
         if len(calls) == 1:
             raise OSError("cube being rewritten")

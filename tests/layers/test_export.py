@@ -132,9 +132,9 @@ def test_unknown_names_are_refused_with_the_known_ones(inputs: ExportInputs) -> 
 
 
 def test_styles_use_the_maps_colours() -> None:
-    from dashboard.views.base import GREENS as MAP_GREENS
-    from dashboard.views.protection import REACH_COLOURS as MAP_REACH
-    from dashboard.views.protection import SHARE_CATEGORIES
+    from layers.registry.frame import GREENS as MAP_GREENS
+    from layers.registry.protection import REACH_COLOURS as MAP_REACH
+    from layers.registry.protection import SHARE_CATEGORIES
 
     assert REACH_COLOURS == MAP_REACH
     assert tuple(MAP_GREENS) == GREENS
@@ -143,7 +143,7 @@ def test_styles_use_the_maps_colours() -> None:
 
 
 def test_hotspot_style_matches_the_map(inputs: ExportInputs) -> None:
-    from dashboard.views.heat import HOTSPOT_COLOURS
+    from layers.registry.incidents import HOTSPOT_COLOURS
 
     bundle = build_export(inputs, layer="hotspots", res=RES, since=WINDOW[0], until=WINDOW[1])
     by_code = {

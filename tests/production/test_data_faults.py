@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 
 from dashboard.app import create_app
-from dashboard.datasource import DataSource, ReloadingSource
+from dashboard.datasource import ReloadingSource
 from dashboard.settings import load_settings
+from geodata.snapshot import Snapshot
 from geodata.store import cubes_dir
 from tests.dashboard.tiny_data import CUBE_ROWS, NEW_ROW, rebuild_cube
 from tests.production.conftest import Browser
@@ -23,7 +24,7 @@ def truncate(path: Path) -> None:
 
 
 def test_new_cubes_are_served_without_a_restart_under_a_new_version(tiny: Path) -> None:
-    live = ReloadingSource(DataSource(tiny), check_seconds=0.0)
+    live = ReloadingSource(Snapshot(tiny), check_seconds=0.0)
     before = live.version
     assert int(live.incident_cube["count"].sum()) == TINY_TOTAL
     assert live.refresh() is False  # nothing changed: not reopened
@@ -69,7 +70,7 @@ def test_a_truncated_cube_keeps_the_page_up_with_a_banner_and_recovers_on_rebuil
 
 def test_staged_new_cubes_wait_until_promoted_or_the_hold_ends(tiny: Path) -> None:
     now = [0.0]
-    live = ReloadingSource(DataSource(tiny), check_seconds=0.0, clock=lambda: now[0])
+    live = ReloadingSource(Snapshot(tiny), check_seconds=0.0, clock=lambda: now[0])
     live.stage(60)
     before = live.version
 

@@ -33,6 +33,7 @@ from dashboard.views.wall.data import (
     WallData,
     figure_link,
     wall_data,
+    wall_params,
 )
 from dashboard.views.wall.feed import WallFeed
 from dashboard.views.wall.figures import (
@@ -73,4 +74,5 @@ __all__ = [
     "today_and_week",
     "view_payload",
     "wall_data",
+    "wall_params",
 ]
