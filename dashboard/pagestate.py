@@ -138,6 +138,7 @@ def layer_params(
     cats: list[str] | None,
     kinds: list[str] | None,
     band: str | None,
+    fdr: bool = False,
 ) -> LayerParams:
     """The parameters of the chosen layer (filters it ignores blanked, resolution clamped)."""
     since, until = w.iso
@@ -149,6 +150,7 @@ def layer_params(
         cats=tuple(cats or ()),
         kinds=tuple(kinds or ()),
         band=band or "all",
+        fdr=fdr,
     )
 
 

@@ -62,6 +62,7 @@ class ViewState:
     cats: tuple[str, ...] = field(default_factory=tuple)
     kinds: tuple[str, ...] = field(default_factory=tuple)
     band: str = "all"
+    fdr: bool = False
     res: str = "auto"
     scheme: str = "natural_breaks"
     step: str = "off"
@@ -80,7 +81,9 @@ class ViewState:
             value = getattr(self, f.name)
             if value == getattr(default, f.name) or value is None:
                 continue
-            if isinstance(value, tuple):
+            if isinstance(value, bool):
+                text = "1" if value else "0"
+            elif isinstance(value, tuple):
                 text = ",".join(value)
             elif isinstance(value, float):
                 text = f"{value:.5f}".rstrip("0").rstrip(".") if f.name != "zoom" else f"{value:g}"
@@ -126,6 +129,8 @@ def from_query(search: str | None, *, default_lang: str = "zh") -> ViewState:
         changes["kinds"] = _codes(query["kinds"], UNIT_KINDS)
     if query.get("band") in BANDS:
         changes["band"] = query["band"]
+    if query.get("fdr") == "1":
+        changes["fdr"] = True
     if query.get("res", "").isdigit() and int(query["res"]) in RESOLUTIONS:
         changes["res"] = query["res"]
     if query.get("scheme") in SCHEMES:

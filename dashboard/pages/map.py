@@ -232,6 +232,17 @@ def _controls(source: View, state: ViewState, lang: str) -> list[Any]:
             value=state.band,
             clearable=False,
         ),
+        _section(
+            t("fdr_title", lang),
+            dcc.Checklist(
+                id=ids.FDR,
+                options=[{"value": "fdr", "label": t("fdr_label", lang)}],
+                value=["fdr"] if state.fdr else [],
+                className="pnm-check",
+            ),
+            ids.FDR,
+            html.P(t("fdr_note", lang), className="pnm-note"),
+        ),
         _dropdown(
             t("resolution", lang),
             ids.RESOLUTION,
@@ -370,6 +381,7 @@ def update_layer(
     bounds: Any,
     zoom: float | None,
     center: Any = None,
+    fdr: Any = None,
     lang: str,
 ) -> tuple[dict[str, Any], dict[str, Any], str, str]:
     """The hex payload (cells in view), the layer key, the resolution and window texts."""
@@ -384,7 +396,9 @@ def update_layer(
         frame=frame,
     )
     res, automatic = pagestate.resolution(resolution, zoom)
-    params = pagestate.layer_params(layer=layer, w=w, res=res, cats=cats, kinds=kinds, band=band)
+    params = pagestate.layer_params(
+        layer=layer, w=w, res=res, cats=cats, kinds=kinds, band=band, fdr=fdr_on(fdr)
+    )
     data = layer_payload(source, layer_cache, params, pagestate.view_bounds(bounds, zoom, center))
     # The scope rides in the key only for the guard to check it is the user's own.
     key = {**params.key(), "scope": source.scope_key, "window": list(w.iso)}
@@ -395,6 +409,12 @@ def update_layer(
         pagestate.res_text(params.res, automatic, lang),
         pagestate.window_text(w, lang),
     )
+
+
+def fdr_on(value: Any) -> bool:
+    """Whether the FDR checklist's value (a list; anything else from a forged request is
+    "off") asks for the correction."""
+    return isinstance(value, list) and "fdr" in value
 
 
 def _params(key: dict[str, Any], cell: str | None = None) -> Any:
@@ -562,6 +582,7 @@ def view_query(
     center: Any,
     zoom: float | None,
     cell: str | None,
+    fdr: Any = None,
 ) -> str:
     """The URL query of the current view (see :class:`dashboard.viewstate.ViewState`)."""
     lat = lng = None
@@ -576,6 +597,7 @@ def view_query(
         cats=tuple(sorted(cats or ())),
         kinds=tuple(sorted(kinds or ())),
         band=band or "all",
+        fdr=fdr_on(fdr),
         res=str(resolution or AUTO),
         scheme=scheme or "natural_breaks",
         step=step or "off",
@@ -631,17 +653,18 @@ def register_callbacks(app: Dash, views: Resolver, layer_cache: LayerCache) -> N
         Input(ids.PLAY_SLIDER, "value"),
         Input(ids.MAP, "bounds"),
         Input(ids.MAP, "zoom"),
+        Input(ids.FDR, "value"),
         State(ids.MAP, "center"),
         State(ids.LAYER_KEY, "data"),
         State(ids.LANG, "data"),
     )
     def _layer(*args: Any) -> tuple[Any, ...]:
         (layer, preset, start, end, cats, kinds, band, res, step, frame, bounds, zoom) = args[:12]
-        center, old_key, lang = args[12:]
+        fdr, center, old_key, lang = args[12:]
         data, key, res_text, window_text = update_layer(
             views(), layer_cache, layer=layer, preset=preset, start_date=start, end_date=end,
             cats=cats, kinds=kinds, band=band, resolution=res, step=step, frame=frame,
-            bounds=bounds, zoom=zoom, center=center, lang=lang,
+            bounds=bounds, zoom=zoom, center=center, fdr=fdr, lang=lang,
         )  # fmt: skip
         # Panning keeps the layer: its style, legend and summary need no update.
         return data, (no_update if key == old_key else key), res_text, window_text
@@ -834,12 +857,14 @@ def register_callbacks(app: Dash, views: Resolver, layer_cache: LayerCache) -> N
         Input(ids.MAP, "center"),
         Input(ids.MAP, "zoom"),
         Input(ids.SELECTED, "data"),
+        Input(ids.FDR, "value"),
         State(ids.LANG, "data"),
         State(ids.URL, "search"),
     )
     def _url(*args: Any) -> tuple[Any, ...]:
         names = ("layer", "preset", "start_date", "end_date", "cats", "kinds", "band",
-                 "resolution", "scheme", "step", "frame", "center", "zoom", "cell", "lang")  # fmt: skip
-        query = view_query(**dict(zip(names, args[:15], strict=True)))
+                 "resolution", "scheme", "step", "frame", "center", "zoom", "cell", "fdr",
+                 "lang")  # fmt: skip
+        query = view_query(**dict(zip(names, args[:16], strict=True)))
         hrefs = (lang_href(PATH, query, "zh"), lang_href(PATH, query, "en"))
-        return (no_update if query == args[15] else query), *hrefs
+        return (no_update if query == args[16] else query), *hrefs

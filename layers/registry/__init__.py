@@ -59,7 +59,12 @@ LAYERS: Final[dict[str, LayerSpec]] = {
             (*INCIDENTS, "communities"),
         ),
         LayerSpec(
-            "hotspots", Label("热点分析", "Hot spots"), incidents.hotspots, INCIDENTS, max_res=9
+            "hotspots",
+            Label("热点分析", "Hot spots"),
+            incidents.hotspots,
+            INCIDENTS,
+            max_res=9,
+            filters=frozenset({"window", "cats", "band", "fdr"}),
         ),
         LayerSpec(
             "emerging",
@@ -67,6 +72,7 @@ LAYERS: Final[dict[str, LayerSpec]] = {
             incidents.emerging,
             INCIDENTS,
             max_res=9,
+            filters=frozenset({"window", "cats", "band", "fdr"}),
         ),
         LayerSpec(
             "mom", Label("警情环比", "Change, month on month"), incidents.change_mom, INCIDENTS
@@ -141,6 +147,7 @@ def params_for(
     cats: tuple[str, ...] = (),
     kinds: tuple[str, ...] = (),
     band: str = "all",
+    fdr: bool = False,
 ) -> LayerParams:
     """Parameters of a layer, with the filters it ignores blanked (a better cache hit rate)
     and the resolution clamped to what it allows."""
@@ -154,6 +161,7 @@ def params_for(
         cats=tuple(sorted(cats)) if "cats" in f else (),
         kinds=tuple(sorted(kinds)) if "kinds" in f else (),
         band=band if "band" in f else "all",
+        fdr=bool(fdr) and "fdr" in f,
     )
 
 

@@ -53,6 +53,9 @@ class LayerParams:
     cats: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     band: str = "all"
+    fdr: bool = False
+    """Hot spots with the False Discovery Rate correction (Benjamini–Hochberg per
+    confidence level, as ArcGIS's option); off by default, as in ArcGIS."""
 
     @property
     def window(self) -> tuple[pd.Timestamp, pd.Timestamp]:

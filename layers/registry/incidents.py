@@ -19,7 +19,7 @@ from geodata.schema import Label
 from layers.change import CHANGE_CLASSES, period_change
 from layers.classify import ramp
 from layers.emerging import EMERGING_PATTERNS, emerging_hotspots
-from layers.hotspots import HOTSPOT_CLASSES, gi_star
+from layers.hotspots import HOTSPOT_CLASSES, gi_star, too_small_label
 from layers.incident_heat import incident_counts, incident_counts_by_bin, incident_heat
 from layers.population import cell_population
 from layers.registry.frame import (
@@ -138,9 +138,12 @@ def hotspots(data: Inputs, p: LayerParams) -> LayerResult:
     area = data.area_cells(p.res)
     if not counts.empty:
         counts = counts[np.isin(counts["cell"].to_numpy(), area)]
-    gi = gi_star(counts, area_cells=area, k=1)
+    gi = gi_star(counts, area_cells=area, k=1, fdr=p.fdr)
     codes = list(HOTSPOT_COLOURS)
-    significant = gi[gi["class"] != "not_significant"]
+    # A study region too small for the statistic (or without variance) says so, instead
+    # of drawing every cell "not significant".
+    too_small = too_small_label(gi)
+    significant = gi[gi["class"] != "not_significant"] if too_small is None else gi.iloc[:0]
     index = pd.Index(codes).get_indexer(pd.Index(significant["class"]))
     explain = significant.set_index("cell")[["value", "neighbours", "gi_z", "p_value"]]
     klass = significant["class"].astype(str)
@@ -153,7 +156,7 @@ def hotspots(data: Inputs, p: LayerParams) -> LayerResult:
             "hot": klass.str.startswith("hot").to_numpy(dtype=np.int64),
             "cold": klass.str.startswith("cold").to_numpy(dtype=np.int64),
         },
-        title=Label("热点分析（Gi*）", "Hot spots (Gi*)"),
+        title=_fdr_title(Label("热点分析（Gi*）", "Hot spots (Gi*)"), p.fdr),
         unit=Label("置信度", "confidence"),
         categories=tuple(Category(c, HOTSPOT_CLASSES[c], HOTSPOT_COLOURS[c]) for c in codes),
         explain=explain,
@@ -164,8 +167,15 @@ def hotspots(data: Inputs, p: LayerParams) -> LayerResult:
             "p_value": Label("p 值", "p-value"),
         },
         summary=Label("{hot} 个热点六边形，{cold} 个冷点", "{hot} hot-spot hexagons, {cold} cold"),
-        empty=Label("无显著热点或冷点", "No significant hot or cold spots"),
+        empty=too_small or Label("无显著热点或冷点", "No significant hot or cold spots"),
     )
+
+
+def _fdr_title(title: Label, fdr: bool) -> Label:
+    """A hot-spot title that says whether the FDR correction was applied (the legend's)."""
+    if not fdr:
+        return title
+    return Label(f"{title.zh}·FDR 校正", f"{title.en}, FDR-corrected")
 
 
 def _weekly_bins(p: LayerParams) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
@@ -185,9 +195,10 @@ def emerging(data: Inputs, p: LayerParams) -> LayerResult:
         _incidents(data, p), res=p.res, bins=bins, categories=list(p.cats) if p.cats else None
     )
     values = values[np.isin(values["cell"].to_numpy(), area)]
-    trends = emerging_hotspots(values, area_cells=area, bins=list(range(len(bins))))
+    trends = emerging_hotspots(values, area_cells=area, bins=list(range(len(bins))), fdr=p.fdr)
     codes = list(EMERGING_COLOURS)
-    found = trends[trends["class"] != "none"]
+    too_small = too_small_label(trends)
+    found = trends[trends["class"] != "none"] if too_small is None else trends.iloc[:0]
     index = pd.Index(codes).get_indexer(pd.Index(found["class"]))
     explain = found.set_index("cell")[["bins", "hot_bins", "cold_bins", "last_z", "mk_z", "mk_p"]]
     klass = found["class"].astype(str)
@@ -200,7 +211,7 @@ def emerging(data: Inputs, p: LayerParams) -> LayerResult:
             "hot": klass.str.endswith("_hot").to_numpy(dtype=np.int64),
             "cold": klass.str.endswith("_cold").to_numpy(dtype=np.int64),
         },
-        title=Label("时空热点趋势", "Emerging hot spots"),
+        title=_fdr_title(Label("时空热点趋势", "Emerging hot spots"), p.fdr),
         unit=Label(f"按周，共 {len(bins)} 周", f"weekly, {len(bins)} weeks"),
         categories=tuple(Category(c, EMERGING_PATTERNS[c], EMERGING_COLOURS[c]) for c in codes),
         explain=explain,
@@ -216,7 +227,7 @@ def emerging(data: Inputs, p: LayerParams) -> LayerResult:
             "{hot} 个六边形呈热点模式，{cold} 个呈冷点模式",
             "{hot} hexagons with a hot-spot pattern, {cold} cold",
         ),
-        empty=Label("无时空热点模式", "No emerging pattern"),
+        empty=too_small or Label("无时空热点模式", "No emerging pattern"),
     )
 
 

@@ -39,7 +39,6 @@ from dashboard.views.wall import (
     WallData,
     WallFeed,
     data_end,
-    data_stamp,
     today_and_week,
     view_payload,
     wall_data,
