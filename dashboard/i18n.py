@@ -96,9 +96,9 @@ TEXT: dict[str, Label] = {
     ),
     "at_risk": Label("称号存疑", "title at risk"),
     "fdr_title": Label("热点显著性", "Hot-spot significance"),
-    "fdr_label": Label("FDR 多重检验校正", "False Discovery Rate correction"),
+    "fdr_label": Label("错误发现率（多重检验）校正", "False Discovery Rate correction"),
     "fdr_note": Label(
-        "对热点分析与时空热点趋势生效：按 Benjamini–Hochberg 法校正多重比较（同 ArcGIS 的 FDR 选项），显著六边形更少、更可靠；图例标题注明。",
+        "对热点分析与时空热点趋势生效：按本杰明尼–霍赫伯格法校正多重比较（与专业地理信息软件的同名选项一致），显著六边形更少、更可靠；图例标题注明。",
         "Hot spots and emerging hot spots: Benjamini–Hochberg correction for testing many "
         "hexagons at once (ArcGIS's FDR option); fewer, surer hot spots; the legend says so.",
     ),

@@ -236,8 +236,8 @@ def _controls(source: View, state: ViewState, lang: str) -> list[Any]:
             t("fdr_title", lang),
             dcc.Checklist(
                 id=ids.FDR,
-                options=[{"value": "fdr", "label": t("fdr_label", lang)}],
-                value=["fdr"] if state.fdr else [],
+                options=[{"value": FDR_ON, "label": t("fdr_label", lang)}],
+                value=[FDR_ON] if state.fdr else [],
                 className="pnm-check",
             ),
             ids.FDR,
@@ -411,10 +411,14 @@ def update_layer(
     )
 
 
+FDR_ON = "on"
+"""The FDR checklist's one value (no word of English in the Chinese page)."""
+
+
 def fdr_on(value: Any) -> bool:
     """Whether the FDR checklist's value (a list; anything else from a forged request is
     "off") asks for the correction."""
-    return isinstance(value, list) and "fdr" in value
+    return isinstance(value, list) and FDR_ON in value
 
 
 def _params(key: dict[str, Any], cell: str | None = None) -> Any:

@@ -175,7 +175,7 @@ def _fdr_title(title: Label, fdr: bool) -> Label:
     """A hot-spot title that says whether the FDR correction was applied (the legend's)."""
     if not fdr:
         return title
-    return Label(f"{title.zh}·FDR 校正", f"{title.en}, FDR-corrected")
+    return Label(f"{title.zh}·错误发现率校正", f"{title.en}, FDR-corrected")
 
 
 def _weekly_bins(p: LayerParams) -> list[tuple[pd.Timestamp, pd.Timestamp]]:
