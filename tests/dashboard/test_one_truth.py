@@ -41,16 +41,20 @@ from dashboard.cache import LayerCache
 from dashboard.datasource import ReloadingSource, View
 from dashboard.settings import load_settings
 from dashboard.views import LAYERS, LayerResult, layer_result, params_for, scoped_result
+from dashboard.views.base import style
 from dashboard.views.export import ExportRequest
 from dashboard.views.export_files import ExportService
 from geodata.snapshot import Snapshot
 from geodata.store import cubes_dir, write_frame
 from layers.registry.frame import OTHER_PRECINCT
+from layers.registry.protection import SHARE_CATEGORIES
 from layers.response_reach import DEFAULT_DETOUR, DEFAULT_SPEEDS_KMH
 from tests.dashboard.auth_data import SECRET, build_secure_data, sign_in
 from tests.dashboard.tiny_data import EAST, MID_LNG, NORTH, SOUTH, WEST
 
 RES = 8
+"""The known-answer county's resolution (its incidents are placed on res-8 cells)."""
+DEMO_RES = (8, 9)
 CHIEFS = ("511722001", "511722002")  # 东乡, 蒲江: the urban core, neighbours
 GEOD = pyproj.Geod(ellps="WGS84")
 
@@ -227,8 +231,10 @@ def test_every_layer_has_an_independent_headline_check() -> None:
     assert set(HEADLINES) == set(LAYERS)
 
 
+@pytest.mark.parametrize("res", DEMO_RES)
 @pytest.mark.parametrize("layer", sorted(LAYERS))
 def test_a_chief_sees_the_countys_cells_of_the_precinct_and_nothing_else(
+    res: int,
     live: ReloadingSource,
     cache: LayerCache,
     window: tuple[str, str],
@@ -237,7 +243,7 @@ def test_a_chief_sees_the_countys_cells_of_the_precinct_and_nothing_else(
     words: list[tuple[str, str | None]],
     layer: str,
 ) -> None:
-    params = params_for(layer, res=RES, since=window[0], until=window[1])
+    params = params_for(layer, res=res, since=window[0], until=window[1])
     county = layer_result(live.current, cache, params)
     zones = live.current.zones(params.res)
     seen = 0
@@ -282,7 +288,9 @@ def test_a_chief_sees_the_countys_cells_of_the_precinct_and_nothing_else(
     assert seen, f"{layer}: no chief cell to check"
 
 
+@pytest.mark.parametrize("res", DEMO_RES)
 def test_the_cut_hides_the_neighbours_unit_names_that_the_county_shows(
+    res: int,
     live: ReloadingSource,
     cache: LayerCache,
     window: tuple[str, str],
@@ -290,7 +298,7 @@ def test_the_cut_hides_the_neighbours_unit_names_that_the_county_shows(
 ) -> None:
     """The masks above are not vacuous: each chief has cells whose nearest unit is a
     neighbour's, named on the county's map and masked on the chief's."""
-    params = params_for("reach", res=RES, since=window[0], until=window[1])
+    params = params_for("reach", res=res, since=window[0], until=window[1])
     county = layer_result(live.current, cache, params)
     for chief in CHIEFS:
         mine = scoped_result(live.view(frozenset({chief})), cache, params)
@@ -346,17 +354,29 @@ UNDRAWN_CLASS: dict[str, Callable[[pd.DataFrame], np.ndarray]] = {
 }
 
 
+# The export's class of each drawn row, as the map's category code (the map's colour).
+EXPORT_CLASS: dict[str, Callable[[pd.DataFrame], list[str]]] = {
+    "hotspots": lambda f: f["class_code"].astype(str).tolist(),
+    "reach": lambda f: f["band"].astype(str).tolist(),
+    "patrol": lambda f: f["class"].astype(str).tolist(),
+    "community": lambda f: [SHARE_CATEGORIES[int(c)].code for c in f["class"]],
+}
+
+
 def export_frame(
-    service: ExportService, layer: str, scope: frozenset[str] | None, **kw: Any
+    service: ExportService, layer: str, scope: frozenset[str] | None, res: int, **kw: Any
 ) -> Any:
-    request = ExportRequest(layers=(layer,), res=RES, window="30d", **kw)
+    """The rows (indexed by cell) of ``layer`` exported by a user of ``scope``."""
+    request = ExportRequest(layers=(layer,), res=res, window="30d", **kw)
     bundles, _ = service.bundles(request, scope)
     frame = bundles[0].frame
     return frame.set_index(pd.Index([int(h3.str_to_int(c)) for c in frame["h3_cell"]]))
 
 
+@pytest.mark.parametrize("res", DEMO_RES)
 @pytest.mark.parametrize("map_layer", sorted(EXPORTS))
 def test_a_chiefs_export_holds_the_chiefs_map_cells_and_numbers(
+    res: int,
     live: ReloadingSource,
     cache: LayerCache,
     window: tuple[str, str],
@@ -366,12 +386,12 @@ def test_a_chiefs_export_holds_the_chiefs_map_cells_and_numbers(
 ) -> None:
     export_layer, _, fields = EXPORTS[map_layer]
     service = ExportService(live)
-    params = params_for(map_layer, res=RES, since=window[0], until=window[1])
+    params = params_for(map_layer, res=res, since=window[0], until=window[1])
     for chief in CHIEFS:
         scope = frozenset({chief})
         mine = scoped_result(live.view(scope), cache, params)
-        frame = export_frame(service, export_layer, scope)
-        same = export_frame(service, export_layer, scope, area="precincts", precincts=(chief,))
+        frame = export_frame(service, export_layer, scope, res)
+        same = export_frame(service, export_layer, scope, res, area="precincts", precincts=(chief,))
         pd.testing.assert_frame_equal(frame, same)  # "my county" is my precinct
         assert (frame["h3_res"] == mine.res).all()
         assert (frame["precinct_id"] == chief).all()
@@ -381,7 +401,7 @@ def test_a_chiefs_export_holds_the_chiefs_map_cells_and_numbers(
         if drawn is not None:  # the rest: the chief's cells the map leaves uncoloured
             rest = frame.index[~drawn]
             assert not set(rest) & set(mine.cells.tolist())
-            assert set(frame.index) <= set(live.current.zone_frame(RES).query(
+            assert set(frame.index) <= set(live.current.zone_frame(res).query(
                 "precinct_id == @chief")["cell"].tolist())  # fmt: skip
         explain = mine.explain.reindex(shown.index)
         for field, column in fields.items():
@@ -394,24 +414,57 @@ def test_a_chiefs_export_holds_the_chiefs_map_cells_and_numbers(
             np.testing.assert_allclose(
                 as_float(shown["rate_per_1000"])[known], mine.values[known], rtol=1e-9
             )
+        if map_layer in EXPORT_CLASS:  # the class is the map's colour
+            on_map = [mine.categories[int(v)].code for v in mine.values]
+            assert EXPORT_CLASS[map_layer](shown) == on_map, (map_layer, chief)
         leaked = strings_of(frame) & foreign_words(words, chief)
         assert not leaked, (map_layer, chief, sorted(leaked)[:5])
 
 
+def class_of(value: float, breaks: list[float]) -> int:
+    """The class the browser draws a value in (assets/pnm.js ``classOf``): the first
+    break at or above it, else the last."""
+    return next((i for i, b in enumerate(breaks) if value <= b), len(breaks) - 1)
+
+
+@pytest.mark.parametrize("res", DEMO_RES)
+@pytest.mark.parametrize("scheme", ["natural_breaks", "quantiles", "equal_interval"])
+def test_a_chiefs_export_classes_the_cells_as_the_chiefs_map_colours_them(
+    res: int, live: ReloadingSource, cache: LayerCache, window: tuple[str, str], scheme: str
+) -> None:
+    service = ExportService(live)
+    params = params_for("heat", res=res, since=window[0], until=window[1])
+    whole = layer_result(live.current, cache, params)
+    for chief in CHIEFS:
+        mine = scoped_result(live.view(frozenset({chief})), cache, params)
+        hideout, _ = style(mine, scheme=scheme, lang="zh", basis=whole)
+        frame = export_frame(service, "incidents", frozenset({chief}), res, scheme=scheme)
+        assert frame.index.tolist() == mine.cells.tolist()
+        breaks = hideout["breaks"]
+        assert frame["class"].tolist() == [class_of(v, breaks) for v in mine.values]
+        bundle, _ = service.bundles(
+            ExportRequest(layers=("incidents",), res=res, window="30d", scheme=scheme),
+            frozenset({chief}),
+        )
+        assert [c.upper for c in bundle[0].style.classes] == breaks  # the same legend
+
+
+@pytest.mark.parametrize("res", DEMO_RES)
 def test_a_chiefs_export_masks_the_neighbours_units_as_the_map_does(
+    res: int,
     live: ReloadingSource,
     cache: LayerCache,
     window: tuple[str, str],
     owners: dict[str, dict[str, str | None]],
 ) -> None:
     service = ExportService(live)
-    params = params_for("reach", res=RES, since=window[0], until=window[1])
+    params = params_for("reach", res=res, since=window[0], until=window[1])
     units = pd.read_parquet(live.current.data_dir / "response_units.parquet")
     name_of = dict(zip(units["unit_id"].astype(str), units["name"].astype(str), strict=True))
     for chief in CHIEFS:
         mine = scoped_result(live.view(frozenset({chief})), cache, params)
         for lang in ("zh", "en"):
-            frame = export_frame(service, "response_reach", frozenset({chief}), lang=lang)
+            frame = export_frame(service, "response_reach", frozenset({chief}), res, lang=lang)
             on_map = mine.explain.loc[frame.index, "nearest_unit"].to_numpy(dtype=object)
             masked = np.asarray([v is OTHER_PRECINCT for v in on_map])
             assert masked.any(), chief  # see the test above
@@ -420,9 +473,9 @@ def test_a_chiefs_export_masks_the_neighbours_units_as_the_map_does(
             own = exported[~masked]
             assert all(owners["response_units"][u] == chief for u in own)
             assert [name_of[u] for u in own] == [str(v) for v in on_map[~masked]]
-        # The commander's file names every unit.
-        county = export_frame(service, "response_reach", None)
-        assert set(county["nearest_unit"].astype(str)) <= set(name_of)
+    # The commander's file names every unit, the neighbours' too.
+    county = export_frame(service, "response_reach", None, res)
+    assert set(county["nearest_unit"].astype(str)) <= set(name_of)
 
 
 # --------------------------------------------------------------------------- known answers
