@@ -49,7 +49,8 @@ from geodata.export_inputs import ExportInputs, snapshot_inputs
 from geodata.snapshot import Snapshot
 from geodata.store import StoreError
 from geodata.writers import FORMATS, ExportBundle, ExportError, write_export
-from layers.export import LAYERS, LayerUnavailable, build_export
+from layers.export import LAYERS, LayerUnavailable, build_export, hide_units
+from layers.registry.frame import OTHER_PRECINCT
 
 PREPARE_LIMIT: Final = 100_000
 """Above this many features a preview estimates the size instead of writing the file
@@ -172,7 +173,18 @@ class ExportService:
             cats=sorted(request.cats) if layer in CATEGORY_LAYERS else [],
             scheme=request.scheme if layer in SCHEME_LAYERS else "",
             scope="county" if scope is None else sorted(scope),
+            # A chief's file writes other precincts' units in the request's language.
+            lang=request.lang if scope is not None else "",
         )
+
+    @property
+    def unit_precincts(self) -> dict[str, str | None]:
+        """``{unit_id: precinct_id}`` of every response unit (None: in no precinct)."""
+        snapshot = self.source
+        units = snapshot.response_units
+        if not len(units):
+            return {}
+        return dict(zip(units["unit_id"].astype(str), snapshot.unit_precincts, strict=True))
 
     def bundles(self, request: ExportRequest, scope: Scope) -> tuple[list[ExportBundle], Area]:
         """The request's layers, assembled by :func:`layers.export.build_export` (the
@@ -194,7 +206,7 @@ class ExportService:
             with self._lock:
                 found = self._bundles.get(key)
                 if found is None:
-                    found = (self._build(layer, request, area), area)
+                    found = (self._build(layer, request, area, scope), area)
                     self._bundles[key] = found
                     while len(self._bundles) > BUNDLE_SLOTS:
                         self._bundles.popitem(last=False)
@@ -207,7 +219,9 @@ class ExportService:
             out.append(bundle)
         return out, area
 
-    def _build(self, layer: str, request: ExportRequest, area: Area) -> ExportBundle:
+    def _build(self, layer: str, request: ExportRequest, area: Area, scope: Scope) -> ExportBundle:
+        """The layer for the area, as the user of ``scope`` may read it: the rows of the
+        area's cells, units of precincts outside the scope unnamed (as on the map)."""
         since, until = request.span(self.source.last_day)
         try:
             bundle = build_export(
@@ -225,7 +239,12 @@ class ExportService:
             raise ExportProblem(
                 "export_unavailable", layer=layer_title(layer, request.lang), reason=str(exc)
             ) from None
-        return clip_to_view(bundle, area.bbox) if area.bbox is not None else bundle
+        if area.bbox is not None:
+            bundle = clip_to_view(bundle, area.bbox)
+        if scope is None:
+            return bundle
+        label = OTHER_PRECINCT.text(request.lang)
+        return hide_units(bundle, self.unit_precincts, scope, label=label)
 
     # ------------------------------------------------------------------ files
 

@@ -18,6 +18,7 @@ from layers.export.assembly import (
     build_export,
     cell_zones,
     export_window,
+    hide_units,
     layer_spec,
 )
 from layers.export.catalogue import LAYERS, LayerSpec, LayerUnavailable
@@ -32,5 +33,6 @@ __all__ = [
     "build_export",
     "cell_zones",
     "export_window",
+    "hide_units",
     "layer_spec",
 ]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 import h3
@@ -36,6 +37,11 @@ CLASS_FIELDS: Final = (
     FieldInfo("class_zh", "label", "分类（中文）", "Class label (zh)", ""),
     FieldInfo("class_en", "label", "分类（英文）", "Class label (en)", ""),
 )
+
+
+UNIT_COLUMNS: Final = ("nearest_unit",)
+"""Export columns naming a response unit (by id): private to the unit's precinct, as the
+map's :attr:`layers.registry.frame.LayerResult.private` columns are."""
 
 
 def layer_spec(layer: str) -> LayerSpec:
@@ -312,3 +318,35 @@ def _metadata(
             "export CRS; edges are straight lines between the converted vertices"
         ),
     }
+
+
+def hide_units(
+    bundle: ExportBundle,
+    unit_precincts: Mapping[str, str | None],
+    scope: Collection[str],
+    *,
+    label: str,
+) -> ExportBundle:
+    """``bundle`` as a user of the precincts ``scope`` may read it: a unit of another
+    precinct (or of none, or unknown) in a :data:`UNIT_COLUMNS` column is written
+    ``label`` — the map's :data:`layers.registry.frame.OTHER_PRECINCT` in the file's
+    language — so a chief's file names no unit the chief's map does not.
+
+    The unit still counts (a neighbour's unit does reach the cell): only its name goes.
+    """
+    columns = [c for c in UNIT_COLUMNS if c in bundle.frame.columns]
+    if not columns:
+        return bundle
+    allowed = set(scope)
+    frame = bundle.frame.copy()
+    for column in columns:
+        values = frame[column].to_numpy(dtype=object)
+        own = np.asarray(
+            [pd.isna(v) or unit_precincts.get(str(v)) in allowed for v in values], dtype=bool
+        )
+        frame.loc[~own, column] = label
+    metadata = {
+        **dict(bundle.metadata),
+        "private": {c: f"units of other precincts are written {label!r}" for c in columns},
+    }
+    return replace(bundle, frame=frame, metadata=metadata)

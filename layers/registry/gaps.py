@@ -15,12 +15,13 @@ from __future__ import annotations
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import polars as pl
 
 from geodata.schema import Label
 from layers.coverage_gaps import GAP_CLASSES, gap_layer
-from layers.registry.frame import Category, LayerParams, LayerResult
+from layers.registry.frame import NO_ZONE, Category, LayerParams, LayerResult
 from layers.registry.incidents import result
 from layers.registry.inputs import Inputs
 from layers.registry.protection import patrol_inputs
@@ -90,13 +91,32 @@ def gap_frame(data: Inputs, p: LayerParams) -> pd.DataFrame:
     )
 
 
+def unit_precinct_codes(data: Inputs, unit_ids: pd.Series) -> npt.NDArray[np.int64]:
+    """The precinct code of each unit id (:data:`NO_ZONE` for none or an unknown id)."""
+    index = {pid: i for i, pid in enumerate(data.precinct_ids)}
+    units = data.response_units
+    owner = dict(
+        zip(
+            units["unit_id"].astype(str) if len(units) else [],
+            [NO_ZONE if q is None else index.get(q, NO_ZONE) for q in data.unit_precincts],
+            strict=True,
+        )
+    )
+    return np.asarray([owner.get(str(u), NO_ZONE) for u in unit_ids], dtype=np.int64)
+
+
 def gaps(data: Inputs, p: LayerParams) -> LayerResult:
-    """The gap layer: cells of class 1–4 coloured (critical darkest), every cell explained."""
+    """The gap layer: cells of class 1–4 coloured (critical darkest), every cell explained.
+
+    The nearest unit of each cell (the reach part) may be a neighbouring precinct's: its
+    id is private to that precinct (:attr:`LayerResult.private`), as on the reach layer."""
     frame = gap_frame(data, p)
     classes = frame["class"].to_numpy(dtype=np.int64)
     shown = classes >= 1
     explain = frame.set_index("cell")
     explain.attrs = dict(frame.attrs)
+    if "nearest_unit" in explain:
+        explain["_unit_precinct"] = unit_precinct_codes(data, explain["nearest_unit"])
     all_cells = frame["cell"].to_numpy(dtype=np.uint64)
     out = result(
         data,
@@ -117,6 +137,7 @@ def gaps(data: Inputs, p: LayerParams) -> LayerResult:
         legend_all=True,
         explain=explain,
         explain_labels=EXPLAIN_LABELS,
+        private={"nearest_unit": "_unit_precinct"} if "nearest_unit" in explain else {},
         summary=Label(
             "{gaps} 个缺口六边形（严重 {c4}、较大 {c3}、一般 {c2}），{c1} 个轻微",
             "{gaps} gap hexagons ({c4} critical, {c3} serious, {c2} moderate), {c1} minor",
