@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import json
 import re
 import stat
 import tempfile
@@ -37,7 +38,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-from pyproj import CRS
+
+from geodata.declared_crs import crs_label, geojson_crs_member, gpkg_layer_srs, usable_name
 
 __all__ = [
     "FORMATS",
@@ -110,6 +112,11 @@ class ReadResult:
         One of :data:`FORMATS`.
     layer : str or None
         The GeoPackage layer, Excel sheet or Shapefile (inside the zip) that was read.
+    crs_unknown : str or None
+        A CRS the file declares but that cannot be used (unknown to PROJ, an unknown
+        GeoPackage ``srs_id``…), as a short label; the coordinates are then as stored,
+        ``crs`` is None, and the importer refuses the file unless ``--datum`` names
+        the datum (:mod:`geodata.declared_crs`).
     """
 
     frame: pd.DataFrame
@@ -117,6 +124,7 @@ class ReadResult:
     encoding: str | None
     format: str
     layer: str | None = None
+    crs_unknown: str | None = None
 
 
 def _error(zh: str, en: str) -> ReadError:
@@ -452,13 +460,30 @@ def _dedupe(names: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------------------
 
 
-def _crs_name(crs: Any) -> str | None:
-    """``"EPSG:n"`` when the CRS matches a code, else its WKT; None for no CRS."""
-    if crs is None:
-        return None
-    parsed = CRS.from_user_input(crs)
-    code = parsed.to_epsg(min_confidence=70)
-    return f"EPSG:{code}" if code is not None else parsed.to_wkt()
+def _declared_crs(
+    frame: pd.DataFrame, fmt: str, path: Path, layer: str
+) -> tuple[str | None, str | None]:
+    """``(crs, crs_unknown)`` of a layer read by GDAL (see :class:`ReadResult`), checked
+    against what the file itself declares where GDAL is lenient."""
+    crs = frame.crs if isinstance(frame, gpd.GeoDataFrame) else None
+    if crs is not None:
+        name = usable_name(crs)
+        if name is None:
+            return None, crs_label(crs.to_wkt())
+    else:
+        name = None
+    if fmt == "geojson":
+        member = geojson_crs_member(path)
+        props = member.get("properties") if isinstance(member, dict) else None
+        named = props.get("name") if isinstance(props, dict) else None
+        if member is not None and (named is None or usable_name(named) is None):
+            return None, crs_label(member)
+    if fmt == "gpkg" and name is None:
+        srs = gpkg_layer_srs(path, layer)
+        if srs is not None and (srs[1] is None or usable_name(srs[1]) is None):
+            shown = f" ({crs_label(srs[1])})" if srs[1] else ""
+            return None, f"srs_id {srs[0]}{shown}"
+    return name, None
 
 
 def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -520,7 +545,7 @@ def _read_vector(
         raise _error(
             f"无法按 {shown} 解码：{name}", f"cannot decode {name} as {shown}: {_first_line(exc)}"
         ) from exc
-    crs = _crs_name(frame.crs) if isinstance(frame, gpd.GeoDataFrame) else None
+    crs, unknown = _declared_crs(frame, fmt, path, chosen)
     frame = _with_rows(frame)
     return ReadResult(
         frame=frame,
@@ -528,6 +553,7 @@ def _read_vector(
         encoding=encoding if fmt == "shapefile" else ("utf-8" if fmt == "geojson" else None),
         format=fmt,
         layer=chosen,
+        crs_unknown=unknown,
     )
 
 
@@ -573,11 +599,16 @@ def _read_parquet(path: Path) -> ReadResult:
 
         meta = pq.read_schema(path).metadata or {}
         if b"geo" in meta:
-            gframe = gpd.read_parquet(path)
-            crs = _crs_name(gframe.crs)
+            unknown = _geoparquet_unusable_crs(meta[b"geo"])
+            if unknown is not None:
+                # Read without the CRS PROJ cannot parse; the importer asks for --datum.
+                gframe = _geoparquet_without_crs(path, meta[b"geo"])
+            else:
+                gframe = gpd.read_parquet(path)
+            crs = None if unknown is not None else usable_name(gframe.crs)
             if gframe.geometry.name != "geometry":
                 gframe = gframe.rename_geometry("geometry")
-            return ReadResult(_with_rows(gframe), crs, None, "geoparquet")
+            return ReadResult(_with_rows(gframe), crs, None, "geoparquet", crs_unknown=unknown)
         frame = pd.read_parquet(path)
     except (OSError, ValueError, TypeError) as exc:
         raise _error(
@@ -585,6 +616,29 @@ def _read_parquet(path: Path) -> ReadResult:
             f"corrupt Parquet file {path.name}: {_first_line(exc)}",
         ) from exc
     return ReadResult(_with_rows(frame), None, None, "parquet")
+
+
+def _geoparquet_unusable_crs(geo: bytes) -> str | None:
+    """The label of the primary column's CRS in GeoParquet metadata when PROJ cannot use
+    it (a missing ``crs`` is OGC:CRS84 by the standard, ``null`` is undefined)."""
+    try:
+        info = json.loads(geo)
+        column = info["columns"][info["primary_column"]]
+    except (ValueError, KeyError, TypeError):
+        return None  # geopandas will say what is wrong with the metadata
+    crs = column.get("crs") if isinstance(column, dict) else None
+    if crs is None or usable_name(crs) is not None:
+        return None
+    return crs_label(crs)
+
+
+def _geoparquet_without_crs(path: Path, geo: bytes) -> gpd.GeoDataFrame:
+    import pyarrow.parquet as pq
+
+    primary = json.loads(geo)["primary_column"]
+    frame = pq.read_table(path).to_pandas()
+    geometry = gpd.GeoSeries.from_wkb(frame.pop(primary).to_numpy(dtype=object))
+    return gpd.GeoDataFrame(frame, geometry=geometry)
 
 
 # ---------------------------------------------------------------------------------------
@@ -716,17 +770,34 @@ def _read_zipped_shapefile(
                     f"corrupt zip file {path.name}: {info.filename}: {_first_line(exc)}",
                 ) from exc
         shp = Path(tmp) / "layer.shp"
+        unknown = _unusable_prj(Path(tmp) / "layer.prj")
         encoding = override or _shapefile_encoding(Path(tmp))
         result = _read_vector(
             shp, "shapefile", None, encoding=encoding, shown_name=f"{path.name}:{stem}.shp"
         )
     return ReadResult(
         frame=result.frame,
-        crs=result.crs,
+        crs=None if unknown else result.crs,
         encoding=encoding,
         format="shapefile",
         layer=PurePosixPath(stem).name,
+        crs_unknown=unknown or result.crs_unknown,
     )
+
+
+def _unusable_prj(prj: Path) -> str | None:
+    """The label of a ``.prj`` PROJ cannot use, which is then removed so that GDAL reads
+    the geometries as stored (and neither fails on it nor drops it silently)."""
+    try:
+        text = prj.read_bytes().decode("utf-8", errors="replace").strip()
+    except FileNotFoundError:
+        return None
+    if not text:
+        return None
+    if usable_name(text) is not None:
+        return None
+    prj.unlink()
+    return crs_label(text)
 
 
 def _shapefile_encoding(folder: Path) -> str:
