@@ -186,7 +186,13 @@ def import_file(
     if datum is not None:
         _resolve_datum(datum, None)  # an unknown datum fails before the file is read
     mapping = load_user_mapping(columns) if columns is not None else None
-    result = read_file(file, layer=layer, encoding=encoding)
+    result = read_file(
+        file,
+        layer=layer,
+        encoding=encoding,
+        max_columns=limits.max_columns,
+        max_features=limits.max_features,
+    )
     colmap = map_columns(result.frame, schema, user_mapping=mapping)
     used_datum = _resolve_datum(datum, result.crs, result.crs_unknown)
 
@@ -456,6 +462,21 @@ def run_import(
     except OSError as exc:
         print(
             f"导入失败 / import failed: {exc.strerror or exc}: {exc.filename or ''}",
+            file=sys.stderr,
+        )
+        return 2
+    except MemoryError:
+        print(
+            "导入失败 / import failed: 内存不足，请拆分文件 / out of memory; split the file "
+            "and import the parts",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # a bug or a library's surprise: still one line, no traceback
+        message = " ".join(str(exc).split())[:300]
+        print(
+            f"导入失败 / import failed: 意外错误 / unexpected error "
+            f"({type(exc).__name__}): {message}",
             file=sys.stderr,
         )
         return 2

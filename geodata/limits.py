@@ -8,7 +8,7 @@ typo stops the import with a one-line message before the file is opened:
 * ``PNM_IMPORT_TIME_FLOOR`` (default 2000-01-01): a time before it is rejected the same way;
 * ``PNM_IMPORT_MAX_COLUMNS`` (default 2,000): a header with more columns is refused before
   any row is read;
-* ``PNM_IMPORT_MAX_FEATURES`` (default 20,000,000): a GeoPackage, GeoJSON or Shapefile
+* ``PNM_IMPORT_MAX_FEATURES`` (default 5,000,000): a GeoPackage, GeoJSON or Shapefile
   layer with more features (counted by OGR before reading) is refused.
 """
 
@@ -23,8 +23,21 @@ from typing import Final
 import pandas as pd
 
 _FLOOR: Final = pd.Timestamp("2000-01-01")
+MAX_COLUMNS: Final = 2000
+"""Most header columns a file may have (a real export has tens)."""
+MAX_FEATURES: Final = 5_000_000
+"""Most features an OGR layer (GeoPackage, GeoJSON, Shapefile) may have: a county's
+incidents of several years; millions of patrol fixes come as CSV or GeoParquet."""
 
-__all__ = ["CST", "ImportLimits", "LimitError", "import_limits", "now_cst"]
+__all__ = [
+    "CST",
+    "MAX_COLUMNS",
+    "MAX_FEATURES",
+    "ImportLimits",
+    "LimitError",
+    "import_limits",
+    "now_cst",
+]
 
 CST: Final = dt.timezone(dt.timedelta(hours=8), "CST")
 """China Standard Time: every stored time is naive CST (UTC+8 all year)."""
@@ -65,8 +78,8 @@ class ImportLimits:
 
     future_days: float = 1.0
     time_floor: pd.Timestamp = _FLOOR
-    max_columns: int = 2000
-    max_features: int = 20_000_000
+    max_columns: int = MAX_COLUMNS
+    max_features: int = MAX_FEATURES
 
     def __post_init__(self) -> None:
         if not 0 <= self.future_days <= 3650:
