@@ -35,6 +35,7 @@ from tqdm import tqdm
 from geodata import store
 from geodata.columns import ColumnError, load_user_mapping, map_columns
 from geodata.datum import DatumError, is_known_datum
+from geodata.limits import ImportLimits, LimitError, import_limits
 from geodata.readers import ReadError, read_file
 from geodata.schema import dataset
 from geodata.validate import REASONS, Area, Validator, load_area
@@ -99,8 +100,15 @@ class ImportReport:
         return sum(self.rejected.values())
 
 
-def _resolve_datum(option: str | None, file_crs: str | None) -> str:
-    """``--datum`` if given, else the file's CRS, else WGS84."""
+def _resolve_datum(option: str | None, file_crs: str | None, unknown: str | None = None) -> str:
+    """``--datum`` if given, else the file's CRS, else WGS84; a CRS the file declares but
+    that cannot be used is refused (never taken as WGS84) unless ``--datum`` is given."""
+    if option is None and unknown is not None:
+        raise DatumError(
+            f"文件声明的坐标系无法识别或无法使用：{unknown}；请用 --datum 指明坐标系 / the "
+            f"file's CRS is unknown or unusable: {unknown}; name the datum of its coordinates "
+            "with --datum (wgs84, cgcs2000, gcj02, bd09 or e.g. EPSG:4545)"
+        )
     if option is not None:
         if not is_known_datum(option):
             raise DatumError(
@@ -126,6 +134,7 @@ def import_file(
     progress: bool = False,
     dsn: str | None = None,
     db_schema: str | None = None,
+    limits: ImportLimits | None = None,
 ) -> ImportReport:
     """Import ``file`` into data set ``kind`` of the store at ``data_dir``.
 
@@ -155,6 +164,9 @@ def import_file(
         which then only receives the rejects file.
     db_schema : str, optional
         PostgreSQL schema (default ``PNM_DB_SCHEMA`` or ``pnm``).
+    limits : ImportLimits, optional
+        The accepted time range and file size (default: from the ``PNM_IMPORT_*``
+        variables, :func:`geodata.limits.import_limits`).
 
     Returns
     -------
@@ -162,7 +174,7 @@ def import_file(
 
     Raises
     ------
-    ReadError, ColumnError, DatumError, ImportFailed
+    ReadError, ColumnError, DatumError, ImportFailed, LimitError
         When the file cannot be read or imported at all; nothing has been written then.
     geodata.postgis.PgError
         When PostgreSQL cannot be reached or refuses the rows; nothing is written then.
@@ -170,12 +182,19 @@ def import_file(
     schema = dataset(kind)
     file = Path(file)
     data_dir = Path(data_dir)
+    limits = import_limits() if limits is None else limits
     if datum is not None:
         _resolve_datum(datum, None)  # an unknown datum fails before the file is read
     mapping = load_user_mapping(columns) if columns is not None else None
-    result = read_file(file, layer=layer, encoding=encoding)
+    result = read_file(
+        file,
+        layer=layer,
+        encoding=encoding,
+        max_columns=limits.max_columns,
+        max_features=limits.max_features,
+    )
     colmap = map_columns(result.frame, schema, user_mapping=mapping)
-    used_datum = _resolve_datum(datum, result.crs)
+    used_datum = _resolve_datum(datum, result.crs, result.crs_unknown)
 
     existing: pd.DataFrame | None = None
     keys: set[str] = set()
@@ -197,7 +216,13 @@ def import_file(
             keys = set(existing[schema.key].dropna().astype(str))
         area = load_area(data_dir) if kind != "area" else None
 
-    validator = Validator(colmap, datum=used_datum, area=area, existing_keys=keys)
+    validator = Validator(
+        colmap,
+        datum=used_datum,
+        area=area,
+        existing_keys=keys,
+        time_range=limits.time_range(),
+    )
     frame = result.frame
     report = ImportReport(kind, file, result.format, result.encoding, used_datum)
     report.rows_read = len(frame)
@@ -409,6 +434,7 @@ def run_import(
         ColumnError,
         DatumError,
         ImportFailed,
+        LimitError,
         store.StoreError,
     )
     if dsn is not None:
@@ -436,6 +462,21 @@ def run_import(
     except OSError as exc:
         print(
             f"导入失败 / import failed: {exc.strerror or exc}: {exc.filename or ''}",
+            file=sys.stderr,
+        )
+        return 2
+    except MemoryError:
+        print(
+            "导入失败 / import failed: 内存不足，请拆分文件 / out of memory; split the file "
+            "and import the parts",
+            file=sys.stderr,
+        )
+        return 2
+    except Exception as exc:  # a bug or a library's surprise: still one line, no traceback
+        message = " ".join(str(exc).split())[:300]
+        print(
+            f"导入失败 / import failed: 意外错误 / unexpected error "
+            f"({type(exc).__name__}): {message}",
             file=sys.stderr,
         )
         return 2

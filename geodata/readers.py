@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import dataclasses
+import json
 import re
 import stat
 import tempfile
@@ -37,7 +38,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
-from pyproj import CRS
+
+from geodata.declared_crs import crs_label, geojson_crs_member, gpkg_layer_srs, usable_name
+from geodata.limits import MAX_COLUMNS, MAX_FEATURES
 
 __all__ = [
     "FORMATS",
@@ -84,6 +87,28 @@ _CPG_CODECS: Final = {
 }
 
 
+@dataclass(frozen=True)
+class _Caps:
+    columns: int
+    features: int
+
+    def check_columns(self, count: int, name: str) -> None:
+        if count > self.columns:
+            raise _error(
+                f"列数过多（{count:,} 列以上，上限 {self.columns:,}）：{name}",
+                f"too many columns ({count:,} or more, limit {self.columns:,}; "
+                f"PNM_IMPORT_MAX_COLUMNS): {name}",
+            )
+
+    def check_features(self, count: int, name: str) -> None:
+        if count > self.features:
+            raise _error(
+                f"要素过多（{count:,} 个以上，上限 {self.features:,}）：{name}",
+                f"too many features ({count:,} or more, limit {self.features:,}; "
+                f"PNM_IMPORT_MAX_FEATURES): {name}; split it or export it as CSV/GeoParquet",
+            )
+
+
 class ReadError(ValueError):
     """A file that cannot be read at all, for a reason the user can fix.
 
@@ -110,6 +135,11 @@ class ReadResult:
         One of :data:`FORMATS`.
     layer : str or None
         The GeoPackage layer, Excel sheet or Shapefile (inside the zip) that was read.
+    crs_unknown : str or None
+        A CRS the file declares but that cannot be used (unknown to PROJ, an unknown
+        GeoPackage ``srs_id``…), as a short label; the coordinates are then as stored,
+        ``crs`` is None, and the importer refuses the file unless ``--datum`` names
+        the datum (:mod:`geodata.declared_crs`).
     """
 
     frame: pd.DataFrame
@@ -117,6 +147,7 @@ class ReadResult:
     encoding: str | None
     format: str
     layer: str | None = None
+    crs_unknown: str | None = None
 
 
 def _error(zh: str, en: str) -> ReadError:
@@ -209,6 +240,8 @@ def read_file(
     encoding: str | None = None,
     layer: str | None = None,
     max_bytes: int = MAX_FILE_BYTES,
+    max_columns: int = MAX_COLUMNS,
+    max_features: int = MAX_FEATURES,
 ) -> ReadResult:
     """Read a CSV, .xlsx, GeoJSON, GeoPackage, zipped Shapefile or (Geo)Parquet file.
 
@@ -223,6 +256,11 @@ def read_file(
         GeoPackage layer, Excel sheet, or Shapefile name inside a zip holding several.
     max_bytes : int
         Size cap of the file (and of a zip's unpacked members).
+    max_columns : int
+        Most header columns (or fields) accepted: checked on the header alone.
+    max_features : int
+        Most features of a GeoPackage, GeoJSON or Shapefile layer: counted before the
+        layer is read (a GeoPackage view by SQLite, up to the cap only).
 
     Returns
     -------
@@ -248,24 +286,30 @@ def read_file(
             f"{path.name}; split it and import the parts",
         )
     if encoding is not None:
+        given = encoding
         try:
             encoding = codecs.lookup(encoding).name
+            "".encode(encoding)  # zlib_codec, base64_codec…: codecs, but not of text
         except LookupError:
-            raise _error(f"未知的编码：{encoding}", f"unknown encoding: {encoding}") from None
+            raise _error(
+                f"未知的文本编码：{given}",
+                f"unknown encoding: {given} (a text encoding such as utf-8, gbk, gb18030)",
+            ) from None
+    caps = _Caps(max_columns, max_features)
     fmt = detect_format(path)
     if fmt == "csv":
-        result = _read_csv(path, encoding)
+        result = _read_csv(path, encoding, caps)
     elif fmt == "xlsx":
         _check_zip(path, max_bytes)
-        result = _read_xlsx(path, layer)
+        result = _read_xlsx(path, layer, caps)
     elif fmt == "shapefile":
-        result = _read_zipped_shapefile(path, encoding, layer, max_bytes)
+        result = _read_zipped_shapefile(path, encoding, layer, max_bytes, caps)
     elif fmt == "parquet":
-        result = _read_parquet(path)
+        result = _read_parquet(path, caps)
     elif fmt == "geojson":
-        result = _read_geojson(path, layer)
+        result = _read_geojson(path, layer, caps)
     else:
-        result = _read_vector(path, fmt, layer, encoding=None)
+        result = _read_vector(path, fmt, layer, caps, encoding=None)
     if result.frame.empty:
         raise _error(f"文件中没有数据行：{path.name}", f"the file has no data rows: {path.name}")
     return result
@@ -302,10 +346,24 @@ def _sniff_delimiter(path: Path, encoding: str) -> str:
     return best if counts[best] > counts[","] else ","
 
 
-def _read_csv(path: Path, override: str | None) -> ReadResult:
+def _header_width(path: Path, encoding: str, sep: str, cap: int) -> int:
+    """Cells of the header line, counted up to ``cap + 1`` without reading the line whole
+    (a header of a million columns is refused in milliseconds, not after minutes)."""
+    cells = 1
+    with path.open("r", encoding=encoding, errors="replace", newline="") as fh:
+        while chunk := fh.read(64 * 1024):
+            line, newline, _ = chunk.partition("\n")
+            cells += line.count(sep)
+            if newline or cells > cap:
+                break
+    return cells
+
+
+def _read_csv(path: Path, override: str | None, caps: _Caps) -> ReadResult:
     last_error: UnicodeDecodeError | None = None
     for enc in _csv_encodings(path, override):
         sep = _sniff_delimiter(path, enc)
+        caps.check_columns(_header_width(path, enc, sep, caps.columns), path.name)
         try:
             with warnings.catch_warnings():
                 # A row with more cells than the header would be cut short (pandas only
@@ -385,7 +443,7 @@ def _drop_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------
 
 
-def _read_xlsx(path: Path, sheet: str | None) -> ReadResult:
+def _read_xlsx(path: Path, sheet: str | None, caps: _Caps) -> ReadResult:
     import openpyxl
 
     # Opened from a file object: openpyxl refuses a workbook by its name otherwise, and
@@ -414,6 +472,7 @@ def _read_xlsx(path: Path, sheet: str | None) -> ReadResult:
                 if all(_blank_cell(v) for v in values):
                     continue
                 if header is None:
+                    caps.check_columns(len(values), path.name)
                     header = [_clean_header(v, i) for i, v in enumerate(values)]
                     continue
                 rows.append(values)
@@ -452,13 +511,30 @@ def _dedupe(names: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------------------
 
 
-def _crs_name(crs: Any) -> str | None:
-    """``"EPSG:n"`` when the CRS matches a code, else its WKT; None for no CRS."""
-    if crs is None:
-        return None
-    parsed = CRS.from_user_input(crs)
-    code = parsed.to_epsg(min_confidence=70)
-    return f"EPSG:{code}" if code is not None else parsed.to_wkt()
+def _declared_crs(
+    frame: pd.DataFrame, fmt: str, path: Path, layer: str
+) -> tuple[str | None, str | None]:
+    """``(crs, crs_unknown)`` of a layer read by GDAL (see :class:`ReadResult`), checked
+    against what the file itself declares where GDAL is lenient."""
+    crs = frame.crs if isinstance(frame, gpd.GeoDataFrame) else None
+    if crs is not None:
+        name = usable_name(crs)
+        if name is None:
+            return None, crs_label(crs.to_wkt())
+    else:
+        name = None
+    if fmt == "geojson":
+        member = geojson_crs_member(path)
+        props = member.get("properties") if isinstance(member, dict) else None
+        named = props.get("name") if isinstance(props, dict) else None
+        if member is not None and (named is None or usable_name(named) is None):
+            return None, crs_label(member)
+    if fmt == "gpkg" and name is None:
+        srs = gpkg_layer_srs(path, layer)
+        if srs is not None and (srs[1] is None or usable_name(srs[1]) is None):
+            shown = f" ({crs_label(srs[1])})" if srs[1] else ""
+            return None, f"srs_id {srs[0]}{shown}"
+    return name, None
 
 
 def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -471,7 +547,13 @@ def _with_rows(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_vector(
-    path: Path, fmt: str, layer: str | None, *, encoding: str | None, shown_name: str = ""
+    path: Path,
+    fmt: str,
+    layer: str | None,
+    caps: _Caps,
+    *,
+    encoding: str | None,
+    shown_name: str = "",
 ) -> ReadResult:
     name = shown_name or path.name
     try:
@@ -502,13 +584,18 @@ def _read_vector(
             f"图层 {layer!r} 不存在；现有：{', '.join(layers)}",
             f"no layer {layer!r} in {name}; layers: {', '.join(layers)}",
         )
+    _check_layer_size(path, fmt, chosen, caps, name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             # A broken geometry (an unclosed ring, a one-point polygon) becomes None, and
             # its row is rejected by validation, instead of failing the whole file.
             frame = pyogrio.read_dataframe(
-                path, layer=chosen, encoding=encoding, on_invalid="ignore"
+                path,
+                layer=chosen,
+                encoding=encoding,
+                on_invalid="ignore",
+                max_features=caps.features + 1,
             )
     except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
         raise _error(
@@ -520,7 +607,8 @@ def _read_vector(
         raise _error(
             f"无法按 {shown} 解码：{name}", f"cannot decode {name} as {shown}: {_first_line(exc)}"
         ) from exc
-    crs = _crs_name(frame.crs) if isinstance(frame, gpd.GeoDataFrame) else None
+    caps.check_features(len(frame), name)  # GeoJSON: counted by reading, up to the cap
+    crs, unknown = _declared_crs(frame, fmt, path, chosen)
     frame = _with_rows(frame)
     return ReadResult(
         frame=frame,
@@ -528,7 +616,71 @@ def _read_vector(
         encoding=encoding if fmt == "shapefile" else ("utf-8" if fmt == "geojson" else None),
         format=fmt,
         layer=chosen,
+        crs_unknown=unknown,
     )
+
+
+_COUNT_SECONDS: Final = 3.0
+"""Time SQLite may take to count a GeoPackage *view* (a table is counted without one: it
+is bounded by the file's size)."""
+
+
+def _check_layer_size(path: Path, fmt: str, layer: str, caps: _Caps, name: str) -> None:
+    """Refuse a layer with more fields or features than the caps, before GDAL reads it.
+
+    A GeoPackage layer is counted by SQLite, up to the cap and within
+    :data:`_COUNT_SECONDS` (a layer may be a view of a recursive query that GDAL would
+    count, then read, without end); other formats by OGR where it is cheap (a
+    Shapefile's header), else while reading (``max_features``).
+    """
+    if fmt == "gpkg":
+        _count_gpkg_layer(path, layer, caps, name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            info = pyogrio.read_info(path, layer=layer, force_feature_count=False)
+    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, OSError) as exc:
+        raise _error(
+            f"文件已损坏或格式不对：{name}",
+            f"corrupt or unreadable {fmt} file {name}: {_first_line(exc)}",
+        ) from exc
+    caps.check_columns(len(info["fields"]), name)
+    if int(info["features"]) >= 0:
+        caps.check_features(int(info["features"]), name)
+
+
+def _count_gpkg_layer(path: Path, layer: str, caps: _Caps, name: str) -> None:
+    import sqlite3
+    import time
+
+    quoted = '"' + layer.replace('"', '""') + '"'
+    uri = f"{path.resolve().as_uri()}?mode=ro&immutable=1"
+    try:
+        con = sqlite3.connect(uri, uri=True)
+    except sqlite3.Error:
+        return  # GDAL will say what is wrong
+    try:
+        kind = con.execute("SELECT type FROM sqlite_master WHERE name = ?", (layer,)).fetchone()
+        if kind is not None and kind[0] == "view":
+            deadline = time.monotonic() + _COUNT_SECONDS
+            con.set_progress_handler(lambda: int(time.monotonic() > deadline), 10_000)
+        count = con.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM {quoted} LIMIT ?)",  # noqa: S608 (quoted)
+            (caps.features + 1,),
+        ).fetchone()[0]
+    except sqlite3.OperationalError as exc:
+        if "interrupted" not in str(exc):
+            return  # not a table SQLite can read: GDAL will say what is wrong
+        raise _error(
+            f"图层无法在 {_COUNT_SECONDS:.0f} 秒内计数（可能是递归视图）：{name}:{layer}",
+            f"the layer {layer!r} of {name} cannot be counted within {_COUNT_SECONDS:.0f} s "
+            "(a view of an endless query?); export it as a table",
+        ) from None
+    except sqlite3.Error:
+        return
+    finally:
+        con.close()
+    caps.check_features(int(count), name)
 
 
 def _is_utf8(path: Path) -> bool:
@@ -544,10 +696,10 @@ def _is_utf8(path: Path) -> bool:
     return True
 
 
-def _read_geojson(path: Path, layer: str | None) -> ReadResult:
+def _read_geojson(path: Path, layer: str | None, caps: _Caps) -> ReadResult:
     """GeoJSON is UTF-8 by its standard (RFC 7946); a GBK one is transcoded first."""
     if _is_utf8(path):
-        return _read_vector(path, "geojson", layer, encoding=None)
+        return _read_vector(path, "geojson", layer, caps, encoding=None)
     try:
         text = path.read_bytes().decode("gb18030")
     except UnicodeDecodeError:
@@ -558,7 +710,7 @@ def _read_geojson(path: Path, layer: str | None) -> ReadResult:
     with tempfile.TemporaryDirectory(prefix="pnm-geojson-") as tmp:
         copy = Path(tmp) / "layer.geojson"
         copy.write_text(text, encoding="utf-8")
-        result = _read_vector(copy, "geojson", layer, encoding=None, shown_name=path.name)
+        result = _read_vector(copy, "geojson", layer, caps, encoding=None, shown_name=path.name)
     return dataclasses.replace(result, encoding="gb18030")
 
 
@@ -567,17 +719,24 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _read_parquet(path: Path) -> ReadResult:
+def _read_parquet(path: Path, caps: _Caps) -> ReadResult:
     try:
         import pyarrow.parquet as pq
 
-        meta = pq.read_schema(path).metadata or {}
+        schema = pq.read_schema(path)
+        caps.check_columns(len(schema.names), path.name)
+        meta = schema.metadata or {}
         if b"geo" in meta:
-            gframe = gpd.read_parquet(path)
-            crs = _crs_name(gframe.crs)
+            unknown = _geoparquet_unusable_crs(meta[b"geo"])
+            if unknown is not None:
+                # Read without the CRS PROJ cannot parse; the importer asks for --datum.
+                gframe = _geoparquet_without_crs(path, meta[b"geo"])
+            else:
+                gframe = gpd.read_parquet(path)
+            crs = None if unknown is not None else usable_name(gframe.crs)
             if gframe.geometry.name != "geometry":
                 gframe = gframe.rename_geometry("geometry")
-            return ReadResult(_with_rows(gframe), crs, None, "geoparquet")
+            return ReadResult(_with_rows(gframe), crs, None, "geoparquet", crs_unknown=unknown)
         frame = pd.read_parquet(path)
     except (OSError, ValueError, TypeError) as exc:
         raise _error(
@@ -585,6 +744,29 @@ def _read_parquet(path: Path) -> ReadResult:
             f"corrupt Parquet file {path.name}: {_first_line(exc)}",
         ) from exc
     return ReadResult(_with_rows(frame), None, None, "parquet")
+
+
+def _geoparquet_unusable_crs(geo: bytes) -> str | None:
+    """The label of the primary column's CRS in GeoParquet metadata when PROJ cannot use
+    it (a missing ``crs`` is OGC:CRS84 by the standard, ``null`` is undefined)."""
+    try:
+        info = json.loads(geo)
+        column = info["columns"][info["primary_column"]]
+    except (ValueError, KeyError, TypeError):
+        return None  # geopandas will say what is wrong with the metadata
+    crs = column.get("crs") if isinstance(column, dict) else None
+    if crs is None or usable_name(crs) is not None:
+        return None
+    return crs_label(crs)
+
+
+def _geoparquet_without_crs(path: Path, geo: bytes) -> gpd.GeoDataFrame:
+    import pyarrow.parquet as pq
+
+    primary = json.loads(geo)["primary_column"]
+    frame = pq.read_table(path).to_pandas()
+    geometry = gpd.GeoSeries.from_wkb(frame.pop(primary).to_numpy(dtype=object))
+    return gpd.GeoDataFrame(frame, geometry=geometry)
 
 
 # ---------------------------------------------------------------------------------------
@@ -667,7 +849,7 @@ def _extract_capped(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, bu
 
 
 def _read_zipped_shapefile(
-    path: Path, override: str | None, layer: str | None, max_bytes: int
+    path: Path, override: str | None, layer: str | None, max_bytes: int, caps: _Caps
 ) -> ReadResult:
     infos = _check_zip(path, max_bytes)
     files = [i for i in infos if not i.is_dir()]
@@ -716,17 +898,34 @@ def _read_zipped_shapefile(
                     f"corrupt zip file {path.name}: {info.filename}: {_first_line(exc)}",
                 ) from exc
         shp = Path(tmp) / "layer.shp"
+        unknown = _unusable_prj(Path(tmp) / "layer.prj")
         encoding = override or _shapefile_encoding(Path(tmp))
         result = _read_vector(
-            shp, "shapefile", None, encoding=encoding, shown_name=f"{path.name}:{stem}.shp"
+            shp, "shapefile", None, caps, encoding=encoding, shown_name=f"{path.name}:{stem}.shp"
         )
     return ReadResult(
         frame=result.frame,
-        crs=result.crs,
+        crs=None if unknown else result.crs,
         encoding=encoding,
         format="shapefile",
         layer=PurePosixPath(stem).name,
+        crs_unknown=unknown or result.crs_unknown,
     )
+
+
+def _unusable_prj(prj: Path) -> str | None:
+    """The label of a ``.prj`` PROJ cannot use, which is then removed so that GDAL reads
+    the geometries as stored (and neither fails on it nor drops it silently)."""
+    try:
+        text = prj.read_bytes().decode("utf-8", errors="replace").strip()
+    except FileNotFoundError:
+        return None
+    if not text:
+        return None
+    if usable_name(text) is not None:
+        return None
+    prj.unlink()
+    return crs_label(text)
 
 
 def _shapefile_encoding(folder: Path) -> str:

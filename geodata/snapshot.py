@@ -37,6 +37,7 @@ import polars as pl
 import shapely
 
 from geodata import cubes
+from geodata.limits import now_cst
 from geodata.store import MANIFEST, StoreError, cubes_dir, has_table, read_manifest, read_table
 
 WINDOW_DAYS: Final = 30
@@ -106,6 +107,17 @@ def content_digest(path: Path) -> str:
             return hashlib.file_digest(fh, lambda: hashlib.blake2b(digest_size=16)).hexdigest()
     except FileNotFoundError:
         return ""
+
+
+def window_end(hours: pd.Series, now: pd.Timestamp | None = None) -> pd.Timestamp:
+    """The end of the default window: the midnight after the newest hour not after ``now``
+    (default: the clock, naive CST), so that one row dated 2099 (or 9999) never anchors
+    the map's window; the midnight after ``now`` when every hour lies after it."""
+    now = now_cst() if now is None else pd.Timestamp(now)
+    values = pd.Series(hours)
+    past = values[values <= now]
+    newest = pd.Timestamp(past.max()) if len(past) else now
+    return newest.normalize() + pd.Timedelta(days=1)
 
 
 def _digest(parts: Iterable[str]) -> str:
@@ -178,7 +190,7 @@ class Snapshot:
         cube = self.incident_cube
         if cube.empty:
             raise DataDirError(f"{data_dir} has no incidents in its cube; import incidents first")
-        until = pd.Timestamp(cube["hour"].max()).normalize() + pd.Timedelta(days=1)
+        until = window_end(cube["hour"])
         self.window: tuple[pd.Timestamp, pd.Timestamp] = (
             until - pd.Timedelta(days=WINDOW_DAYS),
             until,
@@ -543,4 +555,5 @@ __all__ = [
     "file_identity",
     "read_visits",
     "visits_window",
+    "window_end",
 ]

@@ -19,6 +19,7 @@ REASONS: Final[dict[str, Label]] = {
     "missing_time": Label("缺少时间", "time missing"),
     "unparseable_time": Label("时间无法识别", "time not understood"),
     "unparseable_date": Label("日期无法识别", "date not understood"),
+    "time_out_of_range": Label("时间超出可信范围", "time out of range"),
     "non_numeric_coords": Label("坐标不是数字", "coordinates not numeric"),
     "nan_or_inf_coords": Label("坐标为 NaN 或无穷大", "coordinates NaN or infinite"),
     "swapped_lat_lng": Label("经纬度颠倒", "latitude and longitude swapped"),

@@ -73,6 +73,10 @@ class Validator:
         ranges apply.
     existing_keys : iterable of str
         Ids already stored: a row repeating one is rejected as ``duplicate_id``.
+    time_range : (Timestamp, Timestamp), optional
+        Earliest and latest time (naive CST) a datetime column may hold; a time outside
+        is rejected as ``time_out_of_range`` (see :class:`geodata.limits.ImportLimits`).
+        None: any time.
     """
 
     def __init__(
@@ -82,7 +86,9 @@ class Validator:
         datum: str = "wgs84",
         area: Area | None = None,
         existing_keys: Iterable[str] = (),
+        time_range: tuple[pd.Timestamp, pd.Timestamp] | None = None,
     ) -> None:
+        self.time_range = time_range
         self.columns = columns
         self.schema: Dataset = columns.schema
         self.locator = Locator(datum, area)
@@ -122,6 +128,7 @@ class Validator:
         for col in schema.columns:
             if col.dtype == "datetime" and col.name in sources:
                 out[col.name] = self._datetimes(flags, frame, col, "unparseable_time")
+                self._time_range(flags, frame, col, out[col.name])
         # 3. location
         if schema.geometry == "polygon":
             out["geometry"] = self._polygons(flags, frame)
@@ -174,6 +181,25 @@ class Validator:
             ),
         )
         return values
+
+    def _time_range(
+        self, flags: Flags, frame: pd.DataFrame, col: Column, values: pd.Series
+    ) -> None:
+        if self.time_range is None:
+            return
+        low, high = self.time_range
+        raw = self._raw(frame, col.name)
+        outside = (values.notna() & ((values < low) | (values > high))).to_numpy(dtype=bool)
+        span = f"{low:%Y-%m-%d} – {high:%Y-%m-%d %H:%M}"
+        flags.set(
+            outside,
+            "time_out_of_range",
+            lambda i: (
+                f"{col.label.zh}不在 {span} 之内：{show(raw.iloc[i])}（晚于现在或早于下限） / "
+                f"{col.label.en} outside {span}: {show(raw.iloc[i])} (later than now or "
+                "before the floor; see PNM_IMPORT_FUTURE_DAYS, PNM_IMPORT_TIME_FLOOR)"
+            ),
+        )
 
     def _vocabulary(
         self, flags: Flags, frame: pd.DataFrame, col: Column, text: pd.Series
@@ -361,6 +387,7 @@ def validate(
     datum: str = "wgs84",
     area: Area | None = None,
     existing_keys: Iterable[str] = (),
+    time_range: tuple[pd.Timestamp, pd.Timestamp] | None = None,
 ) -> Validation:
     """Validate a whole frame at once (see :class:`Validator` for chunked use).
 
@@ -377,9 +404,13 @@ def validate(
         The area points must fall in.
     existing_keys : iterable of str
         Ids already stored.
+    time_range : (Timestamp, Timestamp), optional
+        Earliest and latest time accepted (see :class:`Validator`).
 
     Returns
     -------
     Validation
     """
-    return Validator(columns, datum=datum, area=area, existing_keys=existing_keys).validate(frame)
+    return Validator(
+        columns, datum=datum, area=area, existing_keys=existing_keys, time_range=time_range
+    ).validate(frame)

@@ -325,7 +325,7 @@ def corpus() -> list[Case]:
     # -- huge files, many columns, giant cells, blank rows ----------------------------------------
     add(Case("over-the-size-cap", "incidents", sparse("huge.csv", 2 * 1024 ** 3 + 1), "error", "too big"))
     add(Case("giant-cell", "incidents", text("giant.csv", HEAD + "G,2024-05-01,107.7,31.3," + "盗" * 1000000 + "\n"), "rejects", "unknown_category"))
-    add(Case("ten-thousand-columns", "incidents", text("wide.csv", ",".join(f"c{i}" for i in range(10000)) + "\n" + ",".join("1" for _ in range(10000)) + "\n"), "error", "missing"))
+    add(Case("ten-thousand-columns", "incidents", text("wide.csv", ",".join(f"c{i}" for i in range(10000)) + "\n" + ",".join("1" for _ in range(10000)) + "\n"), "error", "too many columns"))
     add(Case("only-blank-rows", "incidents", text("blank.csv", HEAD + ",,,,\n" * 50000), "error", "no data rows"))
     add(Case("one-line-no-newline", "incidents", text("oneline.csv", "x" * 3000000), "error", "no data rows"))
     add(Case("ragged-rows", "incidents", text("ragged.csv", HEAD + "A,2024-05-01,107.7,31.3,盗窃,extra,cells\n"), "error", "more cells"))

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
+
 from dashboard.app import create_app
 from dashboard.datasource import ReloadingSource
 from dashboard.settings import load_settings
@@ -115,3 +117,31 @@ def health_data(live: ReloadingSource) -> dict[str, object]:
     settings = load_settings({}, data_dir=str(live.data_dir), auth="none")
     report, _code = health(live, LayerCache(Flask(__name__), settings))
     return dict(report["data"])
+
+
+def test_incidents_dated_2099_or_9999_do_not_move_the_window_or_break_a_page(
+    tiny: Path,
+) -> None:
+    app = create_app(load_settings({}, data_dir=str(tiny), auth="none"))
+    browser = Browser(app.server.test_client())
+    status, good = browser.layer("heat")
+    assert status == 200
+
+    # A cube built from data imported before the time check: one row in 2099, one in 9999.
+    far = [
+        (CUBE_ROWS[0][0], "2099-06-01 00:00", "theft", 1),
+        (CUBE_ROWS[0][0], "9999-12-31 23:00", "theft", 1),
+    ]
+    rebuild_cube(tiny, [*CUBE_ROWS, *far], "2026-11-26T08:00:00+00:00")
+    live = ReloadingSource(Snapshot(tiny), check_seconds=0.0)
+    assert live.current.window == (pd.Timestamp("2026-10-27"), pd.Timestamp("2026-11-26"))
+    assert live.current.last_day == pd.Timestamp("2026-11-25")
+
+    health = browser.client.get("/healthz")
+    assert health.status_code == 200
+    assert health.get_json()["data"]["newest"] == "2026-11-25T23:00:00"
+    for path in ("/", "/wall", "/export"):
+        status, _page = browser.page(path)
+        assert status == 200, path
+    status, response = browser.layer("heat")
+    assert status == 200 and response["hex-data"] == good["hex-data"]  # the map unchanged
