@@ -20,6 +20,7 @@ import numpy.typing as npt
 import pandas as pd
 import polars as pl
 
+from geodata.cubes.tables import COARSE_RES
 from geodata.schema import UNIT_KINDS, Label
 from layers.coverage_gaps import HOT_CLASSES
 from layers.export.styles import PATROL_COLOURS
@@ -185,12 +186,14 @@ def response(data: Inputs, p: LayerParams) -> LayerResult:
 
 PATROL_COLUMNS: Mapping[str, Any] = {
     "cell": np.uint64,
+    **{f"cell_{r}": np.uint64 for r in COARSE_RES},
     "hour": "datetime64[us]",
     "unit_kind": str,
     "fixes": np.int32,
     "dwell_s": np.float32,
 }
-"""The patrol cube's columns the coverage reads (an empty cube has them too)."""
+"""The patrol cube's columns the coverage reads (an empty cube has them too): the exact
+cells of each row at every resolution (``cell_6`` … ``cell_10``) among them."""
 
 # Koper dose share classes (layers.patrol_coverage.SHARE_BINS: none, ≤¼, ≤½, ≤¾, more).
 # ColorBrewer BuPu (Cynthia Brewer, Penn State; Apache-2.0), light to dark: more dosed
@@ -247,7 +250,7 @@ def patrol_inputs(
     visits: pl.DataFrame = data.visits_for(since, until)
     if kinds:
         visits = visits.filter(pl.col("unit_kind").cast(pl.String).is_in(list(kinds)))
-    return cube.loc[keep, list(PATROL_COLUMNS)], visits
+    return cube.loc[keep, [c for c in PATROL_COLUMNS if c in cube.columns]], visits
 
 
 def _band(p: LayerParams) -> str | None:

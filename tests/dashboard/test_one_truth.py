@@ -20,7 +20,6 @@ file downloaded over HTTP.
 from __future__ import annotations
 
 import io
-import json
 import math
 import zipfile
 from collections.abc import Callable
@@ -50,7 +49,7 @@ from layers.registry.frame import OTHER_PRECINCT
 from layers.registry.protection import SHARE_CATEGORIES
 from layers.response_reach import DEFAULT_DETOUR, DEFAULT_SPEEDS_KMH
 from tests.dashboard.auth_data import SECRET, build_secure_data, sign_in
-from tests.dashboard.tiny_data import EAST, MID_LNG, NORTH, SOUTH, WEST
+from tests.dashboard.tiny_data import EAST, MID_LNG, NORTH, SOUTH, WEST, cube_frame, write_meta
 
 RES = 8
 """The known-answer county's resolution (its incidents are placed on res-8 cells)."""
@@ -513,15 +512,12 @@ def build_known_data(out: Path) -> Path:
     build_secure_data(out)
     rows = []
     for cell, count in placed_counts().items():
-        # The centre child: its res-8 parent is the cell itself, by any indexing rule.
+        # The centre child: its centre, where its incidents are put, is the cell's centre.
         child = h3.cell_to_center_child(h3.int_to_str(cell), 11)
         rows.append((int(h3.str_to_int(child)), "2026-11-20 10:00", "theft", count))
     rows.append((rows[0][0], "2026-11-25 23:00", "theft", 0))  # the data's clock
-    frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"]).astype(
-        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
-    )
-    write_frame(frame, cubes_dir(out) / "incidents.parquet")
-    (cubes_dir(out) / "meta.json").write_text(json.dumps({"built_at": "2026-11-26T00:00:00"}))
+    write_frame(cube_frame(rows), cubes_dir(out) / "incidents.parquet")
+    write_meta(out, "2026-11-26T00:00:00")
     return out
 
 
