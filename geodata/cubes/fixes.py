@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from geodata.cubes.tables import coarse_res
-from geodata.hexes import cell_expr
+from geodata.hexes import coarser_cells, frame_to_cells
 
 FIX_COLUMNS = ("unit_id", "unit_kind", "time", "lng", "lat")
 CODE_FIX_COLUMNS = ("unit_id", "unit_kind")
@@ -105,18 +105,14 @@ def fix_arrays(fixes: pl.DataFrame | pa.Table, base_res: int) -> tuple[Fixes, in
     # Index straight from the Arrow columns (no copy); the order of rows is irrelevant.
     lnglat = pl.from_arrow(table.select(["lng", "lat"]))
     assert isinstance(lnglat, pl.DataFrame)
-    exact = coarse_res(base_res)
-    cells = lnglat.select(  # one query: polars indexes the resolutions side by side
-        cell_expr("lng", "lat", base_res),
-        *(cell_expr("lng", "lat", r).alias(f"cell_{r}") for r in exact),
-    )
+    cell = frame_to_cells(lnglat, base_res)
     f = Fixes(
         unit=unit,
         unit_names=unit_names,
         kind=kind,
         kind_names=kind_names,
         t=times_us(table["time"]),
-        cell=cells["cell"].to_numpy(),
-        coarse={r: cells[f"cell_{r}"].to_numpy() for r in exact},
+        cell=cell,
+        coarse=coarser_cells(lnglat, cell, coarse_res(base_res)),
     )
     return f, rows - table.num_rows
