@@ -511,11 +511,40 @@ def notes(r: dict[str, Any]) -> list[str]:
             out.append(
                 f"Ingest ({i['data']}): the cube build is {i['vs_h3pandas']:.2f}× h3pandas "
                 f"(goal ≥3×) and {i['vs_floor']:.2f}× the floor (goal ≥0.5×). {why} Main "
-                "cost of the build (cProfile, county demo, res 11, 2026-11-26): H3 indexing "
-                "of the fixes (`geodata.hexes.frame_to_cells`, polars-h3 `latlng_to_cell`, "
-                "which already uses both cores) about 55 %; reading the fixes 16 %; the "
-                "patrol table 15 %; writing the cubes 4 %."
+                "cost of the build (cProfile, county demo, exact cells at res 6–11, "
+                "2026-12-08, 14.6 s under the profiler): H3 indexing of the fixes 59 % "
+                "(res 11 by polars-h3 `latlng_to_cell`, 19 %; the coarser cells, "
+                "`geodata.hexes.coarser_cells`, 40 %, most of it re-indexing the points of "
+                "res-11 cells that straddle a res-9 or res-10 edge: 35 % and 86 % of the "
+                "fixes); the patrol table 19 % (splitting stays by their coarser cells, "
+                "`segments.lineage_ids`, 15 %); reading the fixes 8 %; writing 3 %. Next "
+                "step: res 10 and 9 from a res-12 index (fewer straddling cells), or fewer "
+                "resolutions indexed (res 6 is for exports only)."
             )
+    slow = [
+        f"{t['layer']} {t['cold_p50'] * 1000:,.0f} ms"
+        for t in r["server"]["timing"]
+        if t["view"] == "county" and t["cold_p50"] > 0.3
+    ]
+    if slow:
+        out.append(
+            "Cold layers at res 9 for the county above 300 ms: " + ", ".join(slow) + ". "
+            "Each is computed once for the whole area and then served warm to every scope "
+            "(under 10 ms); the patrol layers merge a unit's stays per exact cell over the "
+            "window's visits (`layers.patrol_coverage.intervals.visits_near`), and the gap "
+            "layer computes every input layer (patrol, dose, Gi*, trend, reach, "
+            "communities) and the score."
+        )
+    m = r.get("memory")
+    if m and m["peak_mb"] > 1024:
+        out.append(
+            f"Memory: a dashboard process that computed every layer peaked at "
+            f"{m['peak_mb']:,.0f} MB (goal ≤1 GB). It holds the patrol cube as pandas and "
+            "converts it to polars per layer, the visits of 93 days with their cells at six "
+            "resolutions, and each layer's area frame in its cache; columns memory-mapped "
+            "from the Parquet files and one frame library would share and shrink them "
+            "(the memory issue's directions)."
+        )
     for p in r["server"]["payload"]:
         if p["app_gz"] > 0.1 * p["geo_gz"]:
             out.append(f"Payload ({p['layer']}, {p['view']}): above 0.1× GeoJSON.")
