@@ -29,6 +29,7 @@ whose tables did not change is found warm and skipped).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import threading
@@ -63,6 +64,8 @@ SIMPLE_LIMIT = SIMPLE_THRESHOLD // 2
 # compute one; a worker that dies while holding it only delays that view to its first
 # request.
 CLAIM_SECONDS = 300
+# How long, at most, the process waits at exit for the view being warmed.
+EXIT_WAIT_SECONDS = 20.0
 # How often the thread looks for a new data version.
 POLL_SECONDS = 2.0
 # How often a pass over the same version keeps the warm views from expiring: well within
@@ -170,6 +173,10 @@ class Warmer:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="pnm-warm", daemon=True)
             self._thread.start()
+            # A daemon thread still inside polars or Arrow when the interpreter finalises
+            # aborts the process ("terminate called without an active exception") or
+            # hangs it: let the view under way finish before exit.
+            atexit.register(self.stop, EXIT_WAIT_SECONDS)
 
     def stop(self, timeout: float | None = None) -> None:
         """Ask the thread to stop after the view it is computing."""

@@ -317,3 +317,47 @@ def test_without_redis_the_warm_up_keeps_to_what_the_cache_holds(
     report = Warmer(live, cache).warm(live.current)
     assert len(everything) > 20 and report.total == 20 and report.done == 20
     assert everything[0] is not None and everything[0].since  # the default window first
+
+
+def test_the_process_exits_after_the_view_under_way_not_in_the_middle_of_it(
+    data: Path, tmp_path: Path
+) -> None:
+    """A daemon thread still computing when the interpreter finalises aborts or hangs the
+    process (seen: SIGABRT "terminate called without an active exception" from polars):
+    at exit the warm-up lets the view under way finish. Here that view takes 1.5 s and
+    the process ends at once after starting it."""
+    import subprocess
+    import sys
+
+    done = tmp_path / "finished"
+    code = f"""
+import time
+from pathlib import Path
+from flask import Flask
+from dashboard.cache import LayerCache
+from dashboard.datasource import ReloadingSource
+from dashboard.settings import load_settings
+from dashboard.views.warm import Warmer
+from geodata.snapshot import Snapshot
+
+started = Path({str(tmp_path / "started")!r})
+
+def slow(self, source, params):
+    started.touch()
+    time.sleep(1.5)
+    Path({str(done)!r}).touch()
+    return True
+
+Warmer._warm_one = slow
+live = ReloadingSource(Snapshot(Path({str(data)!r})))
+cfg = load_settings({{}}, data_dir={str(data)!r})
+Warmer(live, LayerCache(Flask("exit"), cfg)).start()
+while not started.exists():
+    time.sleep(0.01)
+"""
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert done.exists(), "the process ended in the middle of a view"
