@@ -158,6 +158,8 @@ TEXT: dict[str, Label] = {
     "auth_off_banner": Label("未启用登录（演示）", "Sign-in disabled (demo)"),
     "signed_in_as": Label("当前用户：{name}（{role}）", "Signed in: {name} ({role})"),
     "sign_out": Label("退出登录", "Sign out"),
+    "sign_out_ask": Label("确定退出登录吗？", "Sign out of the dashboard?"),
+    "signed_out": Label("您已退出登录", "You are signed out"),
     "role_commander": Label("指挥中心", "commander"),
     "role_chief": Label("派出所所长", "precinct chief"),
     "role_planner": Label("规划/勤务编排", "planner"),

@@ -2,10 +2,12 @@
 
 Three modes (``PNM_AUTH``):
 
-- ``users``: a name and password from the users file, checked at ``/login``; the session
-  is a cookie signed with ``PNM_SECRET_KEY`` (the same key in every worker), ``HttpOnly``,
-  ``SameSite=Lax``, ``Secure`` when configured, and ends after ``PNM_SESSION_HOURS``
-  counted from the sign-in (not from the last request).
+- ``users``: a name and password from the users file, checked at ``/login``; the
+  session is held on the server (:mod:`dashboard.auth.sessions`: Redis or the data
+  directory), the cookie carries only its random id (``HttpOnly``, ``SameSite=Lax``,
+  ``Secure`` when configured), and it ends after ``PNM_SESSION_HOURS`` counted from the
+  sign-in (not from the last request), at sign-out (``POST /logout``: a ``GET`` only
+  shows the sign-out button), or when the account changes.
 - ``proxy``: an intranet single sign-on in front of the app names the user in a header
   (``PNM_PROXY_HEADER``), believed only on connections from ``PNM_PROXY_ADDRESSES``;
   the user must exist in the users file, which gives the role and precincts.
@@ -37,6 +39,7 @@ from typing import Any, Final
 from flask import Flask, Response, g, redirect, request, session
 
 from dashboard.auth import DEMO_USER
+from dashboard.auth.sessions import install_sessions, renew_id
 from dashboard.auth.users import User, UserDirectory, UsersError, check_unknown_password
 from dashboard.i18n import lang_of, t
 from dashboard.pages import login as login_page
@@ -201,7 +204,8 @@ class Authenticator:
         return user
 
     def start_session(self, user: User) -> None:
-        """Sign ``user`` in for this browser (a fresh session: no fixation)."""
+        """Sign ``user`` in for this browser (a fresh session id: no fixation)."""
+        renew_id(session)
         session.clear()
         session.permanent = True
         session.update(u=user.name, t=int(_now()), f=user.fingerprint)
@@ -314,8 +318,17 @@ class Authenticator:
         return redirect(next_url)  # type: ignore[return-value]
 
     def logout(self) -> Response:
-        """``/logout``: end the session (and say so in the audit log)."""
+        """``POST /logout``: end the session (deleted from the store, and said so in the
+        audit log). ``GET /logout`` signs nobody out: a link or an image on another page
+        must not; it shows a page with the sign-out button."""
         user = g.get("pnm_user")
+        if request.method != "POST":
+            lang = self._lang()
+            page = login_page.logout_page(
+                lang=lang, signed_in=isinstance(user, User) and self.settings.auth != "none",
+                area_name=self.area_name,
+            )  # fmt: skip
+            return Response(page, status=200, mimetype="text/html")
         if isinstance(user, User) and self.settings.auth != "none" and session.get("u"):
             try:
                 self.audit(user.name, "sign_out", address=request.remote_addr)
@@ -337,6 +350,8 @@ def install_signin(server: Flask, settings: Settings, *, area_name: str = "") ->
         missing (those modes need it) or invalid.
     """
     server.secret_key = resolve_secret(settings)
+    if settings.auth != "none":  # nobody signs in otherwise: nothing to keep
+        install_sessions(server, settings)
     server.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,

@@ -253,13 +253,66 @@ def test_sign_in_sets_a_strict_cookie_and_is_audited(app: Any, data: Path) -> No
     assert "Secure" not in cookie  # not configured for HTTPS here
     assert client.get("/").status_code == 200
     assert client.get("/_dash-layout").status_code == 200
-    out = client.get("/logout")
+    out = client.post("/logout")
     assert out.status_code == 302 and out.headers["Location"].startswith("/login")
     assert client.get("/").status_code == 302
     got = events(data, before)
     assert [(e["action"], e["user"]) for e in got] == [("sign_in", "west"), ("sign_out", "west")]
     assert got[0]["role"] == "chief" and got[0]["method"] == "password" and got[0]["address"]
     assert PASSWORDS["west"] not in json.dumps(got)
+
+
+def test_a_cookie_copied_before_sign_out_is_refused_after_it_in_another_app(
+    tmp_path: Path,
+) -> None:
+    """Two apps on one data directory stand for two workers: they share only the session
+    store (files in the data directory here; Redis in tests/production)."""
+    data = build_secure_data(tmp_path / "data")
+    settings = load_settings({}, data_dir=str(data), secret_key=SECRET)
+    first, second = create_app(settings), create_app(settings)
+    client = first.server.test_client()
+    assert sign_in(client, "west").status_code == 302
+    cookie = client.get_cookie("pnm_session")
+    assert cookie is not None and len(cookie.value) >= 40  # an id, not the session itself
+    assert "west" not in cookie.value
+    copy = second.server.test_client()
+    copy.set_cookie("pnm_session", cookie.value)
+    assert copy.get("/_dash-layout").status_code == 200  # the other worker knows it
+    stored = list((data / "sessions").iterdir())
+    assert stored and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in stored)
+    assert client.post("/logout").status_code == 302
+    assert copy.get("/_dash-layout").status_code == 401
+    assert copy.get("/").status_code == 302
+    replay = first.server.test_client()
+    replay.set_cookie("pnm_session", cookie.value)
+    assert replay.get("/_dash-layout").status_code == 401
+
+
+def test_a_get_of_logout_signs_nobody_out(app: Any, data: Path) -> None:
+    before = len(events(data))
+    client = app.server.test_client()
+    sign_in(client, "boss")
+    page = client.get("/logout?lang=en")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<form method="post" action="/logout?lang=en">' in text
+    assert "Sign out of the dashboard?" in text
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert client.get("/_dash-layout").status_code == 200  # still signed in
+    assert [e["action"] for e in events(data, before)] == ["sign_in"]
+    assert "您已退出登录" in app.server.test_client().get("/logout").get_data(as_text=True)
+
+
+def test_signing_in_gives_a_new_session_id(app: Any) -> None:
+    client = app.server.test_client()
+    client.get("/login")  # the form's token: a session before signing in
+    planted = client.get_cookie("pnm_session")
+    assert planted is not None
+    sign_in(client, "boss")
+    signed = client.get_cookie("pnm_session")
+    assert signed is not None and signed.value != planted.value
+    other = app.server.test_client()
+    other.set_cookie("pnm_session", planted.value)
+    assert other.get("/_dash-layout").status_code == 401
 
 
 def test_secure_cookies_when_configured(data: Path) -> None:
@@ -315,7 +368,7 @@ def test_the_form_needs_its_token_and_next_stays_on_this_site(app: Any) -> None:
         r = client.post("/login", data={"name": "boss", "password": PASSWORDS["boss"],
                                          "csrf": csrf, "next": target})  # fmt: skip
         assert r.headers["Location"] == "/", target
-        client.get("/logout")
+        client.post("/logout")
 
 
 def test_sessions_end_after_their_hours(
@@ -340,9 +393,12 @@ def test_a_changed_or_removed_account_ends_its_sessions(tmp_path: Path) -> None:
     sign_in(client, "west")
     assert client.get("/").status_code == 200
     users = read_users(data / "users.toml")
+    other = app.server.test_client()
+    sign_in(other, "west")  # a second session of the same account
     users["west"] = make_user("west", "chief", precincts=["P1", "P2"], password="new-password-1")
     write_users(data / "users.toml", users.values())
     assert client.get("/").status_code == 302
+    assert other.get("/").status_code == 302  # every session of the account ends
     sign_in(client, "west", password="new-password-1")
     assert client.get("/").status_code == 200
     del users["west"]
@@ -425,6 +481,7 @@ def test_the_signed_in_user_and_sign_out_are_on_the_page(app: Any) -> None:
     r = post_callback(client, callback_body(app, router, {("url", "pathname"): "/"}))
     page = json.dumps(r.get_json(), ensure_ascii=False)
     assert "当前用户：west（派出所所长）" in page and '"/logout?lang=zh"' in page
+    assert '"method": "POST"' in page  # sign-out is a form posted, not a link
     assert "未启用登录" not in page
 
 
