@@ -186,6 +186,10 @@ TEXT: dict[str, Label] = {
         "您的账号无权查看此页面或数据。", "Your account may not see this page or these data."
     ),
     "refused_home": Label("返回首页", "Back to the start page"),
+    "cross_site_refused": Label(
+        "已拒绝来自其他网站的请求：请在本系统的页面内操作。",
+        "Refused: this request came from another site. Please use the dashboard's own pages.",
+    ),
     "wall_token_bad": Label("大屏令牌无效或已停用", "The wall-screen token is invalid or revoked"),
     # Export page (dashboard.pages.export, dashboard.downloads)
     "export_link": Label("导出当前视图", "Export this view"),
