@@ -169,9 +169,15 @@ TEXT: dict[str, Label] = {
     "login_password": Label("密码", "Password"),
     "login_submit": Label("登录", "Sign in"),
     "login_failed": Label("用户名或密码错误", "Wrong user name or password"),
-    "login_locked": Label(
-        "登录失败次数过多，请 {minutes} 分钟后再试",
-        "Too many failed sign-ins; try again in {minutes} minutes",
+    "login_locked_name": Label(
+        "此账号在本机登录失败次数过多，请于 {until} 后再试（约 {minutes} 分钟）",
+        "Too many failed sign-ins for this name from this computer; "
+        "try again after {until} (in about {minutes} min)",
+    ),
+    "login_locked_address": Label(
+        "本机登录失败次数过多，请于 {until} 后再试（约 {minutes} 分钟）",
+        "Too many failed sign-ins from this computer; "
+        "try again after {until} (in about {minutes} min)",
     ),
     "login_expired": Label("页面已过期，请重新输入", "The form expired; please try again"),
     "login_proxy": Label(

@@ -16,10 +16,11 @@ Three modes (``PNM_AUTH``):
 
 A wall kiosk opens ``/wall?token=...`` in any mode; the token names a ``wall`` account.
 
-Failed sign-ins are counted per user name and per address in this process (each gunicorn
-worker keeps its own count, so with N workers an attacker gets up to N times the limit;
-put a limit in the reverse proxy too for a hard cap). Every sign-in, failed sign-in and
-sign-out is written to the audit log.
+Failed sign-ins are slowed per (user name, address) and per address
+(:mod:`dashboard.auth.lockout`), never per name alone, so nobody can lock another person
+out; each gunicorn worker keeps its own counts (with N workers an attacker gets up to N
+times the tries: put a limit in the reverse proxy too for a hard cap). Every sign-in,
+failed sign-in, lockout and sign-out is written to the audit log.
 """
 
 from __future__ import annotations
@@ -28,10 +29,7 @@ import datetime as dt
 import ipaddress
 import logging
 import secrets
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -39,22 +37,18 @@ from typing import Any, Final
 from flask import Flask, Response, g, redirect, request, session
 
 from dashboard.auth import DEMO_USER
+from dashboard.auth.lockout import Lock, Throttle
 from dashboard.auth.sessions import install_sessions, renew_id
 from dashboard.auth.users import User, UserDirectory, UsersError, check_unknown_password
 from dashboard.i18n import lang_of, t
 from dashboard.pages import login as login_page
 from dashboard.settings import Settings, SettingsError
-from geodata.audit import AuditError, record
+from geodata.audit import CHINA_TZ, AuditError, record
 
 log = logging.getLogger(__name__)
 
 MIN_SECRET_CHARS: Final = 32
 SESSION_COOKIE: Final = "pnm_session"
-USER_FAILURES: Final = 5
-"""Failed sign-ins of one user name allowed per :data:`FAILURE_WINDOW_S`."""
-ADDRESS_FAILURES: Final = 20
-"""Failed sign-ins from one address allowed per :data:`FAILURE_WINDOW_S`."""
-FAILURE_WINDOW_S: Final = 15 * 60
 MAX_NAME_CHARS: Final = 64
 MAX_PASSWORD_CHARS: Final = 1024
 
@@ -96,64 +90,6 @@ def resolve_secret(settings: Settings) -> str:
     return key
 
 
-class FailureLimiter:
-    """Counts failed sign-ins per key (user name, address) over a sliding window.
-
-    Parameters
-    ----------
-    limits : dict
-        Key prefix (``user``, ``address``) -> failures allowed per window.
-    window_s : float
-        Length of the window in seconds.
-    clock : callable
-        Seconds, monotonic (a test passes its own).
-    """
-
-    def __init__(
-        self,
-        limits: dict[str, int] | None = None,
-        window_s: float = FAILURE_WINDOW_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limits = limits or {"user": USER_FAILURES, "address": ADDRESS_FAILURES}
-        self.window_s = window_s
-        self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        found = self._failures.setdefault(key, deque())
-        cutoff = self.clock() - self.window_s
-        while found and found[0] <= cutoff:
-            found.popleft()
-        return found
-
-    def wait_s(self, **keys: str) -> float:
-        """Seconds until a sign-in for these keys may be tried again (0: now)."""
-        wait = 0.0
-        with self._lock:
-            for kind, value in keys.items():
-                recent = self._recent((kind, value))
-                if len(recent) >= self.limits[kind]:
-                    wait = max(wait, recent[0] + self.window_s - self.clock())
-        return wait
-
-    def fail(self, **keys: str) -> None:
-        """Count one failure for each key."""
-        with self._lock:
-            now = self.clock()
-            for kind, value in keys.items():
-                self._recent((kind, value)).append(now)
-            if len(self._failures) > 100_000:  # bound memory under a spray of names
-                self._failures = {k: v for k, v in self._failures.items() if v}
-
-    def succeed(self, **keys: str) -> None:
-        """Forget the failures of these keys (after a good sign-in)."""
-        with self._lock:
-            for kind, value in keys.items():
-                self._failures.pop((kind, value), None)
-
-
 @dataclass
 class Authenticator:
     """How this app knows who is asking (one per app; see :func:`install_signin`)."""
@@ -161,7 +97,7 @@ class Authenticator:
     settings: Settings
     users: UserDirectory | None
     area_name: str = ""
-    limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    limiter: Throttle = field(default_factory=Throttle)
     proxies: tuple[Any, ...] = ()
 
     def audit(self, user: str, action: str, **params: Any) -> None:
@@ -240,11 +176,11 @@ class Authenticator:
 
     def _token_user(self, token: str) -> User | None:
         address = request.remote_addr or "?"
-        if self.users is None or self.limiter.wait_s(address=address) > 0:
+        if self.users is None or self.limiter.locked(address) is not None:
             return None
         user = self.users.by_token(token[:256])
         if user is None or user.role != "wall":
-            self.limiter.fail(address=address)
+            self.limiter.fail(address)
             self.audit("anonymous", "sign_in_failed", method="token", reason="bad token",
                        address=address)  # fmt: skip
             g.pnm_bad_token = True
@@ -293,29 +229,46 @@ class Authenticator:
             csrf, request.form.get("csrf", "")
         ):
             return self._form(lang, next_url, t("login_expired", lang), status=400)
-        keys = {"user": name.casefold(), "address": address}
-        wait = self.limiter.wait_s(**keys)
+        key = name.casefold()
         try:
-            if wait > 0:
+            lock = self.limiter.locked(address, key)
+            if lock is not None:
                 self.audit(name, "sign_in_failed", method="password", reason="rate limited",
                            address=address)  # fmt: skip
-                minutes = max(1, round(wait / 60))
-                return self._form(lang, next_url, t("login_locked", lang, minutes=minutes), 429)
+                return self._locked(lang, next_url, lock)
             user = self.users.get(name) if self.users is not None and name else None
             ok = user.check_password(password) if user else check_unknown_password(password)
             if not ok or user is None:
-                self.limiter.fail(**keys)
+                lock = self.limiter.fail(address, key)
                 self.audit(name, "sign_in_failed", method="password",
                            reason="unknown user" if user is None else "wrong password",
                            address=address)  # fmt: skip
-                return self._form(lang, next_url, t("login_failed", lang), status=401)
+                text = t("login_failed", lang)
+                if lock is not None:
+                    until = _now() + lock.seconds
+                    self.audit(name, "sign_in_locked", address=address, locks=lock.scope,
+                               seconds=round(lock.seconds),
+                               until=dt.datetime.fromtimestamp(until, CHINA_TZ))  # fmt: skip
+                    text = f"{text} {self._lock_text(lang, lock)}"
+                return self._form(lang, next_url, text, status=401)
             self.audit(user.name, "sign_in", method="password", role=user.role, address=address)
         except AuditError as exc:
             log.error("sign-in refused, audit log not writable: %s", exc)
             return self._form(lang, next_url, t("login_audit_down", lang), status=503)
-        self.limiter.succeed(user=keys["user"])
+        self.limiter.succeed(address, key)
         self.start_session(user)
         return redirect(next_url)  # type: ignore[return-value]
+
+    def _lock_text(self, lang: str, lock: Lock) -> str:
+        """When a lock ends, on the bureau's clock, and in how many minutes."""
+        until = dt.datetime.fromtimestamp(_now() + lock.seconds, CHINA_TZ)
+        minutes = max(1, round(lock.seconds / 60))
+        return t(f"login_locked_{lock.scope}", lang, until=f"{until:%H:%M:%S}", minutes=minutes)
+
+    def _locked(self, lang: str, next_url: str, lock: Lock) -> Response:
+        response = self._form(lang, next_url, self._lock_text(lang, lock), status=429)
+        response.headers["Retry-After"] = str(max(1, round(lock.seconds)))
+        return response
 
     def logout(self) -> Response:
         """``POST /logout``: end the session (deleted from the store, and said so in the

@@ -83,6 +83,13 @@ def build_secure_data(out: Path) -> Path:
     return out
 
 
+def client_from(app: Any, address: str) -> Any:
+    """A test client whose requests come from ``address``."""
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
 def sign_in(
     client: Any, name: str, password: str | None = None, headers: dict[str, str] | None = None
 ) -> Any:
