@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import threading
@@ -569,3 +570,23 @@ def test_nothing_the_wall_receives_names_a_person(planted: Path) -> None:
         assert unit not in received
     for key in ('"lat"', '"lng"', '"incident_id"', '"community_officer"', '"address"'):
         assert key not in received
+
+
+def test_a_file_rewritten_with_its_size_and_mtime_kept_is_a_new_data_version(
+    tmp_path: Path,
+) -> None:
+    """What ``cp -p`` of a same-size backup leaves: only the change time tells."""
+    from dashboard.views.wall import data_stamp
+    from geodata.store import MANIFEST
+
+    manifest = tmp_path / MANIFEST
+    manifest.write_text('{"v": 1}', encoding="utf-8")
+    old = manifest.stat()
+    before = data_stamp(tmp_path)
+    backup = tmp_path / "backup.json"
+    backup.write_text('{"v": 2}', encoding="utf-8")  # the same size, other bytes
+    os.utime(backup, ns=(old.st_atime_ns, old.st_mtime_ns))
+    shutil.copy2(backup, manifest)
+    now = manifest.stat()
+    assert (now.st_size, now.st_mtime_ns, now.st_ino) == (old.st_size, old.st_mtime_ns, old.st_ino)
+    assert data_stamp(tmp_path) != before
