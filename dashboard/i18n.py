@@ -354,6 +354,11 @@ TEXT: dict[str, Label] = {
         "“{layer}”所需的数据缺失：{reason}", "“{layer}” lacks the data it needs: {reason}"
     ),
     "export_failed": Label("导出失败：{reason}", "Export failed: {reason}"),
+    "export_disk_full": Label(
+        "服务器磁盘空间已满，导出文件无法写出，未导出任何文件；请联系管理员清理空间后重试。",
+        "The server's disk is full, so the export file could not be written and nothing was "
+        "exported; ask the administrator to free space, then try again.",
+    ),
     "export_audit_failed": Label(
         "审计日志无法写入，因此没有导出任何文件；请联系管理员。",
         "The audit log cannot be written, so nothing was exported; tell the administrator.",
