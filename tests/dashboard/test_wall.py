@@ -590,3 +590,49 @@ def test_a_file_rewritten_with_its_size_and_mtime_kept_is_a_new_data_version(
     now = manifest.stat()
     assert (now.st_size, now.st_mtime_ns, now.st_ino) == (old.st_size, old.st_mtime_ns, old.st_ino)
     assert data_stamp(tmp_path) != before
+
+
+@pytest.mark.parametrize(
+    ("config", "status"),
+    [
+        ({"views": ["nope"]}, None),
+        ({"views": [["heat"]], "lang": {"x": 1}}, None),
+        ("x", None),
+        ({"views": ["heat"], "refresh_s": "soon"}, None),
+        ({"views": ["heat"], "stale_s": float("nan")}, None),
+        ({"views": ["heat"]}, {"shown": "v", "built": "yesterday"}),
+        ({"views": ["heat"]}, ["x"]),
+    ],
+)
+def test_the_walls_refresh_with_forged_stores_answers_no_update_not_500(
+    tiny: Path, config: Any, status: Any
+) -> None:
+    from tests.dashboard.auth_data import callback_body
+
+    app = create_app(load_settings({}, data_dir=str(tiny), auth="none"))
+    output = next(k for k in app.callback_map if f"{ids.WALL_STATUS}.data" in k)
+    values = {
+        (ids.WALL_REFRESH, "n_intervals"): 1,
+        (ids.WALL_CONFIG, "data"): config,
+        (ids.WALL_STATUS, "data"): status,
+    }
+    r = app.server.test_client().post(
+        "/_dash-update-component", json=callback_body(app, output, values)
+    )
+    assert r.status_code in (204, 400), r.get_data(as_text=True)[:300]
+
+
+def test_the_walls_refresh_with_its_own_stores_still_answers(tiny: Path) -> None:
+    from tests.dashboard.auth_data import callback_body
+
+    app = create_app(load_settings({}, data_dir=str(tiny), auth="none"))
+    output = next(k for k in app.callback_map if f"{ids.WALL_STATUS}.data" in k)
+    config = {"views": ["heat", "gaps"], "lang": "en", "refresh_s": 60, "stale_s": 3600.0}
+    values = {(ids.WALL_REFRESH, "n_intervals"): 1, (ids.WALL_CONFIG, "data"): config}
+    r = app.server.test_client().post(
+        "/_dash-update-component", json=callback_body(app, output, values)
+    )
+    assert r.status_code == 200
+    answer = r.get_json()["response"]
+    assert answer[ids.WALL_STATUS]["data"]["lang"] == "en"
+    assert set(answer[ids.WALL_VIEWS]["data"]) == {"heat", "gaps"}
