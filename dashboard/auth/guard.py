@@ -25,6 +25,7 @@ from flask import Response, g, jsonify, redirect, request
 from dashboard.auth.checks import Asker, Refusal, inspect_callback, inspect_download
 from dashboard.auth.headers import LOGIN_POLICY, SecurityHeaders
 from dashboard.auth.origin import cross_site_reason
+from dashboard.auth.proxies import TrustedProxies
 from dashboard.auth.roles import feature_allowed, page_allowed
 from dashboard.auth.signin import Authenticator, install_signin
 from dashboard.auth.users import User
@@ -179,6 +180,8 @@ def install(app: Dash, settings: Settings, views: Resolver) -> Authenticator:
         Without a secret key or a users file where the mode needs them.
     """
     server = app.server
+    # The client's address and scheme, from X-Forwarded-* of trusted proxies only.
+    server.wsgi_app = TrustedProxies(server.wsgi_app, settings.trusted_proxies)
     auth = install_signin(server, settings, area_name=views.live.current.area_name)
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     server.before_request(Guard(app, auth, views))

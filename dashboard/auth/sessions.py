@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from cachelib.file import FileSystemCache
-from flask import Flask, current_app
+from flask import Flask, current_app, request
 from flask.sessions import SessionMixin
 from flask_session.cachelib import CacheLibSessionInterface
 from flask_session.redis import RedisSessionInterface
@@ -47,7 +47,11 @@ STORE_TIMEOUT_S: Final = 2.0
 
 class _FailClosed:
     """Reading a session from an unreachable store gives no session (signed out), and
-    a failed write is logged: the request goes on as an anonymous one."""
+    a failed write is logged: the request goes on as an anonymous one. The cookie is
+    ``Secure`` when configured so, or when the request itself came over HTTPS."""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        return bool(app.config["SESSION_COOKIE_SECURE"]) or request.is_secure
 
     def _retrieve_session_data(self, store_id: str) -> dict[str, Any] | None:
         try:

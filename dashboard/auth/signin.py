@@ -38,6 +38,7 @@ from flask import Flask, Response, g, redirect, request, session
 
 from dashboard.auth import DEMO_USER
 from dashboard.auth.lockout import Lock, Throttle
+from dashboard.auth.proxies import peer_address
 from dashboard.auth.sessions import install_sessions, renew_id
 from dashboard.auth.users import User, UserDirectory, UsersError, check_unknown_password
 from dashboard.i18n import lang_of, t
@@ -148,7 +149,7 @@ class Authenticator:
 
     def _from_proxy(self) -> bool:
         try:
-            remote = ipaddress.ip_address(request.remote_addr or "")
+            remote = ipaddress.ip_address(peer_address(request))
         except ValueError:
             return False
         return any(remote in net for net in self.proxies)

@@ -315,6 +315,53 @@ def test_secure_cookies_when_configured(data: Path) -> None:
     assert "Secure" in r.headers["Set-Cookie"]
 
 
+def test_the_cookie_is_secure_over_https_through_a_trusted_proxy(data: Path) -> None:
+    app = create_app(
+        load_settings({}, data_dir=str(data), secret_key=SECRET, trusted_proxies="10.0.0.5")
+    )
+    before = len(events(data))
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.7"}
+    via_proxy = client_from(app, "10.0.0.5")
+    r = sign_in(via_proxy, "boss", headers=forwarded)
+    assert r.status_code == 302 and "Secure" in r.headers["Set-Cookie"]
+    direct = client_from(app, "10.0.0.6")  # the same headers, not from the proxy
+    r = sign_in(direct, "boss", headers=forwarded)
+    assert r.status_code == 302 and "Secure" not in r.headers["Set-Cookie"]
+    got = [e["address"] for e in events(data, before) if e["action"] == "sign_in"]
+    assert got == ["192.0.2.7", "10.0.0.6"]  # the client behind the proxy; else the peer
+    secure = app.server.test_client()
+    secure.environ_base["wsgi.url_scheme"] = "https"
+    page = secure.get("/login", base_url="https://localhost").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    r = secure.post(
+        "/login",
+        base_url="https://localhost",
+        data={"name": "boss", "password": PASSWORDS["boss"], "csrf": csrf, "next": "/"},
+    )
+    assert r.status_code == 302 and "Secure" in r.headers["Set-Cookie"]  # HTTPS itself
+
+
+def test_the_trusted_proxies_are_checked_at_start() -> None:
+    with pytest.raises(SettingsError, match="trusted_proxies: not an address"):
+        load_settings({"PNM_TRUSTED_PROXIES": "10.0.0.5, proxy.local"})
+    assert load_settings({"PNM_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16"}).trusted_proxies == (
+        "10.0.0.5", "10.1.0.0/16",
+    )  # fmt: skip
+
+
+def test_healthz_tells_the_anonymous_the_status_and_data_version_only(app: Any) -> None:
+    anonymous = app.server.test_client().get("/healthz")
+    report = anonymous.get_json()
+    assert anonymous.status_code == 200 and set(report) == {"status", "data"}
+    assert set(report["data"]) == {"version"} and report["status"] == "ok"
+    assert str(os.getpid()) not in anonymous.get_data(as_text=True)
+    client = app.server.test_client()
+    sign_in(client, "boss")
+    full = client.get("/healthz").get_json()
+    assert full["data"]["version"] == report["data"]["version"]
+    assert {"version", "store", "cache", "warm"} <= set(full)
+
+
 def test_the_form_needs_its_token_and_next_stays_on_this_site(app: Any) -> None:
     client = app.server.test_client()
     client.get("/login")

@@ -116,3 +116,24 @@ def test_a_spray_from_one_address_locks_that_address_only(app: Any, data: Path) 
     assert sign_in(other, "west").status_code == 302
     locked = [e for e in read_events(data) if e["action"] == "sign_in_locked"]
     assert [e["locks"] for e in locked] == ["address"]
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_count(data: Path) -> None:
+    app = create_app(
+        load_settings({}, data_dir=str(data), secret_key=SECRET, trusted_proxies="10.0.0.5")
+    )
+    proxy = client_from(app, "10.0.0.5")
+    attacker = {"X-Forwarded-For": "192.0.2.66"}
+    for _ in range(5):
+        sign_in(proxy, "boss", password="guess-guess-guess", headers=attacker)
+    assert sign_in(proxy, "boss", headers=attacker).status_code == 429
+    centre = app.server.test_client()
+    centre.environ_base["REMOTE_ADDR"] = "10.0.0.5"
+    r = sign_in(centre, "boss", headers={"X-Forwarded-For": "192.0.2.10"})
+    assert r.status_code == 302  # another client behind the same proxy
+    # A client that is not the proxy cannot pick its address by the header: naming the
+    # locked address does not lock it out, it is itself.
+    direct = client_from(app, "192.0.2.77")
+    assert sign_in(direct, "boss", headers=attacker).status_code == 302
+    locked = [e for e in read_events(data) if e["action"] == "sign_in_locked"]
+    assert [e["address"] for e in locked] == ["192.0.2.66"]
