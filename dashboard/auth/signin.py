@@ -37,6 +37,7 @@ from typing import Any, Final
 from flask import Flask, Response, g, redirect, request, session
 
 from dashboard.auth import DEMO_USER
+from dashboard.auth.form_token import FormTokens
 from dashboard.auth.lockout import Lock, Throttle
 from dashboard.auth.proxies import peer_address
 from dashboard.auth.sessions import install_sessions, renew_id
@@ -100,6 +101,10 @@ class Authenticator:
     area_name: str = ""
     limiter: Throttle = field(default_factory=Throttle)
     proxies: tuple[Any, ...] = ()
+    secret: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = FormTokens(self.secret or secrets.token_hex(32), login_page.PATH)
 
     def audit(self, user: str, action: str, **params: Any) -> None:
         """Write one audit event (see :func:`geodata.audit.record`)."""
@@ -197,13 +202,14 @@ class Authenticator:
         return lang_of(request.values.get("lang"), self.settings.language)
 
     def _form(self, lang: str, next_url: str, error: str = "", status: int = 200) -> Response:
-        csrf = session.get("csrf")
-        if not isinstance(csrf, str):
-            csrf = session["csrf"] = secrets.token_urlsafe(24)
+        csrf, nonce = self.tokens.issue(request)
         html = login_page.login_page(
             lang=lang, next_url=next_url, csrf=csrf, area_name=self.area_name, error=error
         )
-        return Response(html, status=status, mimetype="text/html")
+        response = Response(html, status=status, mimetype="text/html")
+        secure = self.settings.cookie_secure or request.is_secure
+        self.tokens.remember(response, nonce, secure=secure)
+        return response
 
     def login(self) -> Response:
         """``/login``: the form (GET) and the check (POST)."""
@@ -225,10 +231,7 @@ class Authenticator:
         name = request.form.get("name", "").strip()[:MAX_NAME_CHARS]
         password = request.form.get("password", "")[:MAX_PASSWORD_CHARS]
         address = request.remote_addr or "?"
-        csrf = session.get("csrf")
-        if not isinstance(csrf, str) or not secrets.compare_digest(
-            csrf, request.form.get("csrf", "")
-        ):
+        if not self.tokens.valid(request):
             return self._form(lang, next_url, t("login_expired", lang), status=400)
         key = name.casefold()
         try:
@@ -329,7 +332,9 @@ def install_signin(server: Flask, settings: Settings, *, area_name: str = "") ->
         except UsersError as exc:
             raise SettingsError(str(exc)) from None
     proxies = tuple(ipaddress.ip_network(a, strict=False) for a in settings.proxy_addresses)
-    auth = Authenticator(settings, users, area_name=area_name, proxies=proxies)
+    auth = Authenticator(
+        settings, users, area_name=area_name, proxies=proxies, secret=str(server.secret_key)
+    )
     server.add_url_rule(login_page.PATH, "pnm_login", auth.login, methods=["GET", "POST"])
     server.add_url_rule(login_page.LOGOUT_PATH, "pnm_logout", auth.logout, methods=["GET", "POST"])
     return auth

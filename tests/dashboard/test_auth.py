@@ -298,15 +298,33 @@ def test_a_get_of_logout_signs_nobody_out(app: Any, data: Path) -> None:
 
 def test_signing_in_gives_a_new_session_id(app: Any) -> None:
     client = app.server.test_client()
-    client.get("/login")  # the form's token: a session before signing in
-    planted = client.get_cookie("pnm_session")
-    assert planted is not None
-    sign_in(client, "boss")
-    signed = client.get_cookie("pnm_session")
-    assert signed is not None and signed.value != planted.value
-    other = app.server.test_client()
-    other.set_cookie("pnm_session", planted.value)
-    assert other.get("/_dash-layout").status_code == 401
+    sign_in(client, "west")
+    first = client.get_cookie("pnm_session")
+    sign_in(client, "boss")  # another sign-in in the same browser
+    second = client.get_cookie("pnm_session")
+    assert first is not None and second is not None and second.value != first.value
+    old = app.server.test_client()
+    old.set_cookie("pnm_session", first.value)
+    assert old.get("/_dash-layout").status_code == 401
+
+
+def test_the_sign_in_form_stores_no_session(tmp_path: Path) -> None:
+    """Its token is kept by the browser: a flood of visits to /login fills no store."""
+    data = build_secure_data(tmp_path / "data")
+    app = create_app(load_settings({}, data_dir=str(data), secret_key=SECRET))
+    before = sorted((data / "sessions").iterdir())  # the file store's own count file
+    for _ in range(50):
+        page = app.server.test_client().get("/login")
+        assert page.status_code == 200 and "pnm_session" not in page.headers.get("Set-Cookie", "")
+    assert sorted((data / "sessions").iterdir()) == before
+    # A token is good only with the cookie of the browser it was given to.
+    mine, theirs = app.server.test_client(), app.server.test_client()
+    theirs.get("/login")
+    page = mine.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {"name": "boss", "password": PASSWORDS["boss"], "csrf": csrf, "next": "/"}
+    assert theirs.post("/login", data=form).status_code == 400
+    assert mine.post("/login", data=form).status_code == 302
 
 
 def test_secure_cookies_when_configured(data: Path) -> None:
