@@ -622,10 +622,11 @@ def test_the_walls_refresh_with_forged_stores_answers_no_update_not_500(
     assert r.status_code in (204, 400), r.get_data(as_text=True)[:300]
 
 
-def test_the_walls_refresh_with_its_own_stores_still_answers(tiny: Path) -> None:
+def test_the_walls_refresh_with_its_own_stores_still_answers(tiny: Path, tmp_path: Path) -> None:
     from tests.dashboard.auth_data import callback_body
 
-    app = create_app(load_settings({}, data_dir=str(tiny), auth="none"))
+    data = shutil.copytree(tiny, tmp_path / ("a-long-folder-name-" * 6) / "data")
+    app = create_app(load_settings({}, data_dir=str(data), auth="none"))
     output = next(k for k in app.callback_map if f"{ids.WALL_STATUS}.data" in k)
     config = {"views": ["heat", "gaps"], "lang": "en", "refresh_s": 60, "stale_s": 3600.0}
     values = {(ids.WALL_REFRESH, "n_intervals"): 1, (ids.WALL_CONFIG, "data"): config}
@@ -636,3 +637,14 @@ def test_the_walls_refresh_with_its_own_stores_still_answers(tiny: Path) -> None
     answer = r.get_json()["response"]
     assert answer[ids.WALL_STATUS]["data"]["lang"] == "en"
     assert set(answer[ids.WALL_VIEWS]["data"]) == {"heat", "gaps"}
+    # The next tick sends back the status this one answered (its version names the
+    # data directory's path): the same data, so only the status and the footer change.
+    shown = answer[ids.WALL_STATUS]["data"]
+    assert str(data.resolve()) in shown["shown"]
+    values[(ids.WALL_STATUS, "data")] = shown
+    values[(ids.WALL_REFRESH, "n_intervals")] = 2
+    r = app.server.test_client().post(
+        "/_dash-update-component", json=callback_body(app, output, values)
+    )
+    assert r.status_code == 200
+    assert set(r.get_json()["response"]) == {ids.WALL_STATUS, ids.WALL_FOOTER}

@@ -15,6 +15,9 @@ from typing import Any
 
 from dashboard.settings import LANGUAGES, WALL_VIEWS
 
+MAX_TEXT = 4096
+"""Longest text a status field may hold (a data version holds the directory's path)."""
+
 
 class BadWallInput(ValueError):
     """A wall store holds something the page never writes."""
@@ -75,8 +78,9 @@ def checked_status(raw: object) -> dict[str, Any] | None:
         value = raw.get(key)
         if value is None:
             continue
-        if not isinstance(value, str) or len(value) > 64:
-            raise BadWallInput(f"{key} is not a short text")
+        # A data version names the data directory's path: long, but bounded.
+        if not isinstance(value, str) or len(value) > MAX_TEXT:
+            raise BadWallInput(f"{key} is not a text of at most {MAX_TEXT} characters")
         out[key] = value
     if "built" in out:
         try:
