@@ -86,17 +86,20 @@ def sessions_dir(data_dir: Path) -> Path:
     return Path(data_dir) / SESSIONS_DIR
 
 
+def redis_client(settings: Settings) -> Redis:
+    """A client of ``PNM_REDIS_URL`` that gives up within :data:`STORE_TIMEOUT_S`."""
+    return Redis.from_url(
+        settings.redis_url, socket_timeout=STORE_TIMEOUT_S, socket_connect_timeout=STORE_TIMEOUT_S
+    )
+
+
 def install_sessions(server: Flask, settings: Settings) -> str:
     """Make ``server`` keep its sessions in the store; the store's kind (``redis`` or
     ``files``)."""
     server.config["SESSION_SERIALIZATION_FORMAT"] = "json"
     interface: RedisSessionInterface | CacheLibSessionInterface
     if settings.cache == "redis":
-        client = Redis.from_url(
-            settings.redis_url,
-            socket_timeout=STORE_TIMEOUT_S,
-            socket_connect_timeout=STORE_TIMEOUT_S,
-        )
+        client = redis_client(settings)
         interface = RedisSessions(
             app=server, client=client, key_prefix=KEY_PREFIX, sid_length=SID_BYTES,
             serialization_format="json",

@@ -18,8 +18,8 @@ A wall kiosk opens ``/wall?token=...`` in any mode; the token names a ``wall`` a
 
 Failed sign-ins are slowed per (user name, address) and per address
 (:mod:`dashboard.auth.lockout`), never per name alone, so nobody can lock another person
-out; each gunicorn worker keeps its own counts (with N workers an attacker gets up to N
-times the tries: put a limit in the reverse proxy too for a hard cap). Every sign-in,
+out; with ``PNM_CACHE=redis`` the counts are shared by every worker, else each worker
+keeps its own (with N workers an attacker then gets up to N times the tries). Every sign-in,
 failed sign-in, lockout and sign-out is written to the audit log.
 """
 
@@ -38,9 +38,9 @@ from flask import Flask, Response, g, redirect, request, session
 
 from dashboard.auth import DEMO_USER
 from dashboard.auth.form_token import FormTokens
-from dashboard.auth.lockout import Lock, Throttle
+from dashboard.auth.lockout import Lock, RedisCounts, Throttle
 from dashboard.auth.proxies import peer_address
-from dashboard.auth.sessions import install_sessions, renew_id
+from dashboard.auth.sessions import install_sessions, redis_client, renew_id
 from dashboard.auth.users import User, UserDirectory, UsersError, check_unknown_password
 from dashboard.i18n import lang_of, t
 from dashboard.pages import login as login_page
@@ -332,9 +332,13 @@ def install_signin(server: Flask, settings: Settings, *, area_name: str = "") ->
         except UsersError as exc:
             raise SettingsError(str(exc)) from None
     proxies = tuple(ipaddress.ip_network(a, strict=False) for a in settings.proxy_addresses)
+    # With Redis, every worker shares the sign-in counts (else each keeps its own).
+    shared = settings.cache == "redis" and settings.auth != "none"
+    limiter = Throttle(counts=RedisCounts(redis_client(settings)) if shared else None)
     auth = Authenticator(
-        settings, users, area_name=area_name, proxies=proxies, secret=str(server.secret_key)
-    )
+        settings, users, area_name=area_name, limiter=limiter, proxies=proxies,
+        secret=str(server.secret_key),
+    )  # fmt: skip
     server.add_url_rule(login_page.PATH, "pnm_login", auth.login, methods=["GET", "POST"])
     server.add_url_rule(login_page.LOGOUT_PATH, "pnm_logout", auth.logout, methods=["GET", "POST"])
     return auth
