@@ -9,9 +9,9 @@ per layer:
   (reading Parquet is timed once, apart);
 * the wall time of a **bare pandas group-by over the same cube rows**: the rows of the
   window (each window the layer reads: three for 环比/同比, twelve weeks for emerging hot
-  spots) selected by a boolean mask, their cells taken to the parent at the resolution
-  (:func:`geodata.hexes.cells_to_parent`) and summed with ``DataFrame.groupby`` — the
-  least any layer must do to read those rows;
+  spots) selected by a boolean mask, their exact cells at the resolution taken
+  (:func:`geodata.cubes.cells_at`, the cube's ``cell_<res>`` column) and summed with
+  ``DataFrame.groupby`` — the least any layer must do to read those rows;
 * their ratio (layer / bare): how many bare group-bys each layer costs.
 
 Steps that read no cube rows have no bare figure: the area's cells (a polygon fill of the
@@ -39,8 +39,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geodata.cubes import load_cube
-from geodata.hexes import cells_to_parent
+from geodata.cubes import cells_at, load_cube
 from geodata.store import read_table
 from layers.change import earlier_windows, period_change
 from layers.coverage_gaps import (
@@ -109,12 +108,16 @@ def bare_groupby(
     value_col: str | None,
     res: int,
 ) -> int:
-    """The floor: mask each window's rows, take parents, group-by sum. Returns rows read."""
+    """The floor: mask each window's rows, take their res cells, group-by sum. Returns rows
+    read."""
+    exact = [c for c in (f"cell_{res}",) if c in frame.columns]
     rows = 0
     for start, end in windows:
         mask = (frame[time_col] >= start) & (frame[time_col] < end)
-        part = frame.loc[mask, ["cell"] if value_col is None else ["cell", value_col]]
-        parent = cells_to_parent(part["cell"].to_numpy(dtype=np.uint64), res)
+        part = frame.loc[
+            mask, ["cell", *exact] if value_col is None else ["cell", *exact, value_col]
+        ]
+        parent = cells_at(part, res)
         if value_col is None:
             pd.Series(1, index=parent).groupby(level=0).sum()
         else:

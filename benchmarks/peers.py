@@ -23,7 +23,7 @@ import subprocess
 import tarfile
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -43,23 +43,30 @@ def points_frame(lng: Any, lat: Any) -> Any:
     return gpd.GeoDataFrame(geometry=gpd.points_from_xy(lng, lat), crs="EPSG:4326")
 
 
-def h3pandas_count(gdf: Any, res: int) -> int:
-    """Cells with at least one point, counted the GeoPandas way; returns the cell count.
+def h3pandas_count(gdf: Any, resolutions: Sequence[int]) -> int:
+    """Cells with at least one point at each of ``resolutions``, counted the GeoPandas
+    way; returns the number of (resolution, cell) pairs.
 
     h3pandas indexes the points of a ``GeoDataFrame`` already in memory (see
-    :func:`points_frame`; building it is not timed) and pandas counts per cell.
+    :func:`points_frame`; building it is not timed) and pandas counts per cell, once per
+    resolution: H3 is not nested, so a coarser count needs its own indexing.
     """
     import h3pandas  # noqa: F401  (registers the .h3 accessor)
 
-    indexed = gdf.h3.geo_to_h3(res)
-    counts = indexed.groupby(level=0).size()
-    return len(counts)
+    found = 0
+    for res in resolutions:
+        indexed = gdf.h3.geo_to_h3(res)
+        found += len(indexed.groupby(level=0).size())
+    return found
 
 
-def floor_count(points: pl.DataFrame, res: int) -> int:
-    """Bare vectorised H3 indexing plus a group-by count (the least any build must do)."""
-    out = points.select(plh3.latlng_to_cell("lat", "lng", res).alias("cell")).group_by("cell").len()
-    return out.height
+def floor_count(points: pl.DataFrame, resolutions: Sequence[int]) -> int:
+    """Bare vectorised H3 indexing at each of ``resolutions`` plus a group-by count per
+    resolution (the least any build of exact cells must do)."""
+    cells = points.select(
+        plh3.latlng_to_cell("lat", "lng", r).alias(f"cell_{r}") for r in resolutions
+    )
+    return sum(cells.group_by(f"cell_{r}").len().height for r in resolutions)
 
 
 # --- browser peers ---------------------------------------------------------------------

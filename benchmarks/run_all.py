@@ -37,10 +37,13 @@ from typing import Any
 import polars as pl
 
 from benchmarks import peers
+from geodata.cubes.tables import COARSE_RES
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).parent / "RESULTS.md"
 RES_INGEST = 11  # the cubes' base resolution
+# Every resolution the cubes hold exact cells at (geodata.cubes.COARSE_RES and the base).
+RES_HELD = (*COARSE_RES, RES_INGEST)
 PEER_PACKAGES = ("h3pandas", "folium", "mapclassify")
 
 
@@ -99,12 +102,12 @@ def ingest(data_dir: Path, repeat: int) -> dict[str, Any]:
         incidents = pl.read_parquet(table_path(work, "incidents"), columns=cols)
         points = pl.concat([fixes, incidents]).with_columns(pl.col(cols).cast(pl.Float64))
         gdf = peers.points_frame(points["lng"].to_numpy(), points["lat"].to_numpy())
-        peers.floor_count(points.head(1000), RES_INGEST)  # load the plugin
-        peers.h3pandas_count(gdf.head(1000), RES_INGEST)
+        peers.floor_count(points.head(1000), RES_HELD)  # load the plugin
+        peers.h3pandas_count(gdf.head(1000), RES_HELD)
         t: dict[str, list[float]] = {"build": [], "h3pandas": [], "floor": []}
         for _ in range(repeat):
-            t["floor"].append(_seconds(lambda: peers.floor_count(points, RES_INGEST)))
-            t["h3pandas"].append(_seconds(lambda: peers.h3pandas_count(gdf, RES_INGEST)))
+            t["floor"].append(_seconds(lambda: peers.floor_count(points, RES_HELD)))
+            t["h3pandas"].append(_seconds(lambda: peers.h3pandas_count(gdf, RES_HELD)))
             t["build"].append(_seconds(lambda: build_cubes(work, base_res=RES_INGEST)))
     med = {k: statistics.median(v) for k, v in t.items()}
     n = points.height
@@ -335,7 +338,7 @@ def render(r: dict[str, Any]) -> str:
             else "."
         ),
         "",
-        "## 1. Ingest: points to H3 res-11 cell counts",
+        "## 1. Ingest: points to H3 cell counts at res 6–11 (the resolutions the cubes hold)",
         "",
         "| data | points | cube build s (M pts/s) | h3pandas s (M pts/s) | polars-h3 + group-by s "
         "(M pts/s) | build vs h3pandas (goal ≥3×) | build vs floor (goal ≥0.5×) | n |",
@@ -354,7 +357,10 @@ def render(r: dict[str, Any]) -> str:
         "The cube build also buckets by hour and kind, computes dwell and visits and writes "
         "the incident and patrol cubes and the visits table to disk; h3pandas and the floor "
         "only count points per cell in memory (h3pandas from a GeoDataFrame already built, "
-        "the floor from a polars frame of lng/lat already read).",
+        "the floor from a polars frame of lng/lat already read), each indexing every point "
+        "at each of the six resolutions, since H3 is not nested; the build indexes at res 11 "
+        "and again only the points of res-11 cells that straddle a coarser edge "
+        "(`geodata.hexes.coarser_cells`).",
         "",
         "## 2. Layer payload at res 9 (one layer update, gzip)",
         "",
@@ -505,11 +511,40 @@ def notes(r: dict[str, Any]) -> list[str]:
             out.append(
                 f"Ingest ({i['data']}): the cube build is {i['vs_h3pandas']:.2f}× h3pandas "
                 f"(goal ≥3×) and {i['vs_floor']:.2f}× the floor (goal ≥0.5×). {why} Main "
-                "cost of the build (cProfile, county demo, res 11, 2026-11-26): H3 indexing "
-                "of the fixes (`geodata.hexes.frame_to_cells`, polars-h3 `latlng_to_cell`, "
-                "which already uses both cores) about 55 %; reading the fixes 16 %; the "
-                "patrol table 15 %; writing the cubes 4 %."
+                "cost of the build (cProfile, county demo, exact cells at res 6–11, "
+                "2026-12-08, 14.6 s under the profiler): H3 indexing of the fixes 59 % "
+                "(res 11 by polars-h3 `latlng_to_cell`, 19 %; the coarser cells, "
+                "`geodata.hexes.coarser_cells`, 40 %, most of it re-indexing the points of "
+                "res-11 cells that straddle a res-9 or res-10 edge: 35 % and 86 % of the "
+                "fixes); the patrol table 19 % (splitting stays by their coarser cells, "
+                "`segments.lineage_ids`, 15 %); reading the fixes 8 %; writing 3 %. Next "
+                "step: res 10 and 9 from a res-12 index (fewer straddling cells), or fewer "
+                "resolutions indexed (res 6 is for exports only)."
             )
+    slow = [
+        f"{t['layer']} {t['cold_p50'] * 1000:,.0f} ms"
+        for t in r["server"]["timing"]
+        if t["view"] == "county" and t["cold_p50"] > 0.3
+    ]
+    if slow:
+        out.append(
+            "Cold layers at res 9 for the county above 300 ms: " + ", ".join(slow) + ". "
+            "Each is computed once for the whole area and then served warm to every scope "
+            "(under 10 ms); the patrol layers merge a unit's stays per exact cell over the "
+            "window's visits (`layers.patrol_coverage.intervals.visits_near`), and the gap "
+            "layer computes every input layer (patrol, dose, Gi*, trend, reach, "
+            "communities) and the score."
+        )
+    m = r.get("memory")
+    if m and m["peak_mb"] > 1024:
+        out.append(
+            f"Memory: a dashboard process that computed every layer peaked at "
+            f"{m['peak_mb']:,.0f} MB (goal ≤1 GB). It holds the patrol cube as pandas and "
+            "converts it to polars per layer, the visits of 93 days with their cells at six "
+            "resolutions, and each layer's area frame in its cache; columns memory-mapped "
+            "from the Parquet files and one frame library would share and shrink them "
+            "(the memory issue's directions)."
+        )
     for p in r["server"]["payload"]:
         if p["app_gz"] > 0.1 * p["geo_gz"]:
             out.append(f"Payload ({p['layer']}, {p['view']}): above 0.1× GeoJSON.")

@@ -317,8 +317,16 @@ TEXT: dict[str, Label] = {
         "The map layer “{layer}” cannot be exported yet; “Incidents” was chosen instead",
     ),
     "export_kinds_note": Label(
-        "巡逻覆盖的导出包含全部巡逻力量（每类一列）、全天数据",
-        "Patrol coverage exports hold every unit kind (one column each) over the whole day",
+        "巡逻力量用于巡逻覆盖（所选每类一列）；不选即全部力量",
+        "Unit kinds apply to patrol coverage (one column per kind chosen); none chosen: all",
+    ),
+    "export_band_note": Label(
+        "时段用于警情数、热点分析和巡逻覆盖，与地图的时段筛选相同",
+        "The time of day applies to incidents, hot spots and patrol coverage, as on the map",
+    ),
+    "export_fdr_note": Label(
+        "用于热点分析，与地图的同名开关相同；文件的元数据注明",
+        "Applies to hot spots, as the map's switch; the file's metadata says so",
     ),
     "export_no_layer": Label("请至少选择一个图层。", "Choose at least one layer."),
     "export_res_too_fine": Label(

@@ -37,6 +37,8 @@ import polars as pl
 import shapely
 
 from geodata import cubes
+from geodata.cubes.coarser import to_pandas
+from geodata.cubes.tables import empty
 from geodata.limits import now_cst
 from geodata.store import MANIFEST, StoreError, cubes_dir, has_table, read_manifest, read_table
 
@@ -87,6 +89,10 @@ def check_data_dir(data_dir: Path) -> None:
             f"{data_dir} has no hex cubes yet; build them with: "
             f"python -m geodata cubes --data {data_dir}"
         )
+    try:
+        cubes.check_format(data_dir)
+    except StoreError as exc:
+        raise DataDirError(str(exc)) from None
 
 
 def file_identity(path: Path) -> str:
@@ -288,9 +294,7 @@ class Snapshot:
         """The patrol cube (cell, hour, unit_kind, fixes, units, dwell_s, visits); empty
         when the data set has no patrol fixes."""
         if not (cubes_dir(self.data_dir) / "patrol.parquet").exists():
-            return pd.DataFrame(
-                {"cell": np.zeros(0, np.uint64), "hour": pd.to_datetime([]), "unit_kind": []}
-            )
+            return to_pandas(empty("patrol"))
         return cubes.load_cube(self.data_dir, "patrol")
 
     @property
@@ -513,6 +517,7 @@ VISIT_SCHEMA: Final[dict[str, Any]] = {
     "unit_id": pl.String,
     "unit_kind": pl.String,
     "cell": pl.UInt64,
+    **{f"cell_{r}": pl.UInt64 for r in cubes.COARSE_RES},  # each stay's exact coarser cells
     "entered": pl.Datetime("us"),
     "last_fix": pl.Datetime("us"),
     "left": pl.Datetime("us"),

@@ -55,7 +55,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
-from geodata.hexes import cells_res, cells_to_parent
+from geodata.cubes.tables import cells_at
+from geodata.hexes import cells_res
 from geodata.schema import Label
 from layers.arrays import unique_sorted
 from layers.grids import area_to_cells
@@ -379,12 +380,13 @@ def total_change(
             rows = cube.iloc[:0]
         else:
             area_res = int(cells_res(area[:1])[0])
-            parents = cells_to_parent(cube["cell"].to_numpy(dtype=np.uint64), area_res)
-            rows = cube[np.isin(parents, area)]
+            rows = cube[np.isin(cells_at(cube, area_res), area)]
     counts = {}
+    # Counting per cell at the rows' own resolution and adding up reuses the window and
+    # category checks.
+    base = int(cells_res(rows["cell"].to_numpy()[:1])[0]) if len(rows) else 0
     for name, (s, u) in windows.items():
-        # Counting per res-0 cell and adding up reuses the window and category checks.
-        per_cell = incident_counts(rows, res=0, since=s, until=u, categories=categories)
+        per_cell = incident_counts(rows, res=base, since=s, until=u, categories=categories)
         counts[name] = np.array([int(per_cell["count"].sum())], dtype=np.int64)
     result = _compare_all(counts, windows, first, alpha, stable_pct)
     frame: dict[str, object] = {}

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from geodata.cubes.tables import cells_at, lineage
 from geodata.hexes import cells_res, cells_to_parent
 from layers.hotspots import area_to_cells, gi_star, values_on_area
 
@@ -240,12 +241,11 @@ def resolution_quality(
         )
     counts: dict[str, FloatArray] = {}
     for name, cube in (("train", train_cube), ("test", test_cube)):
-        base = cube.loc[:, ["cell", value_col]]
-        base_cells = np.asarray(base["cell"].to_numpy(), dtype=np.uint64)
+        base = cube.loc[:, ["cell", *lineage(cube.columns), value_col]]
         rolled = (
             pd.DataFrame(
                 {
-                    "cell": cells_to_parent(base_cells, fine_res),
+                    "cell": cells_at(base, fine_res),
                     value_col: base[value_col].to_numpy(dtype=np.float64),
                 }
             )

@@ -3,7 +3,9 @@ they were, and how many per 1,000 residents.
 
 Reads the incidents cube (one row per base-resolution cell, hour and category with a
 count), never raw incidents, so the cost depends on the cube's size. Counts add up
-across child cells and hours, so a coarser resolution is a sum over ``cell_to_parent``.
+across hours and over the rows holding one exact cell (the cube's ``cell_<res>``), so a
+coarser resolution is a sum over that column — never over ``cell_to_parent`` of the base
+cell, as H3 is not nested.
 
 :func:`incident_counts` is the bare count (what the dashboard's first map draws);
 :func:`incident_heat` adds the time-decayed weight, the rate per 1,000 residents ("一标三实":
@@ -20,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from geodata.hexes import cells_to_parent
+from geodata.cubes.tables import cells_at, lineage
 from geodata.schema import INCIDENT_CATEGORIES
 from layers.classify import Scheme, classify
 from layers.grids import area_to_cells
@@ -59,7 +61,7 @@ def _window_rows(
             known = ", ".join(INCIDENT_CATEGORIES)
             raise ValueError(f"unknown incident categories {unknown}; known: {known}")
         keep &= cube["category"].isin(wanted)
-    return cube.loc[keep, ["cell", "hour", "count"]]
+    return cube.loc[keep, ["cell", *lineage(cube.columns), "hour", "count"]]
 
 
 def incident_counts(
@@ -93,9 +95,8 @@ def incident_counts(
         holding at least one incident, sorted by ``cell``.
     """
     rows = _window_rows(cube, since, until, categories)
-    parents = cells_to_parent(rows["cell"].to_numpy(dtype=np.uint64), res)
     counts = (
-        pd.DataFrame({"cell": parents, "count": rows["count"].to_numpy(dtype=np.int64)})
+        pd.DataFrame({"cell": cells_at(rows, res), "count": rows["count"].to_numpy(dtype=np.int64)})
         .groupby("cell", sort=True, as_index=False)["count"]
         .sum()
     )
@@ -141,7 +142,7 @@ def incident_counts_by_bin(
         pd.DataFrame(
             {
                 "bin": np.searchsorted(edges, hours, side="right").astype(np.int64),
-                "cell": cells_to_parent(rows["cell"].to_numpy(dtype=np.uint64), res),
+                "cell": cells_at(rows, res),
                 "count": rows["count"].to_numpy(dtype=np.int64),
             }
         )
@@ -227,8 +228,9 @@ def incident_heat(
         :func:`layers.classify.legend`.
     """
     rows = _window_rows(cube, since, until, categories)
-    parents = cells_to_parent(rows["cell"].to_numpy(dtype=np.uint64), res)
-    per_row = pd.DataFrame({"cell": parents, "count": rows["count"].to_numpy(dtype=np.int64)})
+    per_row = pd.DataFrame(
+        {"cell": cells_at(rows, res), "count": rows["count"].to_numpy(dtype=np.int64)}
+    )
     if half_life_days is not None:
         weights = decay_weights(rows["hour"], until=until, half_life_days=half_life_days)
         per_row["weighted"] = per_row["count"].to_numpy(dtype=np.float64) * weights

@@ -65,6 +65,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from geodata.cubes.tables import cells_at, lineage
 from geodata.hexes import cells_res, cells_to_parent
 from geodata.schema import Label
 from layers.arrays import unique_sorted
@@ -399,8 +400,11 @@ def _per_cell_values(
     missing = [c for c in ("cell", value_col) if c not in frame.columns]
     if missing:
         raise KeyError(f"{what} lacks column(s) {missing}")
-    cells = frame["cell"].to_numpy(dtype=np.uint64)
-    cells = cells_to_parent(cells, res) if cells.size else cells
+    if lineage(frame.columns):  # cube rows: each point's own cell at res
+        cells = cells_at(frame, res)
+    else:  # an areal estimate (population spread over fine cells): summed into parents
+        cells = frame["cell"].to_numpy(dtype=np.uint64)
+        cells = cells_to_parent(cells, res) if cells.size else cells
     values = pd.Series(frame[value_col].to_numpy(dtype=np.float64), index=cells)
     return values.groupby(level=0).sum()
 

@@ -9,10 +9,11 @@ Which incidents belong to a community
 --------------------------------------
 Incidents come from the incident cube (``cell`` at the base resolution 11, ``hour``,
 ``category``, ``count``), not from raw points: the cube is what the dashboard reads. An
-incident belongs to a community when its cube cell and the community's point have the
-same parent cell at ``match_res`` (default 9: a hexagon of ≈0.1 km², edge ≈174 m — the
-size of a compound or a village centre). Both sides go through the same cube cell and
-``cell_to_parent``, so they agree exactly. Consequences to keep in mind: communities that
+incident belongs to a community when the incident and the community's point lie in the
+same cell at ``match_res`` (default 9: a hexagon of ≈0.1 km², edge ≈174 m — the size of
+a compound or a village centre): the cube's exact res-``match_res`` cell of the incident
+(``cell_<res>``) and the community's point indexed at ``match_res`` directly, never a
+parent of a finer cell (H3 is not nested). Consequences to keep in mind: communities that
 share a match cell share its incidents (``cell_communities`` says how many share it), and
 an incident just across the hexagon's edge is not counted; a finer ``match_res`` (10)
 suits dense towns, a coarser one (8) spread-out villages.
@@ -45,6 +46,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from geodata.cubes.tables import cells_at, lineage
 from geodata.hexes import cells_res, cells_to_parent, lnglat_to_cells
 from geodata.schema import COMMUNITY_STATUSES, INCIDENT_CATEGORIES, Label
 from layers.arrays import unique_sorted
@@ -113,6 +115,7 @@ def _incident_cells(
     frame = pd.DataFrame(
         {
             "cell": cells,
+            **{c: rows[c].to_numpy(dtype=np.uint64) for c in lineage(rows.columns)},
             "category": rows["category"].astype(str).to_numpy(),
             "count": rows["count"].to_numpy(dtype=np.int64),
         }
@@ -259,10 +262,9 @@ def community_status(
     if np.any(base == 0):
         bad = com.loc[base == 0, "community_id"].astype(str).tolist()
         raise ValueError(f"communities without valid coordinates: {bad}")
-    match = cells_to_parent(base, match_res)
+    match = lnglat_to_cells(lng, lat, match_res)
 
-    cube_match = cells_to_parent(cube["cell"].to_numpy(dtype=np.uint64), match_res)
-    cube = cube.assign(match_cell=cube_match)
+    cube = cube.assign(match_cell=cells_at(cube, match_res))
     totals = cube.groupby("match_cell")["count"].sum()
     vetoed = cube[cube["category"].isin(veto_set)]
     veto_totals = vetoed.groupby("match_cell")["count"].sum()
@@ -426,6 +428,21 @@ def _summarise(frame: pd.DataFrame, keys: npt.ArrayLike, index: pd.Index) -> pd.
     return out[list(_SUMMARY_COLUMNS)]
 
 
+def community_points_at(communities: pd.DataFrame, res: int) -> npt.NDArray[np.uint64]:
+    """The res-``res`` cell of each community: its point indexed at ``res`` (H3 is not
+    nested, so not the parent of its finer ``base_cell``). Rows without coordinates (a
+    status table made without them) fall back to that parent."""
+    base = communities["base_cell"].to_numpy(dtype=np.uint64)
+    if base.size == 0:
+        return base
+    if {"lng", "lat"} <= set(communities.columns):
+        lng = pd.to_numeric(communities["lng"]).to_numpy(dtype=np.float64)
+        lat = pd.to_numeric(communities["lat"]).to_numpy(dtype=np.float64)
+        exact = lnglat_to_cells(lng, lat, res)
+        return np.where(exact != 0, exact, cells_to_parent(base, res))
+    return cells_to_parent(base, res)
+
+
 def cell_status(
     communities: pd.DataFrame, *, res: int, cells: npt.ArrayLike | None = None
 ) -> pd.DataFrame:
@@ -450,8 +467,7 @@ def cell_status(
         households), ``zero_incident``, ``at_risk``, ``state`` ("ok", "no_households",
         "no_communities") and ``class`` (by :data:`SHARE_BINS`; NA when the share is).
     """
-    base = communities["base_cell"].to_numpy(dtype=np.uint64)
-    keys = cells_to_parent(base, res) if base.size else base
+    keys = community_points_at(communities, res)
     if cells is None:
         index = pd.Index(unique_sorted(keys), dtype=np.uint64)
     else:

@@ -14,7 +14,8 @@ from typing import Final, Literal
 import numpy as np
 import pandas as pd
 
-from geodata.hexes import cells_res, cells_to_parent
+from geodata.cubes.tables import cells_at, lineage
+from geodata.hexes import cells_res
 from layers.patrol_coverage.bands import DEFAULT_BANDS
 
 Preset = Literal["today", "7d", "30d", "quarter", "custom"]
@@ -171,9 +172,8 @@ def weekly_counts(
     keep = (cube["hour"] >= start) & (cube["hour"] < end)
     if categories is not None:
         keep &= cube["category"].isin(list(categories))
-    rows = cube.loc[keep, ["cell", "hour", value_col]]
-    parents = cells_to_parent(rows["cell"].to_numpy(dtype=np.uint64), res)
-    mine = rows[parents == np.uint64(cell)]
+    rows = cube.loc[keep, ["cell", *lineage(cube.columns), "hour", value_col]]
+    mine = rows[cells_at(rows, res) == np.uint64(cell)]
     index = ((mine["hour"] - start) // pd.Timedelta(weeks=1)).to_numpy(dtype=np.int64)
     totals = np.bincount(
         index, weights=mine[value_col].to_numpy(dtype=np.float64), minlength=weeks

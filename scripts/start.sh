@@ -12,7 +12,9 @@ if [ ! -f "$PNM_DATA_DIR/manifest.json" ]; then
   echo "[start] building the demo data set (${PNM_DEMO_SCALE:-county}) in $PNM_DATA_DIR" >&2
   .venv/bin/python -m geodata demo --out "$PNM_DATA_DIR" --scale "${PNM_DEMO_SCALE:-county}"
 fi
-if [ ! -f "$PNM_DATA_DIR/cubes/meta.json" ]; then
+# Missing cubes, or cubes of an older format (check_format says which), are built anew.
+if ! .venv/bin/python -c 'import sys; from geodata.cubes import check_format; check_format(sys.argv[1])' \
+  "$PNM_DATA_DIR" 2>/dev/null; then
   echo "[start] building the hex cubes" >&2
   .venv/bin/python -m geodata cubes --data "$PNM_DATA_DIR"
 fi

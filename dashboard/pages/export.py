@@ -11,7 +11,7 @@ from their scope, and the server checks it again on every preview and download.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qsl
 
 import pandas as pd
@@ -33,7 +33,7 @@ from dashboard.components.export_choices import (
 from dashboard.components.header import header, lang_href
 from dashboard.datasource import ReloadingSource, View
 from dashboard.downloads import DOWNLOAD_PATH, Viewer, register_download_route, signed_in
-from dashboard.i18n import category_options, note_text, t
+from dashboard.i18n import category_options, kind_options, note_text, t
 from dashboard.settings import Settings
 from dashboard.views.export import (
     MAP_TO_EXPORT,
@@ -44,12 +44,15 @@ from dashboard.views.export import (
 from dashboard.views.export_files import ExportService
 from dashboard.viewstate import SCHEMES, from_query
 from layers.export import LAYERS, RESOLUTIONS
-from layers.time_window import PRESETS
+from layers.time_window import BANDS, PRESETS
 
 PATH = "/export"
 HIDDEN = {"display": "none"}
 SHOWN: dict[str, str] = {}
 BUTTON = "pnm-button pnm-export-download"
+
+
+FDR_ON: Final = "on"  # the value of the FDR checklist's one option, as on the map
 
 
 def _picker(
@@ -205,6 +208,41 @@ def layout(
             html.P(t("export_cats_note", lang), className="pnm-note"),
         ),
         section(
+            t("band", lang),
+            ids.EXPORT_BAND,
+            dcc.RadioItems(
+                id=ids.EXPORT_BAND,
+                options=[{"value": b, "label": t(f"band_{b}", lang)} for b in ("all", *BANDS)],
+                value=request.band,
+                className="pnm-radio pnm-inline",
+            ),
+            html.P(t("export_band_note", lang), className="pnm-note"),
+        ),
+        section(
+            t("unit_kinds", lang),
+            ids.EXPORT_KINDS,
+            dcc.Dropdown(
+                id=ids.EXPORT_KINDS,
+                options=kind_options(lang),
+                value=list(request.kinds),
+                multi=True,
+                placeholder=t("all_kinds", lang),
+                searchable=False,
+            ),
+            html.P(t("export_kinds_note", lang), className="pnm-note"),
+        ),
+        section(
+            t("fdr_title", lang),
+            ids.EXPORT_FDR,
+            dcc.Checklist(
+                id=ids.EXPORT_FDR,
+                options=[{"value": FDR_ON, "label": t("fdr_label", lang)}],
+                value=[FDR_ON] if request.fdr else [],
+                className="pnm-check",
+            ),
+            html.P(t("export_fdr_note", lang), className="pnm-note"),
+        ),
+        section(
             t("scheme", lang),
             ids.EXPORT_SCHEME,
             dcc.Dropdown(
@@ -234,7 +272,6 @@ def layout(
                 value=request.fmt,
                 className="pnm-radio pnm-export-list",
             ),
-            html.P(t("export_kinds_note", lang), className="pnm-note"),
         ),
     ]
     form = html.Div(
@@ -289,6 +326,9 @@ def request_from_controls(
     crs: str | None,
     fmt: str | None,
     lang: str,
+    kinds: list[str] | None = None,
+    band: str | None = None,
+    fdr: list[str] | None = None,
 ) -> ExportRequest:
     """The request the page's controls describe (checked later, by the preview)."""
     custom = preset == "custom"
@@ -304,6 +344,9 @@ def request_from_controls(
         since=(start_date or "")[:10] if custom else "",
         until=(end_date or "")[:10] if custom else "",
         cats=tuple(sorted(cats or ())),
+        kinds=tuple(sorted(kinds or ())),
+        band=band or "all",
+        fdr=FDR_ON in (fdr or ()),
         scheme=scheme or "natural_breaks",
         crs=crs or WGS84,
         fmt=fmt or "gpkg",
@@ -410,12 +453,16 @@ def register_callbacks(app: Dash, service: ExportService) -> None:
         Input(ids.EXPORT_SCHEME, "value"),
         Input(ids.EXPORT_CRS, "value"),
         Input(ids.EXPORT_FORMAT, "value"),
+        Input(ids.EXPORT_KINDS, "value"),
+        Input(ids.EXPORT_BAND, "value"),
+        Input(ids.EXPORT_FDR, "value"),
         State(ids.EXPORT_VIEW, "data"),
         State(ids.EXPORT_LANG, "data"),
     )
     def _preview(*args: Any) -> tuple[Any, ...]:
         names = ("layers", "res", "area", "precincts", "grids", "preset", "start_date",
-                 "end_date", "cats", "scheme", "crs", "fmt", "bbox", "lang")  # fmt: skip
+                 "end_date", "cats", "scheme", "crs", "fmt", "kinds", "band", "fdr", "bbox",
+                 "lang")  # fmt: skip
         if args[0] is None:
             raise PreventUpdate
         request = request_from_controls(**dict(zip(names, args, strict=True)))

@@ -21,11 +21,11 @@ import pandas as pd
 from dashboard import pagestate, viewstate
 from dashboard.i18n import t
 from dashboard.views import LAYERS as MAP_LAYERS
-from geodata.schema import INCIDENT_CATEGORIES
+from geodata.schema import INCIDENT_CATEGORIES, UNIT_KINDS
 from geodata.writers import CRS_CHOICES, FORMATS
 from layers.classify import SCHEMES
 from layers.export import LAYERS, RESOLUTIONS
-from layers.time_window import PRESETS, window_of
+from layers.time_window import BANDS, PRESETS, window_of
 from layers.viewport import Bounds, zoom_to_res
 
 Scope = frozenset[str] | None
@@ -54,6 +54,9 @@ MAP_TO_EXPORT: Final[dict[str, str]] = {
     "patrol": "patrol_coverage",
 }
 CATEGORY_LAYERS: Final = frozenset({"incidents", "hotspots"})
+BAND_LAYERS: Final = frozenset({"incidents", "hotspots", "patrol_coverage"})
+KIND_LAYERS: Final = frozenset({"patrol_coverage"})
+FDR_LAYERS: Final = frozenset({"hotspots"})
 SCHEME_LAYERS: Final = frozenset({"incidents"})
 # A map link without bounds (edited by hand) is taken as a common screen around its centre.
 ASSUMED_VIEW_PX: Final = (1920, 1080)
@@ -111,6 +114,13 @@ class ExportRequest:
         day (YYYY-MM-DD, both included), as on the map.
     cats : tuple of str
         Incident categories (incidents, hot spots); empty means all.
+    kinds : tuple of str
+        Patrol unit kinds (patrol coverage); empty means all.
+    band : str
+        Time-of-day band of incidents and patrols (``all`` or a key of
+        :data:`layers.time_window.BANDS`), as the map's band filter.
+    fdr : bool
+        Hot spots with the false discovery rate correction, as the map's switch.
     scheme : str
         Classification of incident counts.
     crs, fmt : str
@@ -129,6 +139,9 @@ class ExportRequest:
     since: str = ""
     until: str = ""
     cats: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = ()
+    band: str = "all"
+    fdr: bool = False
     scheme: str = "natural_breaks"
     crs: str = "EPSG:4326"
     fmt: str = "gpkg"
@@ -151,6 +164,9 @@ class ExportRequest:
             ("since", self.since),
             ("until", self.until),
             ("cats", ",".join(self.cats)),
+            ("kinds", ",".join(self.kinds)),
+            ("band", "" if self.band == "all" else self.band),
+            ("fdr", "1" if self.fdr else ""),
             ("scheme", self.scheme),
             ("crs", self.crs),
             ("fmt", self.fmt),
@@ -244,6 +260,13 @@ def _export_fields(query: dict[str, str], *, strict: bool) -> dict[str, Any]:
     if "cats" in query:
         cats = _ids(query["cats"])
         take("cats", all(c in INCIDENT_CATEGORIES for c in cats), cats)
+    if "kinds" in query:
+        kinds = _ids(query["kinds"])
+        take("kinds", all(k in UNIT_KINDS for k in kinds), kinds)
+    if "band" in query:
+        take("band", query["band"] == "all" or query["band"] in BANDS, query["band"])
+    if "fdr" in query:
+        take("fdr", query["fdr"] in ("0", "1"), query["fdr"] == "1")
     if "scheme" in query:
         take("scheme", query["scheme"] in SCHEMES, query["scheme"])
     if "crs" in query:
@@ -266,6 +289,9 @@ def _from_map(search: str, *, last_day: pd.Timestamp, default_lang: str) -> dict
         "since": state.since,
         "until": state.until,
         "cats": state.cats,
+        "kinds": tuple(sorted(state.kinds)),
+        "band": state.band,
+        "fdr": state.fdr,
         "scheme": state.scheme,
         "lang": state.lang,
     }

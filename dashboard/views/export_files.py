@@ -38,7 +38,10 @@ import pandas as pd
 from dashboard.cache import cache_key
 from dashboard.datasource import ReloadingSource
 from dashboard.views.export import (
+    BAND_LAYERS,
     CATEGORY_LAYERS,
+    FDR_LAYERS,
+    KIND_LAYERS,
     SCHEME_LAYERS,
     ExportProblem,
     ExportRequest,
@@ -178,6 +181,9 @@ class ExportService:
             until=until.isoformat() if windowed else "",
             cats=sorted(request.cats) if layer in CATEGORY_LAYERS else [],
             scheme=request.scheme if layer in SCHEME_LAYERS else "",
+            band=request.band if layer in BAND_LAYERS else "all",
+            kinds=sorted(request.kinds) if layer in KIND_LAYERS else [],
+            fdr=request.fdr and layer in FDR_LAYERS,
             scope="county" if scope is None else sorted(scope),
             # A chief's file writes other precincts' units in the request's language.
             lang=request.lang if scope is not None else "",
@@ -240,6 +246,9 @@ class ExportService:
                 grids=area.grids,
                 categories=list(request.cats) if request.cats else None,
                 scheme=request.scheme,  # type: ignore[arg-type]
+                band=request.band if layer in BAND_LAYERS else None,
+                unit_kinds=request.kinds if layer in KIND_LAYERS else None,
+                fdr=request.fdr and layer in FDR_LAYERS,
             )
         except (LayerUnavailable, StoreError) as exc:
             raise ExportProblem(

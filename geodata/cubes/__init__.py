@@ -4,9 +4,9 @@
 ``patrol_fixes`` and writes, under :func:`geodata.store.cubes_dir`:
 
 ``incidents.parquet``
-    one row per (cell, hour, category): ``count``, ``severity_sum``, ``severity_known``.
+    one row per (cells, hour, category): ``count``, ``severity_sum``, ``severity_known``.
 ``patrol.parquet``
-    one row per (cell, hour, unit_kind): ``fixes``, ``units`` (distinct units with a fix
+    one row per (cells, hour, unit_kind): ``fixes``, ``units`` (distinct units with a fix
     in that cell-hour), ``dwell_s`` (seconds credited, see :mod:`geodata.cubes.patrol`)
     and ``visits`` (visits that *start* in that cell-hour).
 ``visits.parquet``
@@ -17,11 +17,14 @@
     base resolution, build time, source fingerprints (size, mtime) and row counts, time
     range, the dwell constants used, row counts of the cubes.
 
-Cells are ``uint64`` H3 indexes at the base resolution (11, edge ≈ 25 m); hours are naive
-China Standard Time floored to the hour. A time window is a row filter; a coarser
-resolution comes from :func:`rollup` (counts, fixes, dwell summed; visits and units
-recomputed from the visits table) and :func:`visits_at` (a unit's consecutive stays in
-one parent cell merged).
+Cells are ``uint64`` H3 indexes: ``cell`` at the base resolution (11, edge ≈ 25 m) and
+``cell_6`` … ``cell_10``, the exact cell of the same points at each coarser resolution
+(H3 is not nested: a parent of a res-11 cell is not always the cell of its points, see
+:data:`~geodata.cubes.tables.COARSE_RES`); "cells" above is that combination. Hours are
+naive China Standard Time floored to the hour. A time window is a row filter; a coarser
+resolution groups by its own column (:func:`cells_at`, :func:`rollup`: counts, fixes,
+dwell summed; visits and units recomputed from the visits table) and :func:`visits_at`
+(a unit's consecutive stays in one exact cell merged).
 
 Representation: the build works in numpy and polars; :func:`load_cube` gives pandas
 (what geopandas and mapclassify speak) with ``cell`` as uint64 and codes as str;
@@ -31,7 +34,7 @@ either and return the kind they were given.
 
 from __future__ import annotations
 
-from geodata.cubes.build import build_cubes, load_cube, load_meta, scan_cube
+from geodata.cubes.build import build_cubes, check_format, load_cube, load_meta, scan_cube
 from geodata.cubes.coarser import rollup, visits_at
 from geodata.cubes.incidents import incident_cube
 from geodata.cubes.patrol import (
@@ -41,18 +44,30 @@ from geodata.cubes.patrol import (
     PatrolCubes,
     patrol_cubes,
 )
-from geodata.cubes.tables import ADDITIVE, BASE_RES, CUBE_NAMES, NON_ADDITIVE
+from geodata.cubes.tables import (
+    ADDITIVE,
+    BASE_RES,
+    COARSE_RES,
+    CUBE_NAMES,
+    NON_ADDITIVE,
+    cell_column,
+    cells_at,
+)
 
 __all__ = [
     "ADDITIVE",
     "BASE_RES",
     "BREAK_S",
     "CAP_FACTOR",
+    "COARSE_RES",
     "CUBE_NAMES",
     "DEFAULT_FIX_INTERVAL_S",
     "NON_ADDITIVE",
     "PatrolCubes",
     "build_cubes",
+    "cell_column",
+    "cells_at",
+    "check_format",
     "incident_cube",
     "load_cube",
     "load_meta",

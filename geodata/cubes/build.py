@@ -34,7 +34,7 @@ from geodata.hexes import MAX_RES
 from geodata.store import StoreError, _atomic_target, cubes_dir
 
 META_FILE = "meta.json"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: every row carries its exact coarser cells (cell_6 .. cell_10)
 # zstd level 1: a third of the write time of level 3, for files ~40 % larger.
 _COMPRESSION: dict[str, Any] = {"compression": "zstd", "compression_level": 1}
 
@@ -162,12 +162,12 @@ def build_cubes(
                 jobs.append(pool.submit(lambda: write("visits", work.visits())))
                 write("patrol", work.patrol())
             else:
-                jobs.append(pool.submit(write, "visits", empty("visits")))
-                write("patrol", empty("patrol"))
+                jobs.append(pool.submit(write, "visits", empty("visits", base_res)))
+                write("patrol", empty("patrol", base_res))
                 bar.update()
                 bar.set_postfix_str(steps[1])
             if incidents_job is None:
-                write("incidents", empty("incidents"))
+                write("incidents", empty("incidents", base_res))
             else:
                 incidents, read = incidents_job.result()
                 meta["sources"] = {"incidents": read, **meta["sources"]}
@@ -280,6 +280,26 @@ def load_cube(
     if columns is not None:
         lf = lf.select(list(columns))
     return to_pandas(lf.collect())
+
+
+def check_format(data_dir: Path | str) -> dict[str, Any]:
+    """The cubes' ``meta.json``, after checking they are of this code's format.
+
+    Raises
+    ------
+    StoreError
+        When there are no cubes, or cubes of another format (format 1 cubes carry no
+        exact coarser cells and would count points in their neighbours' hexagons).
+    """
+    meta = load_meta(data_dir)
+    found = meta.get("format")
+    if found != FORMAT_VERSION:
+        raise StoreError(
+            f"the cubes of {Path(data_dir)} are of format {found}, this version reads "
+            f"format {FORMAT_VERSION} (exact cells at every resolution): rebuild them "
+            "with `python -m geodata cubes --data DIR` / 数据立方格式过旧，请重新生成"
+        )
+    return meta
 
 
 def load_meta(data_dir: Path | str) -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Cubes and visits at coarser resolutions than the base.
 
-Cells become their parents by :func:`geodata.hexes.parent_expr` (H3's ``cellToParent``
-as bit operations). Counts, fixes and dwell add up; visits and distinct units do not,
-and are recomputed from the visits table instead of summed.
+A row's res-``r`` cell is its own exact cell at that resolution (the ``cell_<r>`` column
+the build indexed from the points), never the parent of its base cell: H3 is not nested.
+Counts, fixes and dwell add up; visits and distinct units do not, and are recomputed
+from the visits table instead of summed.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ import pandas as pd
 import polars as pl
 
 from geodata.cubes.patrol import BREAK_S
-from geodata.cubes.tables import ADDITIVE, CODE_COLUMNS, NON_ADDITIVE, US_PER_S
-from geodata.hexes import NULL_CELL, cells_res, parent_expr
+from geodata.cubes.tables import ADDITIVE, CODE_COLUMNS, NON_ADDITIVE, US_PER_S, lineage
+from geodata.hexes import NULL_CELL, cells_res
 
 Frame = TypeVar("Frame", pd.DataFrame, pl.DataFrame)
 
@@ -51,11 +52,36 @@ def cube_res(cells: pl.Series) -> int | None:
     return int(res[0])
 
 
+def exact_cell(columns: Sequence[str], cells: pl.Series, res: int) -> pl.Expr:
+    """The expression of the exact res-``res`` cell of cube rows, named ``cell``.
+
+    Raises
+    ------
+    ValueError
+        When ``res`` is finer than the rows' cells, or the rows hold no exact cells at
+        ``res`` (cubes of the old format, or a resolution not indexed).
+    """
+    base = cube_res(cells)
+    if base is not None and res > base:
+        raise ValueError(f"cannot make rows of the finer res {res} from res-{base} rows")
+    if base is None or res == base:
+        return pl.col("cell")
+    name = f"cell_{res}"
+    if name not in columns:
+        held = [int(c[5:]) for c in lineage(columns)]
+        raise ValueError(
+            f"the rows hold exact cells at res {sorted({*held, base})} only, not {res}; "
+            "cubes built before exact coarser cells must be rebuilt "
+            "(`python -m geodata cubes --data DIR`)"
+        )
+    return pl.col(name).alias("cell")
+
+
 def visits_at(visits: Frame, res: int, *, max_gap_s: float = BREAK_S) -> Frame:
     """Visits at a coarser resolution: a unit's consecutive stays inside one parent merged.
 
-    Two consecutive stays of the same unit (in order of ``entered``) merge when their
-    cells share the res-``res`` parent and the second starts at most ``max_gap_s`` after
+    Two consecutive stays of the same unit (in order of ``entered``) merge when they are
+    in the same exact res-``res`` cell (``cell_<res>``) and the second starts at most ``max_gap_s`` after
     the last fix of the first. With the default (the build's :data:`BREAK_S`) the result
     equals a visits table built directly at ``res`` from the same fixes.
 
@@ -72,19 +98,17 @@ def visits_at(visits: Frame, res: int, *, max_gap_s: float = BREAK_S) -> Frame:
     Returns
     -------
     pandas.DataFrame or polars.DataFrame
-        The same columns, ``cell`` at ``res``, sorted by (unit_id, entered); the kind of
-        frame that was given.
+        The same columns without the ``cell_<res>`` ones, ``cell`` at ``res``, sorted by
+        (unit_id, entered); the kind of frame that was given. At the base resolution too,
+        stays split where their fixes straddle a coarser cell are joined again.
     """
     v = to_polars(visits)
-    base = cube_res(v["cell"])
-    if base is not None and res > base:
-        raise ValueError(f"cannot make res-{res} visits from res-{base} visits")
+    v = v.with_columns(exact_cell(v.columns, v["cell"], res)).drop(lineage(v.columns))
     unit, cell = pl.col("unit_id"), pl.col("cell")
     silence_us = pl.col("entered").to_physical() - pl.col("last_fix").shift(1).to_physical()
     merged = (
         v.lazy()
         .sort("unit_id", "entered")
-        .with_columns(parent_expr("cell", res))
         .with_columns(
             (
                 unit.ne_missing(unit.shift(1))
@@ -119,7 +143,7 @@ def rollup(
 ) -> Frame:
     """A cube at the coarser resolution ``res``, optionally over fewer keys.
 
-    Cells become their res-``res`` parents and rows sharing the keys are summed over the
+    Cells become the rows' exact res-``res`` cells and rows sharing the keys are summed over the
     additive columns (``count``, ``severity_sum``, ``severity_known``, ``fixes``,
     ``dwell_s``). The non-additive columns of the patrol cube are
 
@@ -149,6 +173,12 @@ def rollup(
         Sorted by (hour, cell, other keys); the kind of frame that was given.
     """
     c = to_polars(cube)
+    at = exact_cell(c.columns, c["cell"], res)
+    base = cube_res(c["cell"])
+    # Rows split by their coarser cells merge even at the base resolution, so visits and
+    # units are summed exactly only from rows without that split.
+    split = bool(lineage(c.columns))
+    c = c.with_columns(at).drop(lineage(c.columns))
     measures = [m for m in (*ADDITIVE, *NON_ADDITIVE) if m in c.columns]
     all_keys = [k for k in c.columns if k not in measures]
     wanted = set(all_keys if keys is None else keys) | {"cell"}
@@ -156,10 +186,7 @@ def rollup(
     if unknown:
         raise ValueError(f"unknown keys {sorted(unknown)}; the cube's keys are {all_keys}")
     chosen = [k for k in all_keys if k in wanted]
-    base = cube_res(c["cell"])
-    if base is not None and res > base:
-        raise ValueError(f"cannot roll a res-{base} cube up to the finer res {res}")
-    same_res = base is None or res == base
+    same_res = (base is None or res == base) and not split
     patrol_like = bool({"units", "visits"} & set(c.columns))
     recompute = visits is not None and patrol_like
     if recompute and "hour" not in chosen:
@@ -173,7 +200,7 @@ def rollup(
         aggs.append(pl.col("visits").sum().cast(pl.Int32))
     if "units" in c.columns and same_res and chosen == all_keys and not recompute:
         aggs.append(pl.col("units").sum().cast(pl.Int32))
-    out = c.lazy().with_columns(parent_expr("cell", res)).group_by(chosen).agg(aggs)
+    out = c.lazy().group_by(chosen).agg(aggs)
 
     if recompute:
         assert visits is not None

@@ -16,7 +16,8 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geodata.hexes import frame_to_cells
+from geodata.cubes.tables import coarse_res
+from geodata.hexes import coarser_cells, frame_to_cells
 
 FIX_COLUMNS = ("unit_id", "unit_kind", "time", "lng", "lat")
 CODE_FIX_COLUMNS = ("unit_id", "unit_kind")
@@ -37,10 +38,15 @@ class Fixes(NamedTuple):
     kind_names: list[str]
     t: IntArray  # microseconds since 1970, naive China Standard Time
     cell: CellArray
+    coarse: dict[int, CellArray]  # the exact cell at each coarser resolution
 
     def take(self, index: npt.NDArray[np.intp] | BoolArray) -> Fixes:
         return self._replace(
-            unit=self.unit[index], kind=self.kind[index], t=self.t[index], cell=self.cell[index]
+            unit=self.unit[index],
+            kind=self.kind[index],
+            t=self.t[index],
+            cell=self.cell[index],
+            coarse={r: c[index] for r, c in self.coarse.items()},
         )
 
 
@@ -96,13 +102,17 @@ def fix_arrays(fixes: pl.DataFrame | pa.Table, base_res: int) -> tuple[Fixes, in
         table = table.filter(valid)
     unit, unit_names = codes(table["unit_id"])
     kind, kind_names = codes(table["unit_kind"])
+    # Index straight from the Arrow columns (no copy); the order of rows is irrelevant.
+    lnglat = pl.from_arrow(table.select(["lng", "lat"]))
+    assert isinstance(lnglat, pl.DataFrame)
+    cell = frame_to_cells(lnglat, base_res)
     f = Fixes(
         unit=unit,
         unit_names=unit_names,
         kind=kind,
         kind_names=kind_names,
         t=times_us(table["time"]),
-        # Index straight from the Arrow columns (no copy); the order of rows is irrelevant.
-        cell=frame_to_cells(pl.from_arrow(table.select(["lng", "lat"])), base_res),  # type: ignore[arg-type]
+        cell=cell,
+        coarse=coarser_cells(lnglat, cell, coarse_res(base_res)),
     )
     return f, rows - table.num_rows

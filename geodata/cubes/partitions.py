@@ -42,7 +42,7 @@ from geodata.cubes.incidents import incident_cube
 from geodata.cubes.patrol import gap_counts, prepare_patrol
 from geodata.cubes.segments import Segments, patrol_table
 from geodata.cubes.sources import CubeSource
-from geodata.cubes.tables import TIME, US_PER_HOUR, US_PER_S, empty
+from geodata.cubes.tables import BASE_RES, TIME, US_PER_HOUR, US_PER_S, coarse_res, empty, lineage
 
 EPOCH: Final = dt.datetime(1970, 1, 1)
 DAY: Final = dt.timedelta(days=1)
@@ -68,6 +68,22 @@ PIECE_SCHEMA: Final[dict[str, pl.DataType]] = {
     "fixes": pl.Int32(),
     "continues": pl.Boolean(),
 }
+
+
+def piece_schema(base_res: int = BASE_RES) -> dict[str, pl.DataType]:
+    """:data:`PIECE_SCHEMA` with the exact coarser cells of cubes built at ``base_res``."""
+    out = dict(PIECE_SCHEMA)
+    at = list(out).index("cell") + 1
+    items = list(out.items())
+    exact = [(f"cell_{r}", pl.UInt64()) for r in coarse_res(base_res)]
+    return dict(items[:at] + exact + items[at:])
+
+
+def span_schema(base_res: int = BASE_RES) -> dict[str, pl.DataType]:
+    """:data:`SPAN_SCHEMA` with the exact coarser cells of cubes built at ``base_res``."""
+    return {**piece_schema(base_res), "visit_entered": TIME}
+
+
 KEPT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "day": pl.Datetime("us"),
     "kept": pl.Int64(),
@@ -140,6 +156,7 @@ def _segments_in(seg: Segments, keep: BoolArray) -> Segments:
     return Segments(
         start=seg.start[keep],
         cell=seg.cell[keep],
+        coarse={r: c[keep] for r, c in seg.coarse.items()},
         hour=seg.hour[keep],
         kind=seg.kind[keep],
         unit=seg.unit[keep],
@@ -199,8 +216,8 @@ def patrol_part(
     if seg is None:
         return PatrolPart(
             window,
-            empty("patrol").with_columns(pl.col("unit_kind").cast(pl.String)),
-            pl.DataFrame(schema=PIECE_SCHEMA),
+            empty("patrol", base_res).with_columns(pl.col("unit_kind").cast(pl.String)),
+            pl.DataFrame(schema=piece_schema(base_res)),
             pl.DataFrame(schema=GAP_SCHEMA),
             kinds.with_columns(kept=pl.lit(0, pl.Int64)).select(list(KEPT_SCHEMA)),
             work.fix_interval_s,
@@ -211,7 +228,7 @@ def patrol_part(
         patrol = patrol_table(_segments_in(seg, keep), f.kind_names, base_res, 64)
         patrol = patrol.with_columns(pl.col("unit_kind").cast(pl.String))
     else:
-        patrol = empty("patrol").with_columns(pl.col("unit_kind").cast(pl.String))
+        patrol = empty("patrol", base_res).with_columns(pl.col("unit_kind").cast(pl.String))
 
     # Gaps ending at a fix of the window, with the kind of the fix they start from (as a
     # single pass counts them), per day of their end.
@@ -252,15 +269,23 @@ def patrol_part(
         .sort("day")
     )
     return PatrolPart(
-        window, patrol, _pieces(f, seg, work.credited, rows), gaps, days, work.fix_interval_s
+        window,
+        patrol,
+        _pieces(f, seg, work.credited, rows, base_res),
+        gaps,
+        days,
+        work.fix_interval_s,
     )
 
 
-def _pieces(f: Fixes, seg: Segments, credited: FloatArray, rows: IntArray) -> pl.DataFrame:
+def _pieces(
+    f: Fixes, seg: Segments, credited: FloatArray, rows: IntArray, base_res: int
+) -> pl.DataFrame:
     """Pieces of visits made of the window's own fixes (``rows``, in (unit, time) order),
     cut at midnight."""
+    schema = piece_schema(base_res)
     if rows.size == 0:
-        return pl.DataFrame(schema=PIECE_SCHEMA)
+        return pl.DataFrame(schema=schema)
     opens = np.zeros(f.t.size, dtype=np.bool_)
     opens[seg.start[seg.visit]] = True
     first = opens[rows] | starts(f.unit[rows]) | starts(f.t[rows] // DAY_US)
@@ -276,13 +301,14 @@ def _pieces(f: Fixes, seg: Segments, credited: FloatArray, rows: IntArray) -> pl
             "unit_id": names.gather(f.unit[rs]),
             "unit_kind": kinds.gather(f.kind[rs]),
             "cell": f.cell[rs],
+            **{f"cell_{r}": c[rs] for r, c in f.coarse.items()},
             "entered": pl.Series(f.t[rs], dtype=pl.Int64).cast(TIME),
             "last_fix": pl.Series(last_fix, dtype=pl.Int64).cast(TIME),
             "left": pl.Series(left, dtype=pl.Int64).cast(TIME),
             "fixes": (pe - ps + 1).astype(np.int32),
             "continues": ~opens[rs],
         },
-        schema=PIECE_SCHEMA,
+        schema=schema,
     )
 
 
@@ -333,11 +359,14 @@ def merge_pieces(parts: Sequence[pl.DataFrame]) -> Merged:
     One frame is taken as it comes, sorted by unit and time (as :func:`patrol_part` makes
     them); several are sorted together.
     """
-    frames = [p.select(list(PIECE_SCHEMA)) for p in parts if p.height]
+    exact = lineage(parts[0].columns) if parts else []
+    base_res = int(exact[-1][5:]) + 1 if exact else BASE_RES
+    schema = piece_schema(base_res) if exact else PIECE_SCHEMA
+    frames = [p.select(list(schema)) for p in parts if p.height]
     if not frames:
         return Merged(
-            empty("visits").with_columns(pl.col("unit_id", "unit_kind").cast(pl.String)),
-            pl.DataFrame(schema=SPAN_SCHEMA),
+            empty("visits", base_res).with_columns(pl.col("unit_id", "unit_kind").cast(pl.String)),
+            pl.DataFrame(schema={**schema, "visit_entered": TIME}),
             0,
         )
     p = (
@@ -353,7 +382,7 @@ def merge_pieces(parts: Sequence[pl.DataFrame]) -> Merged:
     first = np.flatnonzero(opens)
     last = np.append(first[1:], p.height) - 1
     visits = p.select(
-        pl.col("unit_id", "unit_kind", "cell", "entered").gather(first),
+        pl.col("unit_id", "unit_kind", "cell", *exact, "entered").gather(first),
         pl.col("last_fix", "left").gather(last),
         pl.Series("fixes", np.add.reduceat(p["fixes"].to_numpy(), first), dtype=pl.Int32),
     )
@@ -366,6 +395,6 @@ def merge_pieces(parts: Sequence[pl.DataFrame]) -> Merged:
         .with_columns(
             pl.when("_open").then(pl.col("entered")).forward_fill().alias("visit_entered")
         )
-        .select(list(SPAN_SCHEMA))
+        .select([*schema, "visit_entered"])
     )
     return Merged(visits, spans, orphans)

@@ -15,8 +15,9 @@ it, as one fixed cap for all would. A fix's dwell counts in its own cell and hou
 
 Visits
 ------
-A visit starts at a unit's first fix, at every fix whose cell differs from the unit's
-previous fix, and after a break (the gap from the previous fix exceeds
+A visit starts at a unit's first fix, at every fix whose cell (at the base resolution or
+any coarser one of :data:`~geodata.cubes.tables.COARSE_RES`, as H3 is not nested)
+differs from the unit's previous fix, and after a break (the gap from the previous fix exceeds
 :data:`BREAK_S`). It lasts to the last fix before the next start; ``left`` is that fix's
 time plus its credited dwell.
 
@@ -243,13 +244,13 @@ class PreparedPatrol(NamedTuple):
     def patrol(self) -> pl.DataFrame:
         """The patrol cube."""
         if self.segments is None:
-            return empty("patrol")
+            return empty("patrol", self.base_res)
         return patrol_table(self.segments, self.f.kind_names, self.base_res, self.pack_bits)
 
     def visits(self) -> pl.DataFrame:
         """The visits table."""
         if self.segments is None:
-            return empty("visits")
+            return empty("visits", self.base_res)
         return visits_table(self.segments, self.f, self.credited)
 
 
@@ -299,6 +300,11 @@ def prepare_patrol(
     cap_s = {k: min(v * CAP_FACTOR, break_s) for k, v in interval.items()}
     new_visit = unit_start.copy()
     new_visit[1:] |= (cell[1:] != cell[:-1]) | (gap_s[:-1] > break_s)
+    # A stay is in one exact cell at every resolution: where the fixes of one base cell
+    # fall in two cells of a coarser resolution (H3 is not nested), the stay splits, so
+    # that each visit's dwell goes to the coarser cells its own fixes are in.
+    for exact in f.coarse.values():
+        new_visit[1:] |= exact[1:] != exact[:-1]
 
     cap = np.array([cap_s[k] for k in f.kind_names] or [0.0])
     credited = np.minimum(gap_s, cap[f.kind], out=gap_s)  # the gaps are not needed again
@@ -313,6 +319,7 @@ def prepare_patrol(
         segments = Segments(
             start=s,
             cell=cell[s],
+            coarse={r: c[s] for r, c in f.coarse.items()},
             hour=hour[s],
             kind=f.kind[s],
             unit=f.unit[s],

@@ -20,7 +20,7 @@ import pandas as pd
 import polars as pl
 from shapely.geometry.base import BaseGeometry
 
-from geodata.hexes import cells_to_parent
+from geodata.cubes.tables import cells_at, lineage
 from geodata.schema import INCIDENT_CATEGORIES
 from layers.change import period_change
 from layers.coverage_gaps.score import (
@@ -39,7 +39,7 @@ from layers.patrol_coverage import koper_dose, patrol_coverage
 from layers.patrol_coverage.bands import DEFAULT_BANDS, band_of_hour, check_bands
 from layers.population import cell_population
 from layers.response_reach import reach
-from layers.safe_community import community_status
+from layers.safe_community import community_points_at, community_status
 
 MIN_WEEKS = 4
 """A window of at least this many weeks gives the emerging hot spots their weekly bins."""
@@ -93,12 +93,12 @@ def band_counts(
         if unknown:
             raise ValueError(f"unknown incident categories {unknown}")
         keep &= cube["category"].isin(wanted)
-    rows = cube.loc[keep, ["cell", "hour", "count"]]
+    rows = cube.loc[keep, ["cell", *lineage(cube.columns), "hour", "count"]]
     owner = np.asarray([names.index(b) for b in band_of_hour(spec)], dtype=np.int64)
     band = owner[pd.to_datetime(rows["hour"]).dt.hour.to_numpy()]
     frame = pd.DataFrame(
         {
-            "cell": cells_to_parent(rows["cell"].to_numpy(dtype=np.uint64), res),
+            "cell": cells_at(rows, res),
             "band": band,
             "count": rows["count"].to_numpy(dtype=np.int64),
         }
@@ -146,7 +146,6 @@ def community_cells(
         Sorted by cell: ``cell``, ``communities``, ``households``, ``certified_households``
         (of certified communities not at risk), ``at_risk`` (communities), ``volunteers``.
     """
-    base = statuses["base_cell"].to_numpy(dtype=np.uint64)
     hh = pd.to_numeric(statuses["households"]).astype("Float64").fillna(0).to_numpy(np.float64)
     good = (statuses["status"].astype(str) == "certified").to_numpy() & ~statuses[
         "at_risk"
@@ -162,7 +161,7 @@ def community_cells(
         )
     frame = pd.DataFrame(
         {
-            "cell": cells_to_parent(base, res) if base.size else base,
+            "cell": community_points_at(statuses, res),
             "communities": 1,
             "households": hh,
             "certified_households": np.where(good, hh, 0.0),

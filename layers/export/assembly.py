@@ -14,12 +14,14 @@ import pandas as pd
 
 from geodata.export_inputs import PROJECT, ExportInputs
 from geodata.hexes import cells_to_polygons, cells_to_str
+from geodata.schema import UNIT_KINDS
 from geodata.writers.bundle import ExportBundle, FieldInfo
 from layers.classify import SCHEMES, Scheme
 from layers.export.catalogue import LAYERS, LayerSpec, Request
 from layers.export.styles import HEAT_SCHEME
 from layers.grids import area_cells, zone_cells
 from layers.incident_heat import last_days
+from layers.time_window import BANDS
 
 DEFAULT_WINDOW_DAYS: Final = 30
 """Without ``since``/``until``: the last 30 days of the data, as on the map."""
@@ -129,6 +131,22 @@ def _labels(classes: npt.NDArray[np.int64], spec_style: Any) -> tuple[list[str],
     return [zh.get(int(c), "") for c in classes], [en.get(int(c), "") for c in classes]
 
 
+def _band(band: str | None) -> str | None:
+    if band in (None, "", "all"):
+        return None
+    if band not in BANDS:
+        raise ValueError(f"unknown time-of-day band {band!r}; choose one of {', '.join(BANDS)}")
+    return band
+
+
+def _unit_kinds(kinds: Iterable[str] | None) -> tuple[str, ...] | None:
+    chosen = tuple(sorted({str(k) for k in kinds})) if kinds is not None else ()
+    unknown = [k for k in chosen if k not in UNIT_KINDS]
+    if unknown:
+        raise ValueError(f"unknown unit kinds: {', '.join(unknown)}")
+    return chosen or None
+
+
 def build_export(
     inputs: ExportInputs,
     *,
@@ -141,6 +159,9 @@ def build_export(
     categories: Iterable[str] | None = None,
     hotspot_k: int = 1,
     scheme: Scheme = HEAT_SCHEME,
+    band: str | None = None,
+    unit_kinds: Iterable[str] | None = None,
+    fdr: bool = False,
     created_at: dt.datetime | None = None,
 ) -> ExportBundle:
     """Assemble one layer for export: rows per H3 cell, hexagons, metadata and style.
@@ -170,6 +191,13 @@ def build_export(
         Gi* neighbourhood radius in grid steps.
     scheme : str
         Classification of the incident counts (the map's scheme; natural breaks).
+    band : str, optional
+        Time-of-day band of incidents and patrols (a key of
+        :data:`layers.time_window.BANDS`), as the map's band filter; None: the whole day.
+    unit_kinds : iterable of str, optional
+        Patrol unit kinds (patrol coverage); None keeps all.
+    fdr : bool
+        Hot spots with the Benjamini–Hochberg false discovery rate correction.
     created_at : datetime, optional
         Time stamp of the export (default now, China Standard Time).
 
@@ -207,6 +235,9 @@ def build_export(
         categories=tuple(categories) if categories is not None else None,
         hotspot_k=hotspot_k,
         scheme=scheme,
+        band=_band(band),
+        unit_kinds=_unit_kinds(unit_kinds),
+        fdr=bool(fdr),
     )
     table = spec.compute(inputs, request)
     frame = table.frame.sort_values("cell", kind="stable").reset_index(drop=True)

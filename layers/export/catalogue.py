@@ -46,6 +46,7 @@ from layers.safe_community import (
     cell_status,
     community_status,
 )
+from layers.time_window import band_mask
 
 
 class LayerUnavailable(ValueError):
@@ -63,6 +64,13 @@ class Request:
     categories: tuple[str, ...] | None = None
     hotspot_k: int = 1
     scheme: Scheme = HEAT_SCHEME
+    band: str | None = None
+    """Time-of-day band (a key of :data:`layers.time_window.BANDS`) of incidents and
+    patrols, as the map's band filter; None: the whole day."""
+    unit_kinds: tuple[str, ...] | None = None
+    """Patrol unit kinds counted; None: all."""
+    fdr: bool = False
+    """Hot spots with the false discovery rate correction, as the map's switch."""
 
 
 @dataclass(frozen=True)
@@ -111,6 +119,12 @@ def _cube(inputs: ExportInputs, name: str) -> pd.DataFrame:
     return cube
 
 
+def _incident_rows(inputs: ExportInputs, req: Request) -> pd.DataFrame:
+    """The incidents cube of the request's time-of-day band (the map's band filter)."""
+    cube = _cube(inputs, "incidents")
+    return cube if req.band is None else cube[band_mask(cube["hour"], req.band)]
+
+
 def _categories(req: Request) -> list[str] | None:
     return list(req.categories) if req.categories else None
 
@@ -136,7 +150,7 @@ def _incidents(inputs: ExportInputs, req: Request) -> LayerTable:
     _need(inputs, "incidents", cubes=("incidents",))
     population = _population(inputs, req.res)
     heat = incident_heat(
-        _cube(inputs, "incidents"),
+        _incident_rows(inputs, req),
         res=req.res,
         since=req.since,
         until=req.until,
@@ -182,6 +196,7 @@ def _incidents(inputs: ExportInputs, req: Request) -> LayerTable:
         style=style,
         parameters={
             "categories": _categories(req) or "all",
+            "band": req.band or "all",
             "classification": {"of": "count", "scheme": req.scheme, "classes": len(style.classes)},
             "population": "grids' population spread by households"
             if population is not None
@@ -199,13 +214,13 @@ HOTSPOT_ORDER: tuple[str, ...] = tuple(reversed(HOTSPOT_CLASSES))
 def _hotspots(inputs: ExportInputs, req: Request) -> LayerTable:
     _need(inputs, "hotspots", cubes=("incidents",))
     counts = incident_counts(
-        _cube(inputs, "incidents"),
+        _incident_rows(inputs, req),
         res=req.res,
         since=req.since,
         until=req.until,
         categories=_categories(req),
     )
-    gi = gi_star(counts, area_cells=req.area_cells, k=req.hotspot_k)
+    gi = gi_star(counts, area_cells=req.area_cells, k=req.hotspot_k, fdr=req.fdr)
     index = {code: i for i, code in enumerate(HOTSPOT_ORDER)}
     frame = pd.DataFrame(
         {
@@ -253,6 +268,8 @@ def _hotspots(inputs: ExportInputs, req: Request) -> LayerTable:
         style=style,
         parameters={
             "categories": _categories(req) or "all",
+            "band": req.band or "all",
+            "fdr": "Benjamini-Hochberg" if req.fdr else "none",
             "k": req.hotspot_k,
             "weights": "binary, cell plus its k-ring inside the county",
             "study_area": "county (cells of the area boundary)",
@@ -430,6 +447,8 @@ def _patrol(inputs: ExportInputs, req: Request) -> LayerTable:
         res=req.res,
         since=req.since,
         until=req.until,
+        unit_kinds=list(req.unit_kinds) if req.unit_kinds else None,
+        band=req.band,
         cells=req.area_cells,
     )
     kinds = [
@@ -507,7 +526,8 @@ def _patrol(inputs: ExportInputs, req: Request) -> LayerTable:
         fields=tuple(fields),
         style=style,
         parameters={
-            "unit_kinds": "all",
+            "unit_kinds": list(req.unit_kinds) if req.unit_kinds else "all",
+            "band": req.band or "all",
             "class_bins_min_per_day": list(COVERAGE_CLASS_BINS),
             "dwell": "cube dwell, capped per fix by unit kind (geodata.cubes.patrol)",
         },

@@ -10,9 +10,9 @@ import numpy.typing as npt
 import pandas as pd
 import polars as pl
 
-from geodata.cubes.coarser import to_polars
+from geodata.cubes.coarser import exact_cell, to_polars
 from geodata.cubes.patrol import BREAK_S
-from geodata.hexes import parent_expr
+from geodata.cubes.tables import lineage
 from geodata.schema import UNIT_KINDS, Label
 from layers.patrol_coverage.bands import (
     DEFAULT_BANDS,
@@ -247,16 +247,17 @@ def _cube_sums(
     band: str | None,
 ) -> pl.DataFrame:
     hour_us = pl.col("hour").cast(pl.Datetime("us")).dt.epoch("us")
+    exact = exact_cell(cube.columns, cube["cell"], res)
     rows = (
         cube.lazy()
-        .select(*_CUBE_COLUMNS)
+        .select(*_CUBE_COLUMNS, *lineage(cube.columns))
         .with_columns(hour_us.alias("_h"))
         .filter(
             (pl.col("_h") >= start_us) & (pl.col("_h") < end_us),
             pl.col("unit_kind").is_in(kinds),
         )
         .with_columns(
-            parent_expr("cell", res),
+            exact,
             ((pl.col("_h") // US_PER_HOUR) % 24)
             .replace_strict(dict(enumerate(owner)), return_dtype=pl.String)
             .alias("_band"),

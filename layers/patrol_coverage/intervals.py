@@ -13,6 +13,7 @@ import pandas as pd
 import polars as pl
 
 from geodata.cubes.coarser import cube_res, to_polars, visits_at
+from geodata.cubes.tables import lineage
 from geodata.hexes import cells_res
 from layers.arrays import unique_sorted
 from layers.memo import Memo, digest_frame
@@ -70,7 +71,7 @@ def visits_near(
     us = [pl.col(c).cast(pl.Datetime("us")).dt.epoch("us") for c in ("entered", "last_fix", "left")]
     near = (
         v.lazy()
-        .select(*VISIT_COLUMNS)
+        .select(*VISIT_COLUMNS, *lineage(v.columns))
         .with_columns(us)
         .filter(
             pl.col("unit_kind").is_in(list(kinds)),

@@ -17,6 +17,7 @@ import pytest
 
 from dashboard.app import create_app
 from dashboard.settings import load_settings
+from dashboard.views.gaps import fly_zoom
 from tests.browser.conftest import LiveApp, serve
 
 pytestmark = pytest.mark.browser
@@ -76,6 +77,9 @@ def test_gap_layer_list_and_reason(chrome: Any, live_app: LiveApp) -> None:
     wait.until(lambda d: "防控缺口" in _text(d, "#legend"))
     assert "警情数" not in _text(driver, "#legend")
     wait.until(lambda d: d.execute_script(HEXES_DRAWN) == "gaps")
+    # The list ranks at the resolution the map draws (one frame, so the list's #1 is the
+    # map's); an entry flies to the last zoom that still draws that resolution.
+    drawn_res = int(driver.execute_script("return window.pnm.status.hexes.res"))
     entries = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#gap-list .pnm-gap-entry"))
     assert driver.find_element(By.ID, "gap-list").is_displayed()
     first = entries[0]
@@ -93,8 +97,9 @@ def test_gap_layer_list_and_reason(chrome: Any, live_app: LiveApp) -> None:
     assert reason in _text(driver, "#side-panel")
     assert cell in _text(driver, ".pnm-panel-title")
     wait.until(lambda d: parse_qs(urlsplit(d.current_url).query).get("cell") == [cell])
-    wait.until(lambda d: parse_qs(urlsplit(d.current_url).query).get("zoom") == ["12"])
-    wait.until(lambda d: d.execute_script("return window.pnm.status.hexes.res") == 9)
+    zoom = str(fly_zoom(drawn_res))
+    wait.until(lambda d: parse_qs(urlsplit(d.current_url).query).get("zoom") == [zoom])
+    wait.until(lambda d: d.execute_script("return window.pnm.status.hexes.res") == drawn_res)
     wait.until(lambda d: d.execute_script(HEXES_DRAWN) == "gaps")
     wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#gap-list .pnm-gap-selected"))
     ARTIFACTS.joinpath("screenshots").mkdir(parents=True, exist_ok=True)

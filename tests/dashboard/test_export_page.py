@@ -40,9 +40,9 @@ from dashboard.views.export_files import ExportService
 from geodata.audit import read_events
 from geodata.export_inputs import load_export_inputs
 from geodata.snapshot import Snapshot
-from geodata.store import cubes_dir
 from layers.export import build_export
 from tests.conftest import SmallDisk
+from tests.cube_rows import centre_cell
 from tests.dashboard.fixtures import county_view
 from tests.dashboard.tiny_data import (
     CUBE_ROWS,
@@ -64,16 +64,14 @@ LAST_DAY = pd.Timestamp("2026-11-25")
 
 
 def _parent(cell: int, res: int) -> str:
-    return str(h3.cell_to_parent(h3.int_to_str(cell), res))
+    """The res-``res`` hexagon of the tiny cube row's point (its res-11 cell's centre)."""
+    return str(h3.int_to_str(centre_cell(cell, res)))
 
 
 @pytest.fixture
 def tiny(tmp_path: Path) -> Path:
     """A fresh tiny data directory per test (its audit log starts empty)."""
-    out = build_tiny_data(tmp_path / "data")
-    # The export loader wants the cubes' meta.json, which the hand-written cube lacks.
-    (cubes_dir(out) / "meta.json").write_text("{}", encoding="utf-8")
-    return out
+    return build_tiny_data(tmp_path / "data")
 
 
 @pytest.fixture

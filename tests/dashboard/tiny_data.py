@@ -2,7 +2,8 @@
 
 A 0.1° square "county" around (107.73 E, 31.35 N), two precincts (west and east halves),
 four grids (quadrants), and an incidents cube of five rows written by hand in the cube's
-format (cell uint64 at res 11, hour, category, count).
+format (cell uint64 at res 11, the exact cells of the rows' points — each cell's centre —
+at res 6-10 from h3-py, hour, category, count).
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import box
 
+from geodata.cubes.build import FORMAT_VERSION
 from geodata.store import cubes_dir, write_frame, write_manifest, write_table
+from tests.cube_rows import exact_rows
 
 WEST, SOUTH, EAST, NORTH = 107.68, 31.30, 107.78, 31.40
 MID_LNG, MID_LAT = 107.73, 31.35
@@ -79,11 +82,24 @@ def build_tiny_data(out: Path, *, synthetic: bool = True, cube: bool = True) -> 
         },
     )
     if cube:
-        frame = pd.DataFrame(CUBE_ROWS, columns=["cell", "hour", "category", "count"]).astype(
-            {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
-        )
-        write_frame(frame, cubes_dir(out) / "incidents.parquet")
+        write_frame(cube_frame(CUBE_ROWS), cubes_dir(out) / "incidents.parquet")
+        write_meta(out, "2026-11-26T00:00:00+00:00")
     return out
+
+
+def cube_frame(rows: list[tuple[object, ...]]) -> pd.DataFrame:
+    """Incident cube rows (cell, hour, category, count) as the build stores them."""
+    frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"]).astype(
+        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
+    )
+    return exact_rows(frame)
+
+
+def write_meta(data_dir: Path, built_at: str) -> None:
+    """The cubes' meta.json, of the format this code reads."""
+    (cubes_dir(data_dir) / "meta.json").write_text(
+        json.dumps({"format": FORMAT_VERSION, "built_at": built_at})
+    )
 
 
 # An incident row to append (5 thefts, the data's last day, in a cell no other row has).
@@ -92,8 +108,5 @@ NEW_ROW = (cell(31.3200, 107.7500), "2026-11-25 22:00", "theft", 5)
 
 def rebuild_cube(data_dir: Path, rows: list[tuple[object, ...]], built_at: str) -> None:
     """Write the incidents cube and its meta.json as a cube build does."""
-    frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"]).astype(
-        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
-    )
-    write_frame(frame, cubes_dir(data_dir) / "incidents.parquet")
-    (cubes_dir(data_dir) / "meta.json").write_text(json.dumps({"built_at": built_at}))
+    write_frame(cube_frame(rows), cubes_dir(data_dir) / "incidents.parquet")
+    write_meta(data_dir, built_at)

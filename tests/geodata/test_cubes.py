@@ -29,6 +29,7 @@ from geodata.cubes import (
     scan_cube,
     visits_at,
 )
+from geodata.cubes.tables import cells_at, lineage
 from geodata.store import StoreError, cubes_dir, write_table
 
 T0 = dt.datetime(2025, 3, 1, 10, 0, 0)
@@ -74,7 +75,10 @@ def fixes_frame(rows: list[tuple[str, str, dt.datetime, tuple[float, float]]]) -
 
 
 def records(frame: pl.DataFrame) -> list[dict[str, Any]]:
-    return frame.with_columns(pl.col(pl.Enum).cast(pl.String)).to_dicts()
+    """The rows without the exact coarser cells (``cell_<res>``, tested on their own)."""
+    return (
+        frame.drop(lineage(frame.columns)).with_columns(pl.col(pl.Enum).cast(pl.String)).to_dicts()
+    )
 
 
 CAR = {"police_car": 10.0}
@@ -236,7 +240,7 @@ def test_three_incidents_in_a_cell() -> None:
             "severity": [1, 3, None, 2],
         }
     )
-    assert incident_cube(incidents).to_dicts() == [
+    assert records(incident_cube(incidents)) == [
         {
             "cell": SIBLINGS[0],
             "hour": T0,
@@ -294,10 +298,11 @@ def test_rollup_sums_and_recomputes() -> None:
     exact = {r["cell"]: r for r in records(rollup(built.patrol, 10, visits=built.visits))}
     assert (exact[_PARENT]["visits"], exact[_PARENT]["units"]) == (2, 2)
     assert (exact[_OTHER_PARENT]["visits"], exact[_OTHER_PARENT]["units"]) == (1, 1)
-    # Over the window at the same resolution, visits still add up but units do not.
+    # Over the window, neither adds up: rows of one base cell split by their coarser
+    # cells would count a visit (and a unit) twice; they come from the visits table.
     window = records(rollup(built.patrol, 11, keys=["unit_kind"]))
-    assert sum(r["visits"] for r in window) == built.visits.height
-    assert "units" not in window[0]
+    assert "visits" not in window[0] and "units" not in window[0]
+    assert sum(r["fixes"] for r in window) == 5
     with pytest.raises(ValueError, match="needs 'hour'"):
         rollup(built.patrol, 10, keys=["unit_kind"], visits=built.visits)
     with pytest.raises(ValueError, match="finer"):
@@ -389,6 +394,11 @@ def test_build_with_only_incidents_writes_an_empty_patrol_cube(tmp_path: Path) -
     assert len(patrol) == 0
     assert list(patrol.columns) == [
         "cell",
+        "cell_6",
+        "cell_7",
+        "cell_8",
+        "cell_9",
+        "cell_10",
         "hour",
         "unit_kind",
         "fixes",
@@ -485,8 +495,15 @@ def patrol_rows(draw: st.DrawFn) -> list[tuple[str, str, dt.datetime, tuple[floa
         t = start + dt.timedelta(seconds=draw(st.integers(0, 300)))
         for _ in range(draw(st.integers(1, 12))):
             t += dt.timedelta(seconds=draw(st.sampled_from(GAPS)))
-            rows.append((f"u{u}", kind, t, centre(draw(st.sampled_from(CELLS)))))
+            rows.append((f"u{u}", kind, t, draw(anywhere)))
     return rows
+
+
+# Points anywhere in a 1.4 km box around the cells (not only at cell centres), so that
+# res-11 cells straddle the coarser hexagons as real points do.
+anywhere = st.tuples(
+    st.floats(107.723, 107.737, allow_nan=False), st.floats(31.344, 31.356, allow_nan=False)
+)
 
 
 CAPS = {"police_car": 20.0, "foot_patrol": 60.0}
@@ -495,6 +512,7 @@ settings_ = settings(max_examples=60, deadline=None, suppress_health_check=[Heal
 
 
 def as_cube(frame: pl.DataFrame) -> dict[tuple[int, dt.datetime, str], dict[str, Any]]:
+    assert not lineage(frame.columns), "compare views (rollup), not the split stored rows"
     return {
         (r["cell"], r["hour"], r["unit_kind"]): {
             k: r[k] for k in ("fixes", "units", "dwell_s", "visits") if k in r
@@ -516,8 +534,10 @@ def assert_same_cube(got: dict[Any, dict[str, Any]], want: dict[Any, dict[str, A
 def test_matches_the_plain_reference(rows: list[Any], res: int) -> None:
     built = patrol_cubes(fixes_frame(rows), base_res=res, fix_interval_s=GIVEN)
     want_cube, want_visits = reference(rows, res, CAPS)
-    assert_same_cube(as_cube(built.patrol), want_cube)
-    got_visits = [tuple(v.values()) for v in records(built.visits)]
+    # The stored rows split a base cell where its points straddle coarser hexagons; the
+    # view at the base resolution joins them again (rollup, visits_at).
+    assert_same_cube(as_cube(rollup(built.patrol, res, visits=built.visits)), want_cube)
+    got_visits = [tuple(v.values()) for v in records(visits_at(built.visits, res))]
     assert got_visits == want_visits
 
 
@@ -527,24 +547,23 @@ def test_coarser_views_equal_a_direct_build(rows: list[Any], res: int) -> None:
     frame = fixes_frame(rows)
     base = patrol_cubes(frame, fix_interval_s=GIVEN)
     direct = patrol_cubes(frame, base_res=res, fix_interval_s=GIVEN)
-    assert visits_at(base.visits, res).equals(
-        direct.visits.with_columns(pl.col(pl.Enum).cast(pl.String))
+    assert visits_at(base.visits, res).equals(visits_at(direct.visits, res))
+    assert_same_cube(
+        as_cube(rollup(base.patrol, res, visits=base.visits)),
+        as_cube(rollup(direct.patrol, res, visits=direct.visits)),
     )
-    assert_same_cube(as_cube(rollup(base.patrol, res, visits=base.visits)), as_cube(direct.patrol))
 
 
 @settings_
 @given(patrol_rows(), st.integers(6, 10))
-def test_totals_are_kept_and_visits_never_grow(rows: list[Any], res: int) -> None:
+def test_totals_are_kept_at_every_resolution(rows: list[Any], res: int) -> None:
+    # (Visits need not fall as the cells grow: H3 is not nested, so two fixes in one
+    # res-7 hexagon can lie in two res-6 hexagons. The reference test covers visits.)
     base = patrol_cubes(fixes_frame(rows), fix_interval_s=GIVEN)
     assert base.patrol["fixes"].sum() == len(rows)
     assert base.patrol["visits"].sum() == base.visits.height
-    finer = base.visits
     for r in range(11, res - 1, -1):
-        coarser = visits_at(base.visits, r)
-        assert coarser.height <= finer.height
-        assert coarser["fixes"].sum() == len(rows)
-        finer = coarser
+        assert visits_at(base.visits, r)["fixes"].sum() == len(rows)
     rolled = rollup(base.patrol, res)
     assert rolled["fixes"].sum() == len(rows)
     assert rolled["dwell_s"].sum() == pytest.approx(base.patrol["dwell_s"].sum(), rel=1e-5)
@@ -553,30 +572,66 @@ def test_totals_are_kept_and_visits_never_grow(rows: list[Any], res: int) -> Non
 @settings(max_examples=40, deadline=None)
 @given(
     st.lists(
-        st.tuples(st.sampled_from(CELLS), st.integers(0, 72), st.sampled_from(["theft", "fraud"])),
+        st.tuples(anywhere, st.integers(0, 72), st.sampled_from(["theft", "fraud"])),
         min_size=1,
         max_size=40,
     ),
     st.integers(6, 10),
 )
-def test_incident_counts_add_up_at_every_resolution(
-    incidents: list[tuple[int, int, str]], res: int
+def test_incident_counts_at_every_resolution_equal_a_direct_build(
+    incidents: list[tuple[tuple[float, float], int, str]], res: int
 ) -> None:
     frame = pl.DataFrame(
         {
             "time": [T0 + dt.timedelta(minutes=17 * m) for _, m, _ in incidents],
-            "lng": [centre(c)[0] for c, _, _ in incidents],
-            "lat": [centre(c)[1] for c, _, _ in incidents],
+            "lng": [p[0] for p, _, _ in incidents],
+            "lat": [p[1] for p, _, _ in incidents],
             "category": [k for _, _, k in incidents],
         }
     )
     cube = incident_cube(frame)
-    finer = rollup(cube, res + 1)
     coarser = rollup(cube, res)
-    assert coarser["count"].sum() == finer["count"].sum() == len(incidents)
-    # Each parent holds exactly the sum of its children.
-    regrouped = rollup(finer, res)
-    assert regrouped.equals(coarser)
+    assert coarser["count"].sum() == len(incidents)
+    direct = incident_cube(frame, base_res=res)
+    assert coarser.equals(rollup(direct, res))
+    # And each count is that of h3-py's own cell of each point at res.
+    want: dict[int, int] = defaultdict(int)
+    for (lng, lat), _, _ in incidents:
+        want[h3i.latlng_to_cell(lat, lng, res)] += 1
+    got = rollup(cube, res, keys=[])
+    assert dict(zip(got["cell"].to_list(), got["count"].to_list(), strict=True)) == want
     over_window = rollup(cube, res, keys=["category"])
     assert over_window["count"].sum() == len(incidents)
     assert over_window.columns == ["cell", "category", "count", "severity_sum", "severity_known"]
+
+
+def _straddling_point(res: int) -> tuple[float, float]:
+    """A point whose res-11 cell's res-``res`` parent is not its own res-``res`` cell
+    (found with h3-py alone, the independent reference)."""
+    rng = np.random.default_rng(7)
+    for lng, lat in zip(
+        rng.uniform(107.72, 107.74, 20_000), rng.uniform(31.34, 31.36, 20_000), strict=True
+    ):
+        fine = h3i.latlng_to_cell(lat, lng, 11)
+        if h3i.cell_to_parent(fine, res) != h3i.latlng_to_cell(lat, lng, res):
+            return float(lng), float(lat)
+    raise AssertionError("no straddling point found")
+
+
+@pytest.mark.parametrize("res", [7, 8, 9, 10])
+def test_a_point_counts_in_its_own_hexagon_not_its_parents_neighbour(res: int) -> None:
+    # The known answer where the easy way (cell_to_parent of the res-11 cell) and the
+    # right way (the point's own cell) differ.
+    lng, lat = _straddling_point(res)
+    own = h3i.latlng_to_cell(lat, lng, res)
+    parent = h3i.cell_to_parent(h3i.latlng_to_cell(lat, lng, 11), res)
+    assert own != parent
+    frame = pl.DataFrame({"time": [T0], "lng": [lng], "lat": [lat], "category": ["theft"]})
+    cube = incident_cube(frame)
+    assert rollup(cube, res)["cell"].to_list() == [own]
+    assert cells_at(cube, res).tolist() == [own]
+    # A patrol unit parked there: its dwell goes to its own hexagon too.
+    rows = [("u1", "police_car", T0 + 10 * i * S, (lng, lat)) for i in range(6)]
+    built = patrol_cubes(fixes_frame(rows), fix_interval_s=CAR)
+    assert rollup(built.patrol, res)["cell"].to_list() == [own]
+    assert visits_at(built.visits, res)["cell"].to_list() == [own]

@@ -20,6 +20,7 @@ from geodata.hexes import (
     cells_to_parent,
     cells_to_polygons,
     cells_to_str,
+    coarser_cells,
     lnglat_to_cells,
     parent_expr,
     str_to_cell,
@@ -96,6 +97,51 @@ def test_agrees_with_h3py(points: list[tuple[float, float]], res: int) -> None:
     lat = np.array([p[1] for p in points])
     expected = [h3i.latlng_to_cell(la, lo, res) for lo, la in points]
     assert lnglat_to_cells(lng, lat, res).tolist() == expected
+
+
+def _coarser_reference(lng: np.ndarray, lat: np.ndarray, res: int) -> list[int]:
+    return [
+        h3i.latlng_to_cell(la, lo, res) if np.isfinite(lo) and np.isfinite(la) else 0
+        for lo, la in zip(lng, lat, strict=True)
+    ]
+
+
+def _check_coarser(lng: np.ndarray, lat: np.ndarray, base: int, coarse: list[int]) -> None:
+    frame = pl.DataFrame({"lng": lng, "lat": lat})
+    cells = lnglat_to_cells(lng, lat, base)
+    got = coarser_cells(frame, cells, coarse)
+    for r in coarse:
+        assert got[r].tolist() == _coarser_reference(lng, lat, r), r
+
+
+# Points anywhere on Earth (faces, pentagons, the antimeridian), clustered so that many
+# share a base cell, and a few that cannot be placed.
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(lngs, lats), min_size=1, max_size=12),
+    st.lists(st.tuples(st.floats(-0.002, 0.002), st.floats(-0.002, 0.002)), max_size=30),
+    st.integers(4, 11),
+)
+def test_coarser_cells_equal_latlng_to_cell_at_each_resolution(
+    centres: list[tuple[float, float]], offsets: list[tuple[float, float]], base: int
+) -> None:
+    points = [
+        (lo + dx, max(-90.0, min(90.0, la + dy)))
+        for lo, la in centres
+        for dx, dy in [(0, 0), *offsets]
+    ]
+    lng = np.array([min(180.0, max(-180.0, p[0])) for p in points] + [np.nan])
+    lat = np.array([p[1] for p in points] + [31.0])
+    _check_coarser(lng, lat, base, list(range(max(0, base - 5), base)))
+
+
+def test_coarser_cells_of_a_dense_county_sample_equal_latlng_to_cell() -> None:
+    """20,000 points in 0.2° around the county seat: base cells with many points, most
+    inside their coarser cell and some straddling one of its edges, at res 6-10."""
+    rng = np.random.default_rng(14)
+    lng = 107.63 + 0.2 * rng.random(20_000)
+    lat = 31.25 + 0.2 * rng.random(20_000)
+    _check_coarser(lng, lat, 11, [6, 7, 8, 9, 10])
 
 
 @settings(max_examples=80, deadline=None)

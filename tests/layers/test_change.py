@@ -22,19 +22,30 @@ from layers.change import (
     period_change,
     total_change,
 )
+from tests.cube_rows import centre_cell, exact_rows, point_cells
 
 A = h3.str_to_int(h3.latlng_to_cell(31.3500, 107.7300, 11))
 B = h3.str_to_int(h3.latlng_to_cell(31.3502, 107.7302, 11))  # shares A's res-8 parent
 C = h3.str_to_int(h3.latlng_to_cell(31.3800, 107.7300, 11))
-P_AB = h3.str_to_int(h3.cell_to_parent(h3.int_to_str(A), 8))
-P_C = h3.str_to_int(h3.cell_to_parent(h3.int_to_str(C), 8))
+# The res-8 hexagons the cells' centres lie in (h3-py), not the cells' parents.
+P_AB = centre_cell(A, 8)
+P_C = centre_cell(C, 8)
+LINEAGE = [f"cell_{r}" for r in range(6, 11)]
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.astype(
+        {
+            **{c: np.uint64 for c in frame.columns if c.startswith("cell")},
+            "hour": "datetime64[us]",
+            "category": str,
+            "count": np.int32,
+        }
+    )
 
 
 def _cube(rows: list[tuple[int, str, str, int]]) -> pd.DataFrame:
-    frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"])
-    return frame.astype(
-        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
-    )
+    return exact_rows(_typed(pd.DataFrame(rows, columns=["cell", "hour", "category", "count"])))
 
 
 def _two_sided(k: int, n: int, p0: float) -> float:
@@ -207,28 +218,34 @@ T0 = pd.Timestamp("2025-01-01")
 @st.composite
 def cubes(draw: st.DrawFn) -> pd.DataFrame:
     n = draw(st.integers(0, 25))
-    rows = [(A, "2025-01-01", "theft", 1)]
+    rows = [{**point_cells(31.35, 107.73), "hour": "2025-01-01", "category": "theft", "count": 1}]
     for _ in range(n):
         lat = draw(st.floats(31.30, 31.40))
         lng = draw(st.floats(107.68, 107.78))
-        cell = h3.str_to_int(h3.latlng_to_cell(lat, lng, 11))
         hour = T0 + pd.Timedelta(hours=draw(st.integers(0, 24 * 700)))
-        rows.append((cell, str(hour), "theft", draw(st.integers(1, 4))))
-    return _cube(rows)
+        rows.append(
+            {
+                **point_cells(lat, lng),
+                "hour": str(hour),
+                "category": "theft",
+                "count": draw(st.integers(1, 4)),
+            }
+        )
+    return _typed(pd.DataFrame(rows, columns=["cell", *LINEAGE, "hour", "category", "count"]))
 
 
 @given(cubes(), st.integers(6, 10), st.integers(0, 600), st.integers(1, 40))
 @settings(max_examples=30, deadline=None)
-def test_counts_at_res_r_are_the_sums_of_their_children(
+def test_counts_at_res_r_are_those_of_the_points_in_each_res_r_hexagon(
     cube: pd.DataFrame, res: int, start_day: int, days: int
 ) -> None:
     since = T0 + pd.Timedelta(days=start_day)
     window = {"since": since, "until": since + pd.Timedelta(days=days)}
     coarse = period_change(cube, res=res, **window)
-    fine = period_change(cube, res=res + 1, **window)
-    parents = [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res)) for c in fine["cell"]]
+    # The reference: the rows re-indexed at ``res`` by h3-py from their points.
+    reference = cube.assign(cell=cube[f"cell_{res}"]).drop(columns=LINEAGE)
     measures = ["count", "count_mom", "count_yoy"]
-    summed = fine[measures].groupby(np.array(parents, dtype=np.uint64)).sum(min_count=1)
+    summed = period_change(reference, res=res, **window).set_index("cell")[measures]
     assert coarse["cell"].tolist() == summed.index.tolist()
     for m in measures:
         assert coarse[m].fillna(-1).tolist() == summed[m].fillna(-1).tolist()

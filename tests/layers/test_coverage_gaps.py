@@ -31,6 +31,7 @@ from layers.coverage_gaps import (
     reason,
     top_gaps,
 )
+from tests.cube_rows import exact_rows
 
 LAT, LNG = 31.35, 107.75
 _CENTRE = h3.latlng_to_cell(LAT, LNG, 9)
@@ -299,13 +300,21 @@ def test_gap_class_breaks() -> None:
 
 
 def test_band_counts_splits_incidents_by_the_hour_they_fall_in() -> None:
-    cube = pd.DataFrame(
-        {
-            "cell": np.array([h3.str_to_int(h3.cell_to_center_child(h3.int_to_str(A), 11))] * 3),
-            "hour": pd.to_datetime(["2024-03-05 05:00", "2024-03-05 12:00", "2024-03-05 23:00"]),
-            "category": ["theft", "theft", "dispute"],
-            "count": [2, 1, 4],
-        }
+    # The centre child's point (its centre, A's centre) lies in A at res 9.
+    cube = exact_rows(
+        pd.DataFrame(
+            {
+                "cell": np.array(
+                    [h3.str_to_int(h3.cell_to_center_child(h3.int_to_str(A), 11))] * 3,
+                    dtype=np.uint64,
+                ),
+                "hour": pd.to_datetime(
+                    ["2024-03-05 05:00", "2024-03-05 12:00", "2024-03-05 23:00"]
+                ),
+                "category": ["theft", "theft", "dispute"],
+                "count": [2, 1, 4],
+            }
+        )
     )
     got = band_counts(cube, res=9, since="2024-03-05", until="2024-03-06", cells=AREA)
     row = got.set_index("cell").loc[A]

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 from layers.hotspot_quality import pai_rri, resolution_quality
+from tests.cube_rows import exact_rows
 
 CENTRE = int(h3i.latlng_to_cell(31.35, 107.73, 9))
 AREA20 = np.sort(np.asarray(h3i.grid_disk(CENTRE, 3), dtype=np.uint64))[:20]
@@ -118,13 +119,15 @@ def test_resolution_quality_rolls_up_and_measures_inside_the_area() -> None:
     spot11 = int(h3i.cell_to_center_child(target10, 11))
     elsewhere11 = int(h3i.latlng_to_cell(31.9, 108.3, 11))  # outside the area: ignored
     hours = pd.to_datetime(["2024-01-01 08:00", "2024-01-01 09:00", "2024-01-02 22:00"])
-    train = pd.DataFrame(
-        {
-            "cell": np.array([spot11, spot11, elsewhere11], dtype=np.uint64),
-            "hour": hours,
-            "category": ["theft", "fraud", "theft"],
-            "count": [2, 3, 50],
-        }
+    train = exact_rows(
+        pd.DataFrame(
+            {
+                "cell": np.array([spot11, spot11, elsewhere11], dtype=np.uint64),
+                "hour": hours,
+                "category": ["theft", "fraud", "theft"],
+                "count": [2, 3, 50],
+            }
+        )
     )
     test = train.assign(count=[1, 1, 9])
     out = resolution_quality(train, test, area_cells=area10, resolutions=(10, 8, 9), hot_share=0.05)

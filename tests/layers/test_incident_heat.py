@@ -23,13 +23,16 @@ from layers.incident_heat import (
     incident_heat,
     last_days,
 )
+from tests.cube_rows import centre_cell, exact_rows, point_cells
 
 # Three res-11 cells near the county seat: A and B share a res-8 parent, C lies ~3 km away.
 A = h3.str_to_int(h3.latlng_to_cell(31.3500, 107.7300, 11))
 B = h3.str_to_int(h3.latlng_to_cell(31.3502, 107.7302, 11))
 C = h3.str_to_int(h3.latlng_to_cell(31.3800, 107.7300, 11))
-P_AB = h3.str_to_int(h3.cell_to_parent(h3.int_to_str(A), 8))
-P_C = h3.str_to_int(h3.cell_to_parent(h3.int_to_str(C), 8))
+# The res-8 cells their points (the cells' centres) fall in, by h3-py: counts at res 8
+# are of the hexagon a point lies in, not of its res-11 cell's parent (H3 is not nested).
+P_AB = centre_cell(A, 8)
+P_C = centre_cell(C, 8)
 
 
 @pytest.fixture
@@ -44,8 +47,10 @@ def cube() -> pd.DataFrame:
         (C, "2026-10-01 10:00", "theft", 100),  # long before the window
     ]
     frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"])
-    return frame.astype(
-        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
+    return exact_rows(
+        frame.astype(
+            {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
+        )
     )
 
 
@@ -55,8 +60,11 @@ def _as_dict(frame: pd.DataFrame) -> dict[int, int]:
 
 def test_preconditions_of_the_fixture() -> None:
     assert A != B
-    assert h3.str_to_int(h3.cell_to_parent(h3.int_to_str(B), 8)) == P_AB
+    assert centre_cell(B, 8) == P_AB
     assert P_AB != P_C
+    # Here the points' res-8 cells are also their res-11 cells' parents, so the areal
+    # population (apportioned by parents) and the counts meet in the same hexagon.
+    assert h3.str_to_int(h3.cell_to_parent(h3.int_to_str(A), 8)) == P_AB
 
 
 def test_three_incidents_in_one_cell_count_three(cube: pd.DataFrame) -> None:
@@ -66,7 +74,7 @@ def test_three_incidents_in_one_cell_count_three(cube: pd.DataFrame) -> None:
     assert _as_dict(result) == {A: 3, B: 5}
 
 
-def test_rollup_to_a_coarser_resolution_sums_the_children(cube: pd.DataFrame) -> None:
+def test_a_coarser_resolution_counts_the_points_in_each_hexagon(cube: pd.DataFrame) -> None:
     result = incident_counts(cube, res=8, since="2026-11-01", until="2026-11-26")
     assert _as_dict(result) == {P_AB: 3 + 4 + 5, P_C: 7}
     assert result["cell"].dtype == np.uint64
@@ -100,7 +108,7 @@ def test_refuses_unknown_categories_finer_resolution_and_reversed_window(
 ) -> None:
     with pytest.raises(ValueError, match="unknown incident categories"):
         incident_counts(cube, res=8, since="2026-11-01", until="2026-11-26", categories=["x"])
-    with pytest.raises(ValueError, match="res-12 parent of a res-11 cell"):
+    with pytest.raises(ValueError, match="finer res 12"):
         incident_counts(cube, res=12, since="2026-11-01", until="2026-11-26")
     with pytest.raises(ValueError, match="before it starts"):
         incident_counts(cube, res=8, since="2026-11-26", until="2026-11-01")
@@ -121,8 +129,10 @@ def test_last_days_ends_at_midnight_after_the_data_s_last_hour(cube: pd.DataFram
 
 def _cube(rows: list[tuple[int, str, str, int]]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"])
-    return frame.astype(
-        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
+    return exact_rows(
+        frame.astype(
+            {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
+        )
     )
 
 
@@ -276,27 +286,43 @@ def cubes(draw: st.DrawFn) -> pd.DataFrame:
     for _ in range(n):
         lat = draw(st.floats(31.30, 31.40))
         lng = draw(st.floats(107.68, 107.78))
-        cell = h3.str_to_int(h3.latlng_to_cell(lat, lng, 11))
         hour = T0 + pd.Timedelta(hours=draw(st.integers(0, 24 * 60)))
         category = draw(st.sampled_from(list(INCIDENT_CATEGORIES)[:4]))
-        rows.append((cell, hour, category, draw(st.integers(1, 5))))
-    frame = pd.DataFrame(rows, columns=["cell", "hour", "category", "count"])
+        rows.append(
+            {
+                **point_cells(lat, lng),
+                "hour": hour,
+                "category": category,
+                "count": draw(st.integers(1, 5)),
+            }
+        )
+    columns = ["cell", *(f"cell_{r}" for r in range(6, 11)), "hour", "category", "count"]
+    frame = pd.DataFrame(rows, columns=columns)
     return frame.astype(
-        {"cell": np.uint64, "hour": "datetime64[us]", "category": str, "count": np.int32}
+        {
+            **{c: np.uint64 for c in columns if c.startswith("cell")},
+            "hour": "datetime64[us]",
+            "category": str,
+            "count": np.int32,
+        }
     )
 
 
 @given(cubes(), st.integers(6, 10), st.none() | st.floats(0.5, 60))
 @settings(max_examples=40, deadline=None)
-def test_counts_at_res_r_are_the_sums_of_their_children(
+def test_counts_at_res_r_are_those_of_the_points_in_each_res_r_hexagon(
     cube: pd.DataFrame, res: int, half_life: float | None
 ) -> None:
     window = {"since": T0, "until": T0 + pd.Timedelta(days=61), "half_life_days": half_life}
     coarse = incident_heat(cube, res=res, **window)
-    fine = incident_heat(cube, res=res + 1, **window)
-    parents = [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res)) for c in fine["cell"]]
+    # The reference: each row's point indexed at ``res`` by h3-py (``cell_<res>``, made by
+    # point_cells), weighted as the layer weighs a row.
+    reference = cube.assign(cell=cube[f"cell_{res}"])
+    weighted = incident_heat(
+        reference.drop(columns=[f"cell_{r}" for r in range(6, 11)]), res=res, **window
+    )
     measures = ["count"] if half_life is None else ["count", "weighted"]
-    summed = fine[measures].groupby(np.array(parents, dtype=np.uint64)).sum()
+    summed = weighted.set_index("cell")[measures]
     assert coarse["cell"].tolist() == summed.index.tolist()
     assert coarse["count"].tolist() == summed["count"].tolist()
     assert int(coarse["count"].sum()) == int(cube["count"].sum())

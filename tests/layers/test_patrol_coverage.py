@@ -29,16 +29,20 @@ from layers.patrol_coverage import (
     koper_summary,
     patrol_coverage,
 )
+from tests.cube_rows import centre_cell, exact_rows
 
 LAT, LNG = 31.35, 107.73
-_A = h3.latlng_to_cell(LAT, LNG, 11)
-_P10 = h3.cell_to_parent(_A, 10)
-_SIBLINGS = sorted(set(h3.cell_to_children(_P10, 11)) - {_A})
-A = h3.str_to_int(_A)
-B = h3.str_to_int(_SIBLINGS[0])  # A's sibling: same res-10 parent
+A = h3.str_to_int(h3.latlng_to_cell(LAT, LNG, 11))
+# The res-10 hexagon A's point (its centre) lies in, by h3-py, and a neighbour B of A
+# whose centre lies in it too: A and B are "siblings" in the hexagon drawn at res 10.
+P10_AB = centre_cell(A, 10)
+B = next(
+    c
+    for c in sorted(h3.str_to_int(x) for x in h3.grid_ring(h3.int_to_str(A), 1))
+    if centre_cell(c, 10) == P10_AB
+)
 C = h3.str_to_int(h3.latlng_to_cell(LAT + 0.02, LNG, 11))  # ~2 km north
 D = h3.str_to_int(h3.latlng_to_cell(LAT + 0.04, LNG, 11))
-P10_AB = h3.str_to_int(_P10)
 DAY = "2024-03-05"
 
 
@@ -53,31 +57,35 @@ def visits_table(rows: list[tuple[str, str, int, str, str]], day: str = DAY) -> 
         "datetime64[us]"
     )
     left = pd.to_datetime([f"{day} {r[4]}" for r in rows], format="mixed").astype("datetime64[us]")
-    return pd.DataFrame(
-        {
-            "unit_id": pd.Series([r[0] for r in rows], dtype=str),
-            "unit_kind": pd.Series([r[1] for r in rows], dtype=str),
-            "cell": np.array([r[2] for r in rows], dtype=np.uint64),
-            "entered": entered,
-            "last_fix": np.maximum(left - pd.Timedelta(seconds=20), entered),
-            "left": left,
-            "fixes": np.full(len(rows), 10, dtype=np.int32),
-        }
+    return exact_rows(
+        pd.DataFrame(
+            {
+                "unit_id": pd.Series([r[0] for r in rows], dtype=str),
+                "unit_kind": pd.Series([r[1] for r in rows], dtype=str),
+                "cell": np.array([r[2] for r in rows], dtype=np.uint64),
+                "entered": entered,
+                "last_fix": np.maximum(left - pd.Timedelta(seconds=20), entered),
+                "left": left,
+                "fixes": np.full(len(rows), 10, dtype=np.int32),
+            }
+        )
     )
 
 
 def cube_table(rows: list[tuple[int, str, str, int, float]], day: str = DAY) -> pd.DataFrame:
     """A patrol cube from (cell, hour, kind, fixes, dwell_s); units and visits 1."""
-    return pd.DataFrame(
-        {
-            "cell": np.array([r[0] for r in rows], dtype=np.uint64),
-            "hour": pd.to_datetime([f"{day} {r[1]}" for r in rows]).astype("datetime64[us]"),
-            "unit_kind": [r[2] for r in rows],
-            "fixes": np.array([r[3] for r in rows], dtype=np.int32),
-            "units": np.int32(1),
-            "dwell_s": np.array([r[4] for r in rows], dtype=np.float32),
-            "visits": np.int32(1),
-        }
+    return exact_rows(
+        pd.DataFrame(
+            {
+                "cell": np.array([r[0] for r in rows], dtype=np.uint64),
+                "hour": pd.to_datetime([f"{day} {r[1]}" for r in rows]).astype("datetime64[us]"),
+                "unit_kind": [r[2] for r in rows],
+                "fixes": np.array([r[3] for r in rows], dtype=np.int32),
+                "units": np.int32(1),
+                "dwell_s": np.array([r[4] for r in rows], dtype=np.float32),
+                "visits": np.int32(1),
+            }
+        )
     )
 
 
@@ -91,9 +99,9 @@ def row(frame: pd.DataFrame, cell: int) -> pd.Series:
 
 
 def test_fixture_cells() -> None:
-    assert h3.cell_to_parent(h3.int_to_str(B), 10) == _P10
+    assert centre_cell(B, 10) == P10_AB
     assert len({A, B, C, D}) == 4
-    assert h3.cell_to_parent(h3.int_to_str(C), 10) != _P10
+    assert centre_cell(C, 10) != P10_AB
 
 
 # --- patrol_coverage: known answers --------------------------------------------------------
@@ -560,11 +568,12 @@ def patrols(draw: st.DrawFn) -> pl.DataFrame:
     return pl.from_pandas(frame).with_columns(pl.col("time").cast(pl.Datetime("us")))
 
 
-def _parents(cells: pd.Series, res: int) -> np.ndarray:
-    return np.array(
-        [h3.str_to_int(h3.cell_to_parent(h3.int_to_str(int(c)), res)) for c in cells],
-        dtype=np.uint64,
-    )
+def _in_band(hours: pd.Series, band: str | None) -> pd.Series:
+    if band is None:
+        return pd.Series(True, index=hours.index)
+    start, end = DEFAULT_BANDS[band]
+    h = hours.dt.hour
+    return (h >= start) & (h < end) if start < end else (h >= start) | (h < end)
 
 
 @settings(max_examples=40, deadline=None)
@@ -575,26 +584,28 @@ def _parents(cells: pd.Series, res: int) -> np.ndarray:
     length_h=st.integers(1, 24),
     band=st.sampled_from([None, *DEFAULT_BANDS]),
 )
-def test_coarser_cells_sum_their_children(
+def test_each_fix_counts_in_its_own_hexagon_at_every_resolution(
     fixes: pl.DataFrame, res: int, start_h: int, length_h: int, band: str | None
 ) -> None:
     built = patrol_cubes(fixes)
     since = START + pd.Timedelta(hours=start_h)
-    kw = {"since": since, "until": since + pd.Timedelta(hours=length_h), "band": band}
+    until = since + pd.Timedelta(hours=length_h)
+    kw = {"since": since, "until": until, "band": band}
     coarse = patrol_coverage(built.patrol, built.visits, res=res, **kw).set_index("cell")
     fine = patrol_coverage(built.patrol, built.visits, res=res + 1, **kw)
-    fine["parent"] = _parents(fine["cell"], res)
-    summed = fine.groupby("parent")[["fixes", "dwell_min", "visits", "units"]].sum()
-    assert set(summed.index) == set(coarse.index)
-    c = coarse.loc[summed.index]
-    # Fixes and dwell add up; visits and distinct units never exceed their children's sum.
-    assert (c["fixes"] == summed["fixes"]).all()
-    assert np.allclose(c["dwell_min"], summed["dwell_min"], rtol=1e-9, atol=1e-6)
-    assert (c["visits"] <= summed["visits"]).all()
-    assert (c["units"] <= summed["units"]).all()
-    # A parent is occupied whenever a child is, so its longest gap is no longer.
-    child_gap = fine.groupby("parent")["longest_gap_h"].min()
-    assert (c["longest_gap_h"] <= child_gap.loc[c.index] + 1e-9).all()
+    # The reference: the raw fixes of the window and band, indexed at ``res`` by h3-py.
+    raw = fixes.to_pandas()
+    raw = raw[(raw["time"] >= since) & (raw["time"] < until) & _in_band(raw["time"], band)]
+    cells = [
+        h3.str_to_int(h3.latlng_to_cell(y, x, res))
+        for x, y in zip(raw["lng"], raw["lat"], strict=True)
+    ]
+    expected = pd.Series(1, index=np.array(cells, dtype=np.uint64)).groupby(level=0).sum()
+    fixed = coarse[coarse["fixes"] > 0]["fixes"]
+    assert fixed.sort_index().to_dict() == expected.sort_index().to_dict()
+    # Dwell moves between hexagons with the resolution but none is lost or made.
+    assert coarse["dwell_min"].sum() == pytest.approx(fine["dwell_min"].sum(), rel=1e-9, abs=1e-6)
+    c = coarse
     # The split by kind adds up to the totals.
     by_kind = sum(c[f"dwell_min_{k}"] for k in KINDS)
     assert np.allclose(by_kind, c["dwell_min"])

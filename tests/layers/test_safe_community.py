@@ -16,6 +16,7 @@ import shapely
 
 from geodata.hexes import lnglat_to_cells
 from layers.safe_community import cell_status, community_status, grid_status
+from tests.cube_rows import centre_cell, exact_rows, point_cells
 
 LAT, LNG = 31.35, 107.70
 START, END = "2024-01-01", "2024-01-31"  # 30 days
@@ -57,7 +58,7 @@ def _communities() -> pd.DataFrame:
 def _cube_rows(i: int, category: str, count: int, hour: pd.Timestamp = INSIDE) -> dict:
     lng, lat = _where(i)
     return {
-        "cell": int(lnglat_to_cells([lng], [lat], 11)[0]),
+        **point_cells(lat, lng),  # the cube's cells of the community's point (h3-py)
         "hour": hour,
         "category": category,
         "count": count,
@@ -77,10 +78,11 @@ def _cube() -> pd.DataFrame:
         _cube_rows(7, "theft", 2, pd.Timestamp("2023-12-31 23:00")),
         _cube_rows(7, "gang_crime", 1, pd.Timestamp(END)),
     ]
-    far = {"cell": int(lnglat_to_cells([108.2], [31.0], 11)[0]), "hour": INSIDE}
+    far = {**point_cells(31.0, 108.2), "hour": INSIDE}
     rows.append({**far, "category": "theft", "count": 50})
     frame = pd.DataFrame(rows)
-    frame["cell"] = frame["cell"].astype(np.uint64)
+    for column in [c for c in frame.columns if c.startswith("cell")]:
+        frame[column] = frame[column].astype(np.uint64)
     frame["count"] = frame["count"].astype(np.int32)
     return frame
 
@@ -186,16 +188,22 @@ def test_match_resolution_decides_which_incidents_belong() -> None:
     com = _communities().iloc[[1]]  # C2
     lng, lat = _where(1)
     home = h3.latlng_to_cell(lat, lng, 11)
+    # A neighbour whose centre (where its incident is put) lies in the community's res-9
+    # hexagon.
     next_door = next(
-        c for c in h3.grid_ring(home, 1) if h3.cell_to_parent(c, 9) == h3.cell_to_parent(home, 9)
+        c
+        for c in h3.grid_ring(home, 1)
+        if centre_cell(h3.str_to_int(c), 9) == h3.str_to_int(h3.latlng_to_cell(lat, lng, 9))
     )
-    cube = pd.DataFrame(
-        {
-            "cell": np.asarray([h3.str_to_int(next_door)], dtype=np.uint64),
-            "hour": [INSIDE],
-            "category": ["theft"],
-            "count": [2],
-        }
+    cube = exact_rows(
+        pd.DataFrame(
+            {
+                "cell": np.asarray([h3.str_to_int(next_door)], dtype=np.uint64),
+                "hour": [INSIDE],
+                "category": ["theft"],
+                "count": [2],
+            }
+        )
     )
     assert community_status(com, cube, start=START, end=END)["incidents"].tolist() == [2]
     fine = community_status(com, cube, start=START, end=END, match_res=11)

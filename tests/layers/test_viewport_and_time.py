@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from layers.nearby import distances_m, nearest
 from layers.time_window import band_mask, frames, weekly_counts, window_of
 from layers.viewport import in_bounds, snap_bounds, zoom_to_res
+from tests.cube_rows import centre_cell, exact_rows
 
 LAST = pd.Timestamp("2026-11-25")
 
@@ -97,20 +98,22 @@ def test_night_band_wraps_midnight() -> None:
     assert band_mask(hours, "all").all()
 
 
-def test_weekly_counts_of_a_parent_cell() -> None:
+def test_weekly_counts_of_a_coarser_cell() -> None:
     a = int(h3.str_to_int(h3.latlng_to_cell(31.33, 107.70, 11)))
     far = int(h3.str_to_int(h3.latlng_to_cell(31.50, 107.90, 11)))
-    cube = pd.DataFrame(
-        {
-            "cell": np.array([a, a, a, far], dtype=np.uint64),
-            "hour": pd.to_datetime(
-                ["2026-11-25 10:00", "2026-11-18 10:00", "2026-11-17 23:00", "2026-11-25 10:00"]
-            ),
-            "category": ["theft", "fraud", "theft", "theft"],
-            "count": [2, 5, 1, 9],
-        }
+    cube = exact_rows(
+        pd.DataFrame(
+            {
+                "cell": np.array([a, a, a, far], dtype=np.uint64),
+                "hour": pd.to_datetime(
+                    ["2026-11-25 10:00", "2026-11-18 10:00", "2026-11-17 23:00", "2026-11-25 10:00"]
+                ),
+                "category": ["theft", "fraud", "theft", "theft"],
+                "count": [2, 5, 1, 9],
+            }
+        )
     )
-    parent = int(h3.str_to_int(h3.cell_to_parent(h3.int_to_str(a), 8)))
+    parent = centre_cell(a, 8)  # the res-8 hexagon a's point lies in
     until = pd.Timestamp("2026-11-26")
     trend = weekly_counts(cube, parent, until=until, weeks=3)
     # Weeks start 2026-11-05, -12, -19: the 17th and 18th fall in the second week.

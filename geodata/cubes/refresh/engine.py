@@ -179,7 +179,7 @@ def _update(
         )
         recomputed["incidents"] = len(inc_todo)
     else:
-        incidents = empty("incidents")
+        incidents = empty("incidents", base_res)
         inc_days = pl.DataFrame(schema={"day": DAY_SCHEMA["day"], "kept": pl.Int64()})
 
     patrol = PatrolResult()

@@ -19,7 +19,7 @@ from geodata.cubes.refresh.ledger import (
     without_days,
 )
 from geodata.cubes.sources import DAY_SCHEMA, CubeSource
-from geodata.cubes.tables import empty
+from geodata.cubes.tables import empty, lineage
 from geodata.store import cubes_dir
 
 
@@ -71,9 +71,11 @@ def refresh_incidents(
         frames.append(as_strings(without_days(old, "hour", todo), "category"))
         kept.append(old_days.filter(~day_of("day").is_in(sorted(todo))).select("day", "kept"))
     cube = (
-        pl.concat([f for f in frames if f.height]).sort("hour", "cell", "category")
+        pl.concat([f for f in frames if f.height]).sort(
+            "hour", "cell", "category", *lineage(frames[0].columns)
+        )
         if any(f.height for f in frames)
-        else empty("incidents")
+        else empty("incidents", base_res)
     )
     days = (
         pl.concat([k for k in kept if k.height]).filter(day_of("day").is_in(sorted(now)))

@@ -21,7 +21,7 @@ from geodata.cubes.build import _COMPRESSION, load_meta
 from geodata.cubes.partitions import GAP_SCHEMA, Window, day_number, digest_part, windows
 from geodata.cubes.refresh.executors import Executor
 from geodata.cubes.sources import DAY_SCHEMA, CubeSource, FileSource
-from geodata.cubes.tables import CUBE_NAMES
+from geodata.cubes.tables import CUBE_NAMES, coarse_res
 from geodata.store import StoreError, _atomic_target, cubes_dir
 
 DAYS_FILE: Final = "partitions.parquet"
@@ -65,6 +65,8 @@ def settings_of(base_res: int, break_s: float, given: Mapping[str, float] | None
     other settings is a full build."""
     return {
         "base_res": base_res,
+        # Cubes of another layout (format 1 had no exact coarser cells) are built anew.
+        "exact_res": list(coarse_res(base_res)),
         "break_s": float(break_s),
         "fix_interval_s": dict(sorted((k, float(v)) for k, v in given.items())) if given else None,
     }

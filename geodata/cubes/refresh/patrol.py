@@ -11,12 +11,12 @@ import polars as pl
 
 from geodata.cubes.partitions import (
     GAP_SCHEMA,
-    SPAN_SCHEMA,
     PatrolPart,
     day_number,
     day_runs,
     merge_pieces,
     patrol_part,
+    span_schema,
     windows,
 )
 from geodata.cubes.patrol import nominal_intervals
@@ -33,7 +33,7 @@ from geodata.cubes.refresh.ledger import (
     without_days,
 )
 from geodata.cubes.sources import CubeSource
-from geodata.cubes.tables import empty
+from geodata.cubes.tables import empty, lineage
 from geodata.store import cubes_dir
 
 
@@ -43,7 +43,7 @@ class PatrolResult:
     def __init__(self) -> None:
         self.patrol = empty("patrol")
         self.visits = empty("visits")
-        self.spans = pl.DataFrame(schema=SPAN_SCHEMA)
+        self.spans = pl.DataFrame(schema=span_schema())
         self.days = pl.DataFrame(schema={k: DAYS_SCHEMA[k] for k in ("day", "kept", "kinds")})
         self.gaps = pl.DataFrame(schema=GAP_SCHEMA)
         self.intervals: dict[str, float] = {}
@@ -152,7 +152,7 @@ def refresh_patrol(
     frames = [p.patrol for p in parts]
     pieces = [p.pieces for p in parts]
     kept_visits: pl.DataFrame | None = None
-    kept_spans = pl.DataFrame(schema=SPAN_SCHEMA)
+    kept_spans = pl.DataFrame(schema=span_schema(base_res))
     if prev is not None:
         old_patrol = pl.read_parquet(folder / "patrol.parquet")
         frames.append(as_strings(without_days(old_patrol, "hour", todo), "unit_kind"))
@@ -162,7 +162,7 @@ def refresh_patrol(
         keys = touched.filter(day_of("entered") != day_of("last_fix")).select(
             "unit_id", pl.col("entered").alias("visit_entered")
         )
-        old_spans = pl.read_parquet(folder / SPANS_FILE).select(list(SPAN_SCHEMA))
+        old_spans = pl.read_parquet(folder / SPANS_FILE).select(list(span_schema(base_res)))
         pieces.append(
             old_spans.join(keys, on=["unit_id", "visit_entered"], how="semi").filter(
                 ~day_of("entered").is_in(sorted(todo))
@@ -188,8 +188,8 @@ def refresh_patrol(
         )
 
     enum = pl.Enum(kinds)
-    patrol = pl.concat(frames) if frames else as_strings(empty("patrol"), "unit_kind")
-    out.patrol = patrol.sort("hour", "cell", "unit_kind").with_columns(
+    patrol = pl.concat(frames) if frames else as_strings(empty("patrol", base_res), "unit_kind")
+    out.patrol = patrol.sort("hour", "cell", *lineage(patrol.columns), "unit_kind").with_columns(
         pl.col("unit_kind").cast(enum)
     )
     visits = merged.visits
@@ -198,7 +198,7 @@ def refresh_patrol(
     units = pl.Enum(visits["unit_id"].unique().sort().to_list())
     out.visits = visits.with_columns(
         pl.col("unit_id").cast(units), pl.col("unit_kind").cast(enum)
-    ).select(list(empty("visits").columns))
+    ).select(list(empty("visits", base_res).columns))
     out.spans = pl.concat([kept_spans, merged.spans]).sort(
         "unit_id", "entered", maintain_order=True
     )
