@@ -156,6 +156,15 @@ def start_gunicorn(
         )
 
 
+def stop_gunicorn(server: subprocess.Popen[bytes]) -> None:
+    """Stop gunicorn gracefully (its graceful timeout), killing it if it takes longer."""
+    server.terminate()
+    try:
+        server.wait(timeout=40)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
 PROXY_HEADER = "X-Remote-User"
 WALL_USER = "load-commander"
 
@@ -678,11 +687,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         if rebuild is not None:
             figures.update(rebuild.figures(rec, t0_perf, end_perf))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_gunicorn(server)
         if redis_port is not None:
             subprocess.run(
                 ["redis-cli", "-p", str(redis_port), "shutdown", "nosave"],

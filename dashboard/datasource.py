@@ -413,6 +413,10 @@ class ReloadingSource:
             self._next_check = self._clock() + self._check_seconds
             stamp = _data_stamp(self._source.data_dir)
             staged = None if self._pending is None else self._pending[1]
+            if stamp == self._stamp and self.problem is not None:
+                # The files are again the very ones in service: healthy again.
+                self.problem, self._failed_stamp = None, None
+                log.info("data on disk are again those in service: problem cleared")
             if stamp in (self._stamp, self._failed_stamp, staged):
                 return False
             try:

@@ -1,8 +1,10 @@
 """``/healthz``: whether this worker can serve, for a load balancer and an operator.
 
-No sign-in and no personal data: the answer names the app's version, when the cubes were
-built and the newest hour of data they hold, which store and cache are used and whether
-each answers. 200 when the app can serve its current data (a cache that is down only
+No sign-in needed and no personal data. Without a signed-in user the answer is the
+status and the data version only (a load balancer needs no more); a signed-in user also
+gets the app's version, when the cubes were built and the newest hour of data they hold,
+which store and cache are used and whether each answers, and this worker's warm-up (its
+process id and counts). 200 when the app can serve its current data (a cache that is down only
 makes it slower: ``status`` is then ``degraded``); 503 when the data on disk cannot be
 served (cubes missing or damaged — the app keeps showing its last good copy, with a
 banner, until the cubes are rebuilt).
@@ -19,6 +21,7 @@ from typing import Any
 from dash import html
 from flask import Flask, Response, jsonify
 
+from dashboard.auth import current_user
 from dashboard.cache import LayerCache
 from dashboard.datasource import ReloadingSource, check_cubes, check_data_dir
 from dashboard.views.wall.versions import built_at
@@ -111,6 +114,11 @@ def health(
     return report, 200
 
 
+def public_report(report: dict[str, Any]) -> dict[str, Any]:
+    """What anybody may read of a health report: the status and the data version."""
+    return {"status": report["status"], "data": {"version": report["data"]["version"]}}
+
+
 def install(
     server: Flask, source: ReloadingSource, cache: LayerCache, warmer: Warmer | None = None
 ) -> None:
@@ -118,6 +126,8 @@ def install(
 
     def _healthz() -> Response:
         report, code = health(source, cache, warmer)
+        if current_user() is None:  # nobody signed in: nothing about this worker
+            report = public_report(report)
         response = jsonify(report)
         response.status_code = code
         response.headers["Cache-Control"] = "no-store"
@@ -139,4 +149,4 @@ def data_banner(source: ReloadingSource, lang: str) -> html.Div | None:
     )
 
 
-__all__ = ["PATH", "app_version", "data_banner", "health", "install"]
+__all__ = ["PATH", "app_version", "data_banner", "health", "install", "public_report"]

@@ -158,6 +158,8 @@ TEXT: dict[str, Label] = {
     "auth_off_banner": Label("未启用登录（演示）", "Sign-in disabled (demo)"),
     "signed_in_as": Label("当前用户：{name}（{role}）", "Signed in: {name} ({role})"),
     "sign_out": Label("退出登录", "Sign out"),
+    "sign_out_ask": Label("确定退出登录吗？", "Sign out of the dashboard?"),
+    "signed_out": Label("您已退出登录", "You are signed out"),
     "role_commander": Label("指挥中心", "commander"),
     "role_chief": Label("派出所所长", "precinct chief"),
     "role_planner": Label("规划/勤务编排", "planner"),
@@ -167,9 +169,15 @@ TEXT: dict[str, Label] = {
     "login_password": Label("密码", "Password"),
     "login_submit": Label("登录", "Sign in"),
     "login_failed": Label("用户名或密码错误", "Wrong user name or password"),
-    "login_locked": Label(
-        "登录失败次数过多，请 {minutes} 分钟后再试",
-        "Too many failed sign-ins; try again in {minutes} minutes",
+    "login_locked_name": Label(
+        "此账号在本机登录失败次数过多，请于 {until} 后再试（约 {minutes} 分钟）",
+        "Too many failed sign-ins for this name from this computer; "
+        "try again after {until} (in about {minutes} min)",
+    ),
+    "login_locked_address": Label(
+        "本机登录失败次数过多，请于 {until} 后再试（约 {minutes} 分钟）",
+        "Too many failed sign-ins from this computer; "
+        "try again after {until} (in about {minutes} min)",
     ),
     "login_expired": Label("页面已过期，请重新输入", "The form expired; please try again"),
     "login_proxy": Label(
@@ -184,6 +192,10 @@ TEXT: dict[str, Label] = {
         "您的账号无权查看此页面或数据。", "Your account may not see this page or these data."
     ),
     "refused_home": Label("返回首页", "Back to the start page"),
+    "cross_site_refused": Label(
+        "已拒绝来自其他网站的请求：请在本系统的页面内操作。",
+        "Refused: this request came from another site. Please use the dashboard's own pages.",
+    ),
     "wall_token_bad": Label("大屏令牌无效或已停用", "The wall-screen token is invalid or revoked"),
     # Export page (dashboard.pages.export, dashboard.downloads)
     "export_link": Label("导出当前视图", "Export this view"),
@@ -350,6 +362,11 @@ TEXT: dict[str, Label] = {
         "“{layer}”所需的数据缺失：{reason}", "“{layer}” lacks the data it needs: {reason}"
     ),
     "export_failed": Label("导出失败：{reason}", "Export failed: {reason}"),
+    "export_disk_full": Label(
+        "服务器磁盘空间已满，导出文件无法写出，未导出任何文件；请联系管理员清理空间后重试。",
+        "The server's disk is full, so the export file could not be written and nothing was "
+        "exported; ask the administrator to free space, then try again.",
+    ),
     "export_audit_failed": Label(
         "审计日志无法写入，因此没有导出任何文件；请联系管理员。",
         "The audit log cannot be written, so nothing was exported; tell the administrator.",

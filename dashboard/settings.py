@@ -74,10 +74,16 @@ class Settings:
     proxy_addresses : tuple of str
         Addresses or networks of the reverse proxies whose header is believed;
         ``PNM_PROXY_ADDRESSES`` (comma-separated).
+    trusted_proxies : tuple of str
+        Addresses or networks of the reverse proxies in front of the app whose
+        ``X-Forwarded-For``, ``-Proto`` and ``-Host`` are believed (one hop);
+        ``PNM_TRUSTED_PROXIES`` (comma-separated). Empty: nobody's (the default).
     session_hours : float
         How long a sign-in lasts; ``PNM_SESSION_HOURS``, default 8.
     cookie_secure : bool
         Send the session cookie over HTTPS only; ``PNM_COOKIE_SECURE`` (``1``/``true``).
+        Without it the cookie is still ``Secure`` on a request that came over HTTPS
+        (directly, or through a trusted proxy saying ``X-Forwarded-Proto: https``).
     warm : bool
         Warm the layer cache in the background after each (re)load of the data
         (:mod:`dashboard.views.warm`); ``PNM_WARM`` (default ``1``; ``0`` turns it off).
@@ -105,6 +111,7 @@ class Settings:
     secret_key_file: Path | None = None
     proxy_header: str = ""
     proxy_addresses: tuple[str, ...] = ()
+    trusted_proxies: tuple[str, ...] = ()
     session_hours: float = 8.0
     cookie_secure: bool = False
     warm: bool = True
@@ -154,11 +161,12 @@ class Settings:
                 "auth = proxy needs PNM_PROXY_HEADER (e.g. X-Remote-User) and "
                 "PNM_PROXY_ADDRESSES (the reverse proxies' addresses)"
             )
-        for address in self.proxy_addresses:
-            try:
-                ipaddress.ip_network(address, strict=False)
-            except ValueError:
-                raise SettingsError(f"proxy_addresses: not an address: {address!r}") from None
+        for name in ("proxy_addresses", "trusted_proxies"):
+            for address in getattr(self, name):
+                try:
+                    ipaddress.ip_network(address, strict=False)
+                except ValueError:
+                    raise SettingsError(f"{name}: not an address: {address!r}") from None
 
     @property
     def users_path(self) -> Path:
@@ -190,6 +198,7 @@ ENV_VARS: dict[str, str] = {
     "secret_key_file": "PNM_SECRET_KEY_FILE",
     "proxy_header": "PNM_PROXY_HEADER",
     "proxy_addresses": "PNM_PROXY_ADDRESSES",
+    "trusted_proxies": "PNM_TRUSTED_PROXIES",
     "session_hours": "PNM_SESSION_HOURS",
     "cookie_secure": "PNM_COOKIE_SECURE",
     "warm": "PNM_WARM",
@@ -215,10 +224,10 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         if not isinstance(value, str | os.PathLike) or not str(value):
             raise SettingsError(f"{source}: {name} must be a non-empty path")
         return Path(value)
-    if name == "proxy_addresses":
+    if name in ("proxy_addresses", "trusted_proxies"):
         items = value.split(",") if isinstance(value, str) else value
         if not isinstance(items, list | tuple) or not all(isinstance(i, str) for i in items):
-            raise SettingsError(f"{source}: proxy_addresses must be addresses, not {value!r}")
+            raise SettingsError(f"{source}: {name} must be addresses, not {value!r}")
         return tuple(i.strip() for i in items if i.strip())
     if name == "session_hours":
         if isinstance(value, bool):

@@ -3,10 +3,15 @@
 Police data is sensitive, so every export is logged (and, with roles, sign-ins and
 refusals). The log is ``<data_dir>/audit/audit.log``: each event is one line of JSON,
 appended with a single ``write`` on a file opened with ``O_APPEND`` and flushed to disk
-with ``fsync`` before :func:`record` returns. Nothing here ever rewrites, truncates or
-deletes the file: a line once written stays as it was. Lines from processes writing at
-the same time do not interleave (an ``O_APPEND`` write of one buffer lands whole on a
-local file system).
+with ``fsync`` before :func:`record` returns. Writers take an exclusive ``flock`` on the
+file for each event, so lines from processes writing at the same time never interleave.
+
+Every line parses, even after a full disk or a crash. A write the disk had room for only
+in part (``ENOSPC``) is cut back off at once, and :class:`AuditError` is raised. A torn
+last line left by a crash is found by the next write (the file does not end in a newline)
+and replaced by an ``audit_repaired`` event that keeps its text (``torn_text``); this is
+the only change ever made to what is in the file: a whole line once written stays as it
+was.
 
 Fields of every line: ``time`` (ISO 8601 with the UTC+8 offset of the bureau's clock),
 ``user``, ``action`` (e.g. "export", later "sign_in", "refused"), ``host``, ``pid``, then
@@ -16,6 +21,8 @@ the event's own parameters.
 from __future__ import annotations
 
 import datetime as dt
+import errno
+import fcntl
 import json
 import os
 import socket
@@ -105,21 +112,62 @@ def record(
         "pid": os.getpid(),
         **{k: _plain(v) for k, v in params.items()},
     }
-    line = (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    line = _line(event)
     path = audit_path(data_dir)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+        fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o640)
         try:
-            written = os.write(fd, line)
-            if written != len(line):
-                raise OSError(f"short write to the audit log ({written} of {len(line)} bytes)")
+            fcntl.flock(fd, fcntl.LOCK_EX)  # released by the close
+            repair = _torn_tail(fd, event)
+            _append(fd, repair + line)
             os.fsync(fd)
         finally:
             os.close(fd)
     except OSError as exc:
         raise AuditError(f"cannot write the audit log {path}: {exc.strerror or exc}") from None
     return event
+
+
+def _line(event: dict[str, Any]) -> bytes:
+    return (json.dumps(event, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+
+
+TORN_READ_LIMIT: Final = 1024**2
+"""Bytes read back from the end to find where a torn last line starts."""
+
+
+def _torn_tail(fd: int, event: dict[str, Any]) -> bytes:
+    """Cut a torn last line off the file (under the caller's lock); the ``audit_repaired``
+    line that replaces it (b"" when the file ends in a newline)."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return b""
+    start = max(0, size - TORN_READ_LIMIT)
+    tail = os.pread(fd, size - start, start)
+    cut = start + tail.rfind(b"\n") + 1 if b"\n" in tail else start
+    torn = os.pread(fd, size - cut, cut)
+    os.ftruncate(fd, cut)
+    repaired = {
+        "time": event["time"], "user": "audit", "action": "audit_repaired",
+        "host": event["host"], "pid": event["pid"], "torn_bytes": len(torn),
+        "torn_text": torn.decode("utf-8", errors="replace"),
+    }  # fmt: skip
+    return _line(repaired)
+
+
+def _append(fd: int, data: bytes) -> None:
+    """One ``write`` of ``data``; a part written where the disk had room for only a
+    part is cut back off, so that the file still ends in a whole line."""
+    size = os.fstat(fd).st_size
+    try:
+        written = os.write(fd, data)
+    except OSError:
+        os.ftruncate(fd, size)
+        raise
+    if written != len(data):
+        os.ftruncate(fd, size)
+        raise OSError(errno.ENOSPC, f"short write ({written} of {len(data)} bytes)")
 
 
 def read_events(data_dir: Path | str) -> Iterator[dict[str, Any]]:

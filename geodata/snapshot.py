@@ -96,13 +96,15 @@ def check_data_dir(data_dir: Path) -> None:
 
 
 def file_identity(path: Path) -> str:
-    """Size, modification time and inode of a file ("" when it does not exist): what
-    tells one version of a file from another, a restored backup included."""
+    """Size, modification time, inode and change time of a file ("" when it does not
+    exist): what tells one version of a file from another. A backup restored with
+    ``cp -p`` (or ``shutil.copy2``) over the file keeps its size, mtime and inode, but
+    not its change time, which only the kernel sets."""
     try:
         st = path.stat()
-    except FileNotFoundError:
+    except OSError:  # missing, or not ours to read: no version of it can be served
         return ""
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
 
 
 def content_digest(path: Path) -> str:

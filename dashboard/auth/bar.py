@@ -1,4 +1,4 @@
-"""The thin bar above every page: who is signed in and a sign-out link — or, with
+"""The thin bar above every page: who is signed in and a sign-out button — or, with
 sign-in off, a banner saying so."""
 
 from __future__ import annotations
@@ -31,5 +31,13 @@ def auth_bar(user: User | None, *, mode: str, lang: str) -> html.Div | None:
     )
     parts: list[Any] = [who]
     if mode == "users":
-        parts.append(html.A(t("sign_out", lang), href=f"{LOGOUT_PATH}?lang={lang}"))
+        # A form, not a link: sign-out is a POST (GET /logout signs nobody out).
+        parts.append(
+            html.Form(
+                html.Button(t("sign_out", lang), type="submit", className="pnm-sign-out"),
+                method="POST",
+                action=f"{LOGOUT_PATH}?lang={lang}",
+                className="pnm-sign-out-form",
+            )
+        )
     return html.Div(parts, id=BAR_ID, className="pnm-auth-bar")

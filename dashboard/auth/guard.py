@@ -24,6 +24,8 @@ from flask import Response, g, jsonify, redirect, request
 
 from dashboard.auth.checks import Asker, Refusal, inspect_callback, inspect_download
 from dashboard.auth.headers import LOGIN_POLICY, SecurityHeaders
+from dashboard.auth.origin import cross_site_reason
+from dashboard.auth.proxies import TrustedProxies
 from dashboard.auth.roles import feature_allowed, page_allowed
 from dashboard.auth.signin import Authenticator, install_signin
 from dashboard.auth.users import User
@@ -86,6 +88,9 @@ class Guard:
         if rule is None:
             return None  # Flask answers 404 (or 405): nothing is served
         kind = route_kind(rule)
+        cross_site = cross_site_reason(request, download=kind == "download")
+        if cross_site is not None:
+            return self._cross_site(cross_site)
         user = self.auth.identify()
         g.pnm_user = user
         if kind == "public":
@@ -115,6 +120,15 @@ class Guard:
             raise Refusal(f"route {rule!r} has no access rule")
         except Refusal as refusal:
             return self.refuse(user, refusal, kind)
+
+    def _cross_site(self, reason: str) -> Response:
+        """A state change or download asked by another site: refused before anything
+        runs, the session untouched, not audited (another site could fill the log)."""
+        log.warning("cross-site request refused: %s %s (%s)", request.method, request.path, reason)
+        lang = lang_of(request.args.get("lang"), self.auth.settings.language)
+        other = "en" if lang == "zh" else "zh"
+        text = f"{t('cross_site_refused', lang)}\n{t('cross_site_refused', other)}\n"
+        return Response(text, status=403, mimetype="text/plain")
 
     def _anonymous(self, kind: str | None) -> Any:
         lang = lang_of(request.args.get("lang"), self.auth.settings.language)
@@ -166,6 +180,8 @@ def install(app: Dash, settings: Settings, views: Resolver) -> Authenticator:
         Without a secret key or a users file where the mode needs them.
     """
     server = app.server
+    # The client's address and scheme, from X-Forwarded-* of trusted proxies only.
+    server.wsgi_app = TrustedProxies(server.wsgi_app, settings.trusted_proxies)
     auth = install_signin(server, settings, area_name=views.live.current.area_name)
     server.config["MAX_CONTENT_LENGTH"] = MAX_REQUEST_BYTES
     server.before_request(Guard(app, auth, views))

@@ -2,10 +2,12 @@
 
 Three modes (``PNM_AUTH``):
 
-- ``users``: a name and password from the users file, checked at ``/login``; the session
-  is a cookie signed with ``PNM_SECRET_KEY`` (the same key in every worker), ``HttpOnly``,
-  ``SameSite=Lax``, ``Secure`` when configured, and ends after ``PNM_SESSION_HOURS``
-  counted from the sign-in (not from the last request).
+- ``users``: a name and password from the users file, checked at ``/login``; the
+  session is held on the server (:mod:`dashboard.auth.sessions`: Redis or the data
+  directory), the cookie carries only its random id (``HttpOnly``, ``SameSite=Lax``,
+  ``Secure`` when configured), and it ends after ``PNM_SESSION_HOURS`` counted from the
+  sign-in (not from the last request), at sign-out (``POST /logout``: a ``GET`` only
+  shows the sign-out button), or when the account changes.
 - ``proxy``: an intranet single sign-on in front of the app names the user in a header
   (``PNM_PROXY_HEADER``), believed only on connections from ``PNM_PROXY_ADDRESSES``;
   the user must exist in the users file, which gives the role and precincts.
@@ -14,10 +16,11 @@ Three modes (``PNM_AUTH``):
 
 A wall kiosk opens ``/wall?token=...`` in any mode; the token names a ``wall`` account.
 
-Failed sign-ins are counted per user name and per address in this process (each gunicorn
-worker keeps its own count, so with N workers an attacker gets up to N times the limit;
-put a limit in the reverse proxy too for a hard cap). Every sign-in, failed sign-in and
-sign-out is written to the audit log.
+Failed sign-ins are slowed per (user name, address) and per address
+(:mod:`dashboard.auth.lockout`), never per name alone, so nobody can lock another person
+out; with ``PNM_CACHE=redis`` the counts are shared by every worker, else each worker
+keeps its own (with N workers an attacker then gets up to N times the tries). Every sign-in,
+failed sign-in, lockout and sign-out is written to the audit log.
 """
 
 from __future__ import annotations
@@ -26,10 +29,7 @@ import datetime as dt
 import ipaddress
 import logging
 import secrets
-import threading
 import time
-from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
@@ -37,21 +37,20 @@ from typing import Any, Final
 from flask import Flask, Response, g, redirect, request, session
 
 from dashboard.auth import DEMO_USER
+from dashboard.auth.form_token import FormTokens
+from dashboard.auth.lockout import Lock, RedisCounts, Throttle
+from dashboard.auth.proxies import peer_address
+from dashboard.auth.sessions import install_sessions, redis_client, renew_id
 from dashboard.auth.users import User, UserDirectory, UsersError, check_unknown_password
 from dashboard.i18n import lang_of, t
 from dashboard.pages import login as login_page
 from dashboard.settings import Settings, SettingsError
-from geodata.audit import AuditError, record
+from geodata.audit import CHINA_TZ, AuditError, record
 
 log = logging.getLogger(__name__)
 
 MIN_SECRET_CHARS: Final = 32
 SESSION_COOKIE: Final = "pnm_session"
-USER_FAILURES: Final = 5
-"""Failed sign-ins of one user name allowed per :data:`FAILURE_WINDOW_S`."""
-ADDRESS_FAILURES: Final = 20
-"""Failed sign-ins from one address allowed per :data:`FAILURE_WINDOW_S`."""
-FAILURE_WINDOW_S: Final = 15 * 60
 MAX_NAME_CHARS: Final = 64
 MAX_PASSWORD_CHARS: Final = 1024
 
@@ -93,64 +92,6 @@ def resolve_secret(settings: Settings) -> str:
     return key
 
 
-class FailureLimiter:
-    """Counts failed sign-ins per key (user name, address) over a sliding window.
-
-    Parameters
-    ----------
-    limits : dict
-        Key prefix (``user``, ``address``) -> failures allowed per window.
-    window_s : float
-        Length of the window in seconds.
-    clock : callable
-        Seconds, monotonic (a test passes its own).
-    """
-
-    def __init__(
-        self,
-        limits: dict[str, int] | None = None,
-        window_s: float = FAILURE_WINDOW_S,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.limits = limits or {"user": USER_FAILURES, "address": ADDRESS_FAILURES}
-        self.window_s = window_s
-        self.clock = clock
-        self._failures: dict[tuple[str, str], deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
-        found = self._failures.setdefault(key, deque())
-        cutoff = self.clock() - self.window_s
-        while found and found[0] <= cutoff:
-            found.popleft()
-        return found
-
-    def wait_s(self, **keys: str) -> float:
-        """Seconds until a sign-in for these keys may be tried again (0: now)."""
-        wait = 0.0
-        with self._lock:
-            for kind, value in keys.items():
-                recent = self._recent((kind, value))
-                if len(recent) >= self.limits[kind]:
-                    wait = max(wait, recent[0] + self.window_s - self.clock())
-        return wait
-
-    def fail(self, **keys: str) -> None:
-        """Count one failure for each key."""
-        with self._lock:
-            now = self.clock()
-            for kind, value in keys.items():
-                self._recent((kind, value)).append(now)
-            if len(self._failures) > 100_000:  # bound memory under a spray of names
-                self._failures = {k: v for k, v in self._failures.items() if v}
-
-    def succeed(self, **keys: str) -> None:
-        """Forget the failures of these keys (after a good sign-in)."""
-        with self._lock:
-            for kind, value in keys.items():
-                self._failures.pop((kind, value), None)
-
-
 @dataclass
 class Authenticator:
     """How this app knows who is asking (one per app; see :func:`install_signin`)."""
@@ -158,8 +99,12 @@ class Authenticator:
     settings: Settings
     users: UserDirectory | None
     area_name: str = ""
-    limiter: FailureLimiter = field(default_factory=FailureLimiter)
+    limiter: Throttle = field(default_factory=Throttle)
     proxies: tuple[Any, ...] = ()
+    secret: str = field(default="", repr=False)
+
+    def __post_init__(self) -> None:
+        self.tokens = FormTokens(self.secret or secrets.token_hex(32), login_page.PATH)
 
     def audit(self, user: str, action: str, **params: Any) -> None:
         """Write one audit event (see :func:`geodata.audit.record`)."""
@@ -201,14 +146,15 @@ class Authenticator:
         return user
 
     def start_session(self, user: User) -> None:
-        """Sign ``user`` in for this browser (a fresh session: no fixation)."""
+        """Sign ``user`` in for this browser (a fresh session id: no fixation)."""
+        renew_id(session)
         session.clear()
         session.permanent = True
         session.update(u=user.name, t=int(_now()), f=user.fingerprint)
 
     def _from_proxy(self) -> bool:
         try:
-            remote = ipaddress.ip_address(request.remote_addr or "")
+            remote = ipaddress.ip_address(peer_address(request))
         except ValueError:
             return False
         return any(remote in net for net in self.proxies)
@@ -236,11 +182,11 @@ class Authenticator:
 
     def _token_user(self, token: str) -> User | None:
         address = request.remote_addr or "?"
-        if self.users is None or self.limiter.wait_s(address=address) > 0:
+        if self.users is None or self.limiter.locked(address) is not None:
             return None
         user = self.users.by_token(token[:256])
         if user is None or user.role != "wall":
-            self.limiter.fail(address=address)
+            self.limiter.fail(address)
             self.audit("anonymous", "sign_in_failed", method="token", reason="bad token",
                        address=address)  # fmt: skip
             g.pnm_bad_token = True
@@ -256,13 +202,14 @@ class Authenticator:
         return lang_of(request.values.get("lang"), self.settings.language)
 
     def _form(self, lang: str, next_url: str, error: str = "", status: int = 200) -> Response:
-        csrf = session.get("csrf")
-        if not isinstance(csrf, str):
-            csrf = session["csrf"] = secrets.token_urlsafe(24)
+        csrf, nonce = self.tokens.issue(request)
         html = login_page.login_page(
             lang=lang, next_url=next_url, csrf=csrf, area_name=self.area_name, error=error
         )
-        return Response(html, status=status, mimetype="text/html")
+        response = Response(html, status=status, mimetype="text/html")
+        secure = self.settings.cookie_secure or request.is_secure
+        self.tokens.remember(response, nonce, secure=secure)
+        return response
 
     def login(self) -> Response:
         """``/login``: the form (GET) and the check (POST)."""
@@ -284,38 +231,61 @@ class Authenticator:
         name = request.form.get("name", "").strip()[:MAX_NAME_CHARS]
         password = request.form.get("password", "")[:MAX_PASSWORD_CHARS]
         address = request.remote_addr or "?"
-        csrf = session.get("csrf")
-        if not isinstance(csrf, str) or not secrets.compare_digest(
-            csrf, request.form.get("csrf", "")
-        ):
+        if not self.tokens.valid(request):
             return self._form(lang, next_url, t("login_expired", lang), status=400)
-        keys = {"user": name.casefold(), "address": address}
-        wait = self.limiter.wait_s(**keys)
+        key = name.casefold()
         try:
-            if wait > 0:
+            lock = self.limiter.locked(address, key)
+            if lock is not None:
                 self.audit(name, "sign_in_failed", method="password", reason="rate limited",
                            address=address)  # fmt: skip
-                minutes = max(1, round(wait / 60))
-                return self._form(lang, next_url, t("login_locked", lang, minutes=minutes), 429)
+                return self._locked(lang, next_url, lock)
             user = self.users.get(name) if self.users is not None and name else None
             ok = user.check_password(password) if user else check_unknown_password(password)
             if not ok or user is None:
-                self.limiter.fail(**keys)
+                lock = self.limiter.fail(address, key)
                 self.audit(name, "sign_in_failed", method="password",
                            reason="unknown user" if user is None else "wrong password",
                            address=address)  # fmt: skip
-                return self._form(lang, next_url, t("login_failed", lang), status=401)
+                text = t("login_failed", lang)
+                if lock is not None:
+                    until = _now() + lock.seconds
+                    self.audit(name, "sign_in_locked", address=address, locks=lock.scope,
+                               seconds=round(lock.seconds),
+                               until=dt.datetime.fromtimestamp(until, CHINA_TZ))  # fmt: skip
+                    text = f"{text} {self._lock_text(lang, lock)}"
+                return self._form(lang, next_url, text, status=401)
             self.audit(user.name, "sign_in", method="password", role=user.role, address=address)
         except AuditError as exc:
             log.error("sign-in refused, audit log not writable: %s", exc)
             return self._form(lang, next_url, t("login_audit_down", lang), status=503)
-        self.limiter.succeed(user=keys["user"])
+        self.limiter.succeed(address, key)
         self.start_session(user)
         return redirect(next_url)  # type: ignore[return-value]
 
+    def _lock_text(self, lang: str, lock: Lock) -> str:
+        """When a lock ends, on the bureau's clock, and in how many minutes."""
+        until = dt.datetime.fromtimestamp(_now() + lock.seconds, CHINA_TZ)
+        minutes = max(1, round(lock.seconds / 60))
+        return t(f"login_locked_{lock.scope}", lang, until=f"{until:%H:%M:%S}", minutes=minutes)
+
+    def _locked(self, lang: str, next_url: str, lock: Lock) -> Response:
+        response = self._form(lang, next_url, self._lock_text(lang, lock), status=429)
+        response.headers["Retry-After"] = str(max(1, round(lock.seconds)))
+        return response
+
     def logout(self) -> Response:
-        """``/logout``: end the session (and say so in the audit log)."""
+        """``POST /logout``: end the session (deleted from the store, and said so in the
+        audit log). ``GET /logout`` signs nobody out: a link or an image on another page
+        must not; it shows a page with the sign-out button."""
         user = g.get("pnm_user")
+        if request.method != "POST":
+            lang = self._lang()
+            page = login_page.logout_page(
+                lang=lang, signed_in=isinstance(user, User) and self.settings.auth != "none",
+                area_name=self.area_name,
+            )  # fmt: skip
+            return Response(page, status=200, mimetype="text/html")
         if isinstance(user, User) and self.settings.auth != "none" and session.get("u"):
             try:
                 self.audit(user.name, "sign_out", address=request.remote_addr)
@@ -337,6 +307,8 @@ def install_signin(server: Flask, settings: Settings, *, area_name: str = "") ->
         missing (those modes need it) or invalid.
     """
     server.secret_key = resolve_secret(settings)
+    if settings.auth != "none":  # nobody signs in otherwise: nothing to keep
+        install_sessions(server, settings)
     server.config.update(
         SESSION_COOKIE_NAME=SESSION_COOKIE,
         SESSION_COOKIE_HTTPONLY=True,
@@ -360,7 +332,13 @@ def install_signin(server: Flask, settings: Settings, *, area_name: str = "") ->
         except UsersError as exc:
             raise SettingsError(str(exc)) from None
     proxies = tuple(ipaddress.ip_network(a, strict=False) for a in settings.proxy_addresses)
-    auth = Authenticator(settings, users, area_name=area_name, proxies=proxies)
+    # With Redis, every worker shares the sign-in counts (else each keeps its own).
+    shared = settings.cache == "redis" and settings.auth != "none"
+    limiter = Throttle(counts=RedisCounts(redis_client(settings)) if shared else None)
+    auth = Authenticator(
+        settings, users, area_name=area_name, limiter=limiter, proxies=proxies,
+        secret=str(server.secret_key),
+    )  # fmt: skip
     server.add_url_rule(login_page.PATH, "pnm_login", auth.login, methods=["GET", "POST"])
     server.add_url_rule(login_page.LOGOUT_PATH, "pnm_logout", auth.logout, methods=["GET", "POST"])
     return auth

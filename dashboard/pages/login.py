@@ -109,3 +109,22 @@ def message_page(*, lang: str, title: str, text: str, area_name: str = "") -> st
         f'<a class="home" href="/">{escape(t("refused_home", lang))}</a>'
     )
     return _document(lang, f"{title} · {t('app_title', lang)}", area_name, body, {})
+
+
+def logout_page(*, lang: str, signed_in: bool, area_name: str = "") -> str:
+    """What ``GET /logout`` shows: a sign-out button (sign-out is a POST, so that a link
+    or an image on another site cannot sign anybody out), or, signed out, a way back."""
+    title = t("sign_out", lang)
+    if not signed_in:
+        body = (
+            f"<h2>{escape(title)}</h2><p>{escape(t('signed_out', lang))}</p>"
+            f'<a class="home" href="{PATH}?lang={escape(lang)}">{escape(t("login_title", lang))}</a>'
+        )
+    else:
+        body = (
+            f"<h2>{escape(title)}</h2><p>{escape(t('sign_out_ask', lang))}</p>"
+            f'<form method="post" action="{LOGOUT_PATH}?lang={escape(lang)}">'
+            f'<button type="submit">{escape(title)}</button></form>'
+            f'<a class="home" href="/?lang={escape(lang)}">{escape(t("refused_home", lang))}</a>'
+        )
+    return _document(lang, f"{title} · {t('app_title', lang)}", area_name, body, {})

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,6 +27,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from dash import ClientsideFunction, Dash, Input, Output, State, dcc, html, no_update
+from dash.exceptions import PreventUpdate
 
 from dashboard import ids
 from dashboard.auth import current_scope
@@ -48,6 +50,7 @@ from dashboard.views.wall import (
     WallFeed,
     view_payload,
 )
+from dashboard.views.wall.config import BadWallInput, checked_config, checked_status
 
 PATH = "/wall"
 MIN_SECONDS = 2.0
@@ -56,6 +59,8 @@ MAX_WAIT_S = 30.0
 :data:`WAIT_SHARE` of the refresh period, so an answer lands before the next tick."""
 WAIT_SHARE = 0.6
 ROOT = Path(__file__).resolve().parents[2]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -293,9 +298,15 @@ def register_callbacks(app: Dash, source: ReloadingSource, layer_cache: LayerCac
         State(ids.WALL_CONFIG, "data"),
         State(ids.WALL_STATUS, "data"),
     )
-    def _refresh(n: int | None, config: dict[str, Any], shown: dict[str, Any]) -> tuple[Any, ...]:
+    def _refresh(n: object, config: object, shown: object) -> tuple[Any, ...]:
+        try:  # the stores come back from the browser: anything may be in them
+            checked, last = checked_config(config or {}), checked_status(shown)
+        except BadWallInput as exc:
+            log.warning("wall refresh refused: %s", exc)
+            raise PreventUpdate from None
+        tick = n if isinstance(n, int) and not isinstance(n, bool) else 0
         # The signed-in user's scope (the whole area for a commander or a wall kiosk).
-        return refresh(feed, n=n, config=config or {}, shown=shown, scope=current_scope())
+        return refresh(feed, n=tick, config=checked, shown=last, scope=current_scope())
 
     app.clientside_callback(
         ClientsideFunction(namespace="pnm_wall", function_name="rotate"),

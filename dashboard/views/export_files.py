@@ -18,6 +18,8 @@ simply rebuilds the file from the request the download link carries.
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import shutil
 import tempfile
@@ -63,6 +65,10 @@ BUNDLE_SLOTS: Final = 6
 WINDOW_SLOTS: Final = 2
 FILE_SLOTS: Final = 8
 FILE_TTL_SECONDS: Final = 3600
+LOW_SPACE_BYTES: Final = 1024**2
+"""Less free space than this where an export is written counts as a full disk."""
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -271,7 +277,12 @@ class ExportService:
 
     def _workdir(self) -> Path:
         if self._dir is None:
-            self._dir = Path(tempfile.mkdtemp(prefix="pnm-exports-"))
+            try:
+                self._dir = Path(tempfile.mkdtemp(prefix="pnm-exports-"))
+            except OSError as exc:
+                if disk_full(exc, Path(tempfile.gettempdir())):
+                    raise ExportProblem("export_disk_full", status=507) from None
+                raise
             weakref.finalize(self, shutil.rmtree, self._dir, True)
         return self._dir
 
@@ -286,13 +297,14 @@ class ExportService:
     def _write(self, bundles: list[ExportBundle], request: ExportRequest, target: Path) -> None:
         """Write the bundles as the download ``target``: the zipped Shapefile as it is,
         any other format zipped with its sidecars (.qml, .metadata.json, .csvt)."""
-        scratch = Path(tempfile.mkdtemp(prefix=".write-", dir=target.parent))
+        part = target.with_name(target.name + ".part")
+        scratch: Path | None = None
         try:
+            scratch = Path(tempfile.mkdtemp(prefix=".write-", dir=target.parent))
             name = self.file_name(request)
             written = write_export(
                 bundles, scratch / name, fmt=request.fmt, crs=request.crs, lang=request.lang
             )
-            part = target.with_name(target.name + ".part")
             if request.fmt == "shp":
                 os.replace(written.path, part)
             else:
@@ -300,10 +312,17 @@ class ExportService:
                     for f in written.files:
                         zf.write(f, arcname=f.name)
             os.replace(part, target)
-        except (ExportError, ValueError) as exc:
-            raise ExportProblem("export_failed", reason=" ".join(str(exc).split())) from None
+        except Exception as exc:
+            part.unlink(missing_ok=True)
+            if disk_full(exc, target.parent):
+                log.error("export not written, no space left in %s: %s", target.parent, exc)
+                raise ExportProblem("export_disk_full", status=507) from None
+            if isinstance(exc, ExportError | ValueError):
+                raise ExportProblem("export_failed", reason=" ".join(str(exc).split())) from None
+            raise
         finally:
-            shutil.rmtree(scratch, ignore_errors=True)
+            if scratch is not None:
+                shutil.rmtree(scratch, ignore_errors=True)
 
     def download_name(self, request: ExportRequest) -> str:
         """The name the browser saves: ``….gpkg.zip`` (file and sidecars), ``….zip`` for
@@ -381,6 +400,19 @@ class ExportService:
                 target.unlink(missing_ok=True)
         ratio = sum(b.features for b in bundles) / max(sum(s.features for s in samples), 1)
         return int(size * ratio)
+
+
+def disk_full(exc: BaseException, folder: Path) -> bool:
+    """Whether a failed write failed for want of space: ``ENOSPC``/``EDQUOT``, or any
+    error (GDAL's own, for one) while ``folder`` has less than :data:`LOW_SPACE_BYTES`
+    left."""
+    if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    try:
+        st = os.statvfs(folder)
+    except OSError:
+        return False
+    return st.f_bavail * st.f_frsize < LOW_SPACE_BYTES
 
 
 def _head(bundle: ExportBundle, n: int) -> ExportBundle:

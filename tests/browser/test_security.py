@@ -84,11 +84,9 @@ def test_sign_in_csp_and_a_hostile_name_shown_as_text(chrome: Any, live_app: Liv
     driver.find_element(By.ID, "password").send_keys(PASSWORDS["boss"], Keys.ENTER)
     wait.until(lambda d: d.execute_script(HEXES_DRAWN))
     wait.until(lambda d: "当前用户：boss（指挥中心）" in _text(d, "#auth-bar"))
-    assert (
-        driver.find_element(By.CSS_SELECTOR, "#auth-bar a")
-        .get_attribute("href")
-        .endswith("/logout?lang=zh")
-    )
+    form = driver.find_element(By.CSS_SELECTOR, "#auth-bar form")
+    assert form.get_attribute("method").lower() == "post"
+    assert form.get_attribute("action").endswith("/logout?lang=zh")
 
     # The hostile name in the search box's options: text, not an element.
     driver.find_element(By.ID, "place-search").click()  # Dash 4: a button opening a popover
@@ -117,3 +115,11 @@ def test_sign_in_csp_and_a_hostile_name_shown_as_text(chrome: Any, live_app: Liv
     assert state["violations"] == [], state["violations"]
     console = [e for e in driver.get_log("browser") if "Content Security Policy" in e["message"]]
     assert console == []
+
+    # The sign-out button (a form posted) signs out: the map asks for a sign-in again.
+    driver.get(f"{live_app.url}/?lang=zh")
+    wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "#auth-bar button.pnm-sign-out"))
+    driver.find_element(By.CSS_SELECTOR, "#auth-bar button.pnm-sign-out").click()
+    wait.until(lambda d: "/login" in d.current_url)
+    driver.get(f"{live_app.url}/?lang=zh")
+    wait.until(lambda d: "/login" in d.current_url)

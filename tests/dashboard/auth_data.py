@@ -83,8 +83,18 @@ def build_secure_data(out: Path) -> Path:
     return out
 
 
-def sign_in(client: Any, name: str, password: str | None = None) -> Any:
-    """Sign ``client`` in through the form; return the POST's response."""
+def client_from(app: Any, address: str) -> Any:
+    """A test client whose requests come from ``address``."""
+    client = app.server.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def sign_in(
+    client: Any, name: str, password: str | None = None, headers: dict[str, str] | None = None
+) -> Any:
+    """Sign ``client`` in through the form (the POST with ``headers``); return the POST's
+    response."""
     page = client.get("/login").get_data(as_text=True)
     csrf = re.search(r'name="csrf" value="([^"]+)"', page)
     assert csrf, page[:500]
@@ -96,6 +106,7 @@ def sign_in(client: Any, name: str, password: str | None = None) -> Any:
             "csrf": csrf.group(1),
             "next": "/",
         },
+        headers=headers or {},
     )
 
 

@@ -18,7 +18,7 @@ from dashboard.auth import signin as signin_module
 from dashboard.auth.checks import feature_of
 from dashboard.auth.guard import route_kind
 from dashboard.auth.headers import content_security_policy, tile_source
-from dashboard.auth.signin import FailureLimiter, resolve_secret
+from dashboard.auth.signin import resolve_secret
 from dashboard.auth.users import (
     UserDirectory,
     UsersError,
@@ -35,6 +35,7 @@ from tests.dashboard.auth_data import (
     WALL_TOKEN,
     build_secure_data,
     callback_body,
+    client_from,
     post_callback,
     sign_in,
 )
@@ -48,13 +49,6 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def app(data: Path) -> Any:
     return create_app(load_settings({}, data_dir=str(data), secret_key=SECRET))
-
-
-def client_from(app: Any, address: str) -> Any:
-    """A test client whose requests come from ``address``."""
-    client = app.server.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
 
 
 def events(data: Path, since: int = 0) -> list[dict[str, Any]]:
@@ -253,7 +247,7 @@ def test_sign_in_sets_a_strict_cookie_and_is_audited(app: Any, data: Path) -> No
     assert "Secure" not in cookie  # not configured for HTTPS here
     assert client.get("/").status_code == 200
     assert client.get("/_dash-layout").status_code == 200
-    out = client.get("/logout")
+    out = client.post("/logout")
     assert out.status_code == 302 and out.headers["Location"].startswith("/login")
     assert client.get("/").status_code == 302
     got = events(data, before)
@@ -262,46 +256,128 @@ def test_sign_in_sets_a_strict_cookie_and_is_audited(app: Any, data: Path) -> No
     assert PASSWORDS["west"] not in json.dumps(got)
 
 
+def test_a_cookie_copied_before_sign_out_is_refused_after_it_in_another_app(
+    tmp_path: Path,
+) -> None:
+    """Two apps on one data directory stand for two workers: they share only the session
+    store (files in the data directory here; Redis in tests/production)."""
+    data = build_secure_data(tmp_path / "data")
+    settings = load_settings({}, data_dir=str(data), secret_key=SECRET)
+    first, second = create_app(settings), create_app(settings)
+    client = first.server.test_client()
+    assert sign_in(client, "west").status_code == 302
+    cookie = client.get_cookie("pnm_session")
+    assert cookie is not None and len(cookie.value) >= 40  # an id, not the session itself
+    assert "west" not in cookie.value
+    copy = second.server.test_client()
+    copy.set_cookie("pnm_session", cookie.value)
+    assert copy.get("/_dash-layout").status_code == 200  # the other worker knows it
+    stored = list((data / "sessions").iterdir())
+    assert stored and all(stat.S_IMODE(f.stat().st_mode) == 0o600 for f in stored)
+    assert client.post("/logout").status_code == 302
+    assert copy.get("/_dash-layout").status_code == 401
+    assert copy.get("/").status_code == 302
+    replay = first.server.test_client()
+    replay.set_cookie("pnm_session", cookie.value)
+    assert replay.get("/_dash-layout").status_code == 401
+
+
+def test_a_get_of_logout_signs_nobody_out(app: Any, data: Path) -> None:
+    before = len(events(data))
+    client = app.server.test_client()
+    sign_in(client, "boss")
+    page = client.get("/logout?lang=en")
+    text = page.get_data(as_text=True)
+    assert page.status_code == 200 and '<form method="post" action="/logout?lang=en">' in text
+    assert "Sign out of the dashboard?" in text
+    assert page.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert client.get("/_dash-layout").status_code == 200  # still signed in
+    assert [e["action"] for e in events(data, before)] == ["sign_in"]
+    assert "您已退出登录" in app.server.test_client().get("/logout").get_data(as_text=True)
+
+
+def test_signing_in_gives_a_new_session_id(app: Any) -> None:
+    client = app.server.test_client()
+    sign_in(client, "west")
+    first = client.get_cookie("pnm_session")
+    sign_in(client, "boss")  # another sign-in in the same browser
+    second = client.get_cookie("pnm_session")
+    assert first is not None and second is not None and second.value != first.value
+    old = app.server.test_client()
+    old.set_cookie("pnm_session", first.value)
+    assert old.get("/_dash-layout").status_code == 401
+
+
+def test_the_sign_in_form_stores_no_session(tmp_path: Path) -> None:
+    """Its token is kept by the browser: a flood of visits to /login fills no store."""
+    data = build_secure_data(tmp_path / "data")
+    app = create_app(load_settings({}, data_dir=str(data), secret_key=SECRET))
+    before = sorted((data / "sessions").iterdir())  # the file store's own count file
+    for _ in range(50):
+        page = app.server.test_client().get("/login")
+        assert page.status_code == 200 and "pnm_session" not in page.headers.get("Set-Cookie", "")
+    assert sorted((data / "sessions").iterdir()) == before
+    # A token is good only with the cookie of the browser it was given to.
+    mine, theirs = app.server.test_client(), app.server.test_client()
+    theirs.get("/login")
+    page = mine.get("/login").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {"name": "boss", "password": PASSWORDS["boss"], "csrf": csrf, "next": "/"}
+    assert theirs.post("/login", data=form).status_code == 400
+    assert mine.post("/login", data=form).status_code == 302
+
+
 def test_secure_cookies_when_configured(data: Path) -> None:
     app = create_app(load_settings({}, data_dir=str(data), secret_key=SECRET, cookie_secure="true"))
     r = sign_in(app.server.test_client(), "boss")
     assert "Secure" in r.headers["Set-Cookie"]
 
 
-def test_wrong_passwords_fail_are_audited_and_rate_limited(app: Any, data: Path) -> None:
+def test_the_cookie_is_secure_over_https_through_a_trusted_proxy(data: Path) -> None:
+    app = create_app(
+        load_settings({}, data_dir=str(data), secret_key=SECRET, trusted_proxies="10.0.0.5")
+    )
     before = len(events(data))
-    client = client_from(app, "10.9.9.9")
-    for _ in range(5):
-        r = sign_in(client, "east", password="guess-guess-guess")
-        assert r.status_code == 401 and "用户名或密码错误" in r.get_data(as_text=True)
-    r = sign_in(client, "east")  # the right password, but the name is locked now
-    assert r.status_code == 429 and "分钟后再试" in r.get_data(as_text=True)
-    assert client.get("/").status_code == 302
-    r = sign_in(client, "nobody", password="x" * 12)
-    assert r.status_code == 401
-    got = events(data, before)
-    assert [e["reason"] for e in got] == ["wrong password"] * 5 + ["rate limited", "unknown user"]
-    assert {e["action"] for e in got} == {"sign_in_failed"}
-    assert all("guess" not in json.dumps(e) for e in got)
-    signin_module_auth(app).limiter.succeed(user="east")  # let the other tests sign east in
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "192.0.2.7"}
+    via_proxy = client_from(app, "10.0.0.5")
+    r = sign_in(via_proxy, "boss", headers=forwarded)
+    assert r.status_code == 302 and "Secure" in r.headers["Set-Cookie"]
+    direct = client_from(app, "10.0.0.6")  # the same headers, not from the proxy
+    r = sign_in(direct, "boss", headers=forwarded)
+    assert r.status_code == 302 and "Secure" not in r.headers["Set-Cookie"]
+    got = [e["address"] for e in events(data, before) if e["action"] == "sign_in"]
+    assert got == ["192.0.2.7", "10.0.0.6"]  # the client behind the proxy; else the peer
+    secure = app.server.test_client()
+    secure.environ_base["wsgi.url_scheme"] = "https"
+    page = secure.get("/login", base_url="https://localhost").get_data(as_text=True)
+    csrf = re.search(r'name="csrf" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    r = secure.post(
+        "/login",
+        base_url="https://localhost",
+        data={"name": "boss", "password": PASSWORDS["boss"], "csrf": csrf, "next": "/"},
+    )
+    assert r.status_code == 302 and "Secure" in r.headers["Set-Cookie"]  # HTTPS itself
 
 
-def signin_module_auth(app: Any) -> Any:
-    return app.server.extensions["pnm_auth"]
+def test_the_trusted_proxies_are_checked_at_start() -> None:
+    with pytest.raises(SettingsError, match="trusted_proxies: not an address"):
+        load_settings({"PNM_TRUSTED_PROXIES": "10.0.0.5, proxy.local"})
+    assert load_settings({"PNM_TRUSTED_PROXIES": "10.0.0.5, 10.1.0.0/16"}).trusted_proxies == (
+        "10.0.0.5", "10.1.0.0/16",
+    )  # fmt: skip
 
 
-def test_failure_limiter_forgets_after_its_window() -> None:
-    now = [1000.0]
-    limiter = FailureLimiter({"user": 2, "address": 3}, window_s=60, clock=lambda: now[0])
-    limiter.fail(user="a", address="x")
-    assert limiter.wait_s(user="a", address="x") == 0
-    limiter.fail(user="a", address="x")
-    assert limiter.wait_s(user="a", address="x") == 60
-    assert limiter.wait_s(user="b", address="y") == 0
-    limiter.fail(user="b", address="x")
-    assert limiter.wait_s(user="c", address="x") == 60  # the address is spent too
-    now[0] += 60.5
-    assert limiter.wait_s(user="a", address="x") == 0
+def test_healthz_tells_the_anonymous_the_status_and_data_version_only(app: Any) -> None:
+    anonymous = app.server.test_client().get("/healthz")
+    report = anonymous.get_json()
+    assert anonymous.status_code == 200 and set(report) == {"status", "data"}
+    assert set(report["data"]) == {"version"} and report["status"] == "ok"
+    assert str(os.getpid()) not in anonymous.get_data(as_text=True)
+    client = app.server.test_client()
+    sign_in(client, "boss")
+    full = client.get("/healthz").get_json()
+    assert full["data"]["version"] == report["data"]["version"]
+    assert {"version", "store", "cache", "warm"} <= set(full)
 
 
 def test_the_form_needs_its_token_and_next_stays_on_this_site(app: Any) -> None:
@@ -315,7 +391,7 @@ def test_the_form_needs_its_token_and_next_stays_on_this_site(app: Any) -> None:
         r = client.post("/login", data={"name": "boss", "password": PASSWORDS["boss"],
                                          "csrf": csrf, "next": target})  # fmt: skip
         assert r.headers["Location"] == "/", target
-        client.get("/logout")
+        client.post("/logout")
 
 
 def test_sessions_end_after_their_hours(
@@ -340,9 +416,12 @@ def test_a_changed_or_removed_account_ends_its_sessions(tmp_path: Path) -> None:
     sign_in(client, "west")
     assert client.get("/").status_code == 200
     users = read_users(data / "users.toml")
+    other = app.server.test_client()
+    sign_in(other, "west")  # a second session of the same account
     users["west"] = make_user("west", "chief", precincts=["P1", "P2"], password="new-password-1")
     write_users(data / "users.toml", users.values())
     assert client.get("/").status_code == 302
+    assert other.get("/").status_code == 302  # every session of the account ends
     sign_in(client, "west", password="new-password-1")
     assert client.get("/").status_code == 200
     del users["west"]
@@ -425,6 +504,7 @@ def test_the_signed_in_user_and_sign_out_are_on_the_page(app: Any) -> None:
     r = post_callback(client, callback_body(app, router, {("url", "pathname"): "/"}))
     page = json.dumps(r.get_json(), ensure_ascii=False)
     assert "当前用户：west（派出所所长）" in page and '"/logout?lang=zh"' in page
+    assert '"method": "POST"' in page  # sign-out is a form posted, not a link
     assert "未启用登录" not in page
 
 

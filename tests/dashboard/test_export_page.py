@@ -41,6 +41,7 @@ from geodata.audit import read_events
 from geodata.export_inputs import load_export_inputs
 from geodata.snapshot import Snapshot
 from layers.export import build_export
+from tests.conftest import SmallDisk
 from tests.cube_rows import centre_cell
 from tests.dashboard.fixtures import county_view
 from tests.dashboard.tiny_data import (
@@ -276,6 +277,34 @@ def test_the_route_streams_the_file_and_refuses_clearly(
     assert edited.status_code == 400
     assert edited.get_data(as_text=True).strip() == "Invalid parameter fmt: kml"
     assert len(list(read_events(tiny))) == 1  # only the download that was sent
+
+
+def test_a_full_disk_answers_507_leaves_no_scratch_and_logs_no_export(
+    tiny: Path, service: ExportService, monkeypatch: pytest.MonkeyPatch, small_disk: SmallDisk
+) -> None:
+    import tempfile
+
+    import dashboard.downloads as downloads
+
+    monkeypatch.setattr(downloads, "signed_in", lambda: COUNTY)
+    monkeypatch.setattr(tempfile, "tempdir", str(small_disk.path))  # exports are written here
+    server = Flask("test")
+    register_download_route(server, service)
+    client = server.test_client()
+    small_disk.fill(leave=8192)
+    before = {p.name for p in small_disk.path.rglob("*")}
+    for fmt, lang, text in (("gpkg", "zh", "磁盘空间已满"), ("parquet", "en", "disk is full")):
+        r = client.get("/export/download" + _request(fmt=fmt, lang=lang).to_query())
+        assert r.status_code == 507, r.get_data(as_text=True)
+        assert text in r.get_data(as_text=True) and r.mimetype == "text/plain"
+        left = {p.name for p in small_disk.path.rglob("*") if p.is_file()} - before
+        assert left == set(), left  # no scratch file, no partial zip
+    assert list(read_events(tiny)) == []  # nothing exported, nothing logged
+
+    small_disk.free()
+    ok = client.get("/export/download" + _request(fmt="gpkg").to_query())
+    assert ok.status_code == 200 and ok.data[:2] == b"PK"
+    assert [e["action"] for e in read_events(tiny)] == ["export"]
 
 
 # --------------------------------------------------------------------------- refusals

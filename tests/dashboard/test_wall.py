@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import re
 import shutil
 import threading
@@ -569,3 +570,81 @@ def test_nothing_the_wall_receives_names_a_person(planted: Path) -> None:
         assert unit not in received
     for key in ('"lat"', '"lng"', '"incident_id"', '"community_officer"', '"address"'):
         assert key not in received
+
+
+def test_a_file_rewritten_with_its_size_and_mtime_kept_is_a_new_data_version(
+    tmp_path: Path,
+) -> None:
+    """What ``cp -p`` of a same-size backup leaves: only the change time tells."""
+    from dashboard.views.wall import data_stamp
+    from geodata.store import MANIFEST
+
+    manifest = tmp_path / MANIFEST
+    manifest.write_text('{"v": 1}', encoding="utf-8")
+    old = manifest.stat()
+    before = data_stamp(tmp_path)
+    backup = tmp_path / "backup.json"
+    backup.write_text('{"v": 2}', encoding="utf-8")  # the same size, other bytes
+    os.utime(backup, ns=(old.st_atime_ns, old.st_mtime_ns))
+    shutil.copy2(backup, manifest)
+    now = manifest.stat()
+    assert (now.st_size, now.st_mtime_ns, now.st_ino) == (old.st_size, old.st_mtime_ns, old.st_ino)
+    assert data_stamp(tmp_path) != before
+
+
+@pytest.mark.parametrize(
+    ("config", "status"),
+    [
+        ({"views": ["nope"]}, None),
+        ({"views": [["heat"]], "lang": {"x": 1}}, None),
+        ("x", None),
+        ({"views": ["heat"], "refresh_s": "soon"}, None),
+        ({"views": ["heat"], "stale_s": float("nan")}, None),
+        ({"views": ["heat"]}, {"shown": "v", "built": "yesterday"}),
+        ({"views": ["heat"]}, ["x"]),
+    ],
+)
+def test_the_walls_refresh_with_forged_stores_answers_no_update_not_500(
+    tiny: Path, config: Any, status: Any
+) -> None:
+    from tests.dashboard.auth_data import callback_body
+
+    app = create_app(load_settings({}, data_dir=str(tiny), auth="none"))
+    output = next(k for k in app.callback_map if f"{ids.WALL_STATUS}.data" in k)
+    values = {
+        (ids.WALL_REFRESH, "n_intervals"): 1,
+        (ids.WALL_CONFIG, "data"): config,
+        (ids.WALL_STATUS, "data"): status,
+    }
+    r = app.server.test_client().post(
+        "/_dash-update-component", json=callback_body(app, output, values)
+    )
+    assert r.status_code in (204, 400), r.get_data(as_text=True)[:300]
+
+
+def test_the_walls_refresh_with_its_own_stores_still_answers(tiny: Path, tmp_path: Path) -> None:
+    from tests.dashboard.auth_data import callback_body
+
+    data = shutil.copytree(tiny, tmp_path / ("a-long-folder-name-" * 6) / "data")
+    app = create_app(load_settings({}, data_dir=str(data), auth="none"))
+    output = next(k for k in app.callback_map if f"{ids.WALL_STATUS}.data" in k)
+    config = {"views": ["heat", "gaps"], "lang": "en", "refresh_s": 60, "stale_s": 3600.0}
+    values = {(ids.WALL_REFRESH, "n_intervals"): 1, (ids.WALL_CONFIG, "data"): config}
+    r = app.server.test_client().post(
+        "/_dash-update-component", json=callback_body(app, output, values)
+    )
+    assert r.status_code == 200
+    answer = r.get_json()["response"]
+    assert answer[ids.WALL_STATUS]["data"]["lang"] == "en"
+    assert set(answer[ids.WALL_VIEWS]["data"]) == {"heat", "gaps"}
+    # The next tick sends back the status this one answered (its version names the
+    # data directory's path): the same data, so only the status and the footer change.
+    shown = answer[ids.WALL_STATUS]["data"]
+    assert str(data.resolve()) in shown["shown"]
+    values[(ids.WALL_STATUS, "data")] = shown
+    values[(ids.WALL_REFRESH, "n_intervals")] = 2
+    r = app.server.test_client().post(
+        "/_dash-update-component", json=callback_body(app, output, values)
+    )
+    assert r.status_code == 200
+    assert set(r.get_json()["response"]) == {ids.WALL_STATUS, ids.WALL_FOOTER}

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from geodata.audit import AuditError, audit_path, read_events, record
+from tests.conftest import SmallDisk
 
 
 def test_each_event_is_one_json_line_appended(tmp_path: Path) -> None:
@@ -81,3 +82,45 @@ def test_an_unwritable_log_raises_audit_error(tmp_path: Path) -> None:
     (tmp_path / "audit").write_text("a file where the folder should be")
     with pytest.raises(AuditError, match="cannot write the audit log"):
         record(tmp_path, user="u", action="export")
+
+
+def test_a_full_disk_leaves_no_torn_line_and_a_crashs_torn_line_is_repaired(
+    small_disk: SmallDisk,
+) -> None:
+    data = small_disk.path / "data"
+    record(data, user="west", action="sign_in")
+    small_disk.fill(leave=2048)  # room for a part of the next event only
+    with pytest.raises(AuditError, match=r"No space left|short write"):
+        record(data, user="west", action="export", note="x" * 8000)
+    log = audit_path(data)
+    assert [json.loads(line)["action"] for line in log.read_text().splitlines()] == ["sign_in"]
+
+    # A crash in the middle of a write leaves a torn last line; the next write repairs it.
+    torn = b'{"time":"2026-12-08T08:00:00.000+08:00","user":"east","act'
+    with log.open("ab") as fh:
+        fh.write(torn)
+    small_disk.free()
+    record(data, user="west", action="sign_out")
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [e["action"] for e in lines] == ["sign_in", "audit_repaired", "sign_out"]
+    assert lines[1]["torn_text"] == torn.decode() and lines[1]["torn_bytes"] == len(torn)
+    assert [e["action"] for e in read_events(data)] == ["sign_in", "audit_repaired", "sign_out"]
+
+
+def test_events_of_many_processes_are_whole_lines(tmp_path: Path) -> None:
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    procs = [ctx.Process(target=_write_many, args=(tmp_path, i)) for i in range(4)]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(timeout=60)
+    events = list(read_events(tmp_path))
+    assert len(events) == 4 * 50
+    assert sorted({e["user"] for e in events}) == ["p0", "p1", "p2", "p3"]
+
+
+def _write_many(data: Path, i: int) -> None:
+    for _ in range(50):
+        record(data, user=f"p{i}", action="export", note="y" * 5000)

@@ -4,6 +4,7 @@ service with a banner, and a rebuild brings everything back by itself."""
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -66,6 +67,32 @@ def test_a_truncated_cube_keeps_the_page_up_with_a_banner_and_recovers_on_rebuil
     assert status == 200 and "数据不完整" not in json.dumps(page, ensure_ascii=False)
     status, response = browser.layer("heat")
     assert status == 200 and response["hex-data"] != good["hex-data"]  # the new cube
+
+
+def test_a_cube_restored_with_its_mtime_is_picked_up_without_a_touch(
+    tiny: Path, tmp_path: Path
+) -> None:
+    """``cp -p`` of a backup over a truncated cube: size and mtime as before, same inode."""
+    app = create_app(load_settings({}, data_dir=str(tiny), auth="none"))
+    client = app.server.test_client()
+    assert client.get("/healthz").status_code == 200
+    cube = cubes_dir(tiny) / "incidents.parquet"
+    backup = tmp_path / "incidents.parquet.bak"
+    shutil.copy2(cube, backup)
+    before = cube.stat()
+
+    truncate(cube)
+    assert client.get("/healthz").status_code == 503
+    shutil.copy2(backup, cube)
+    after = cube.stat()
+    assert (after.st_size, after.st_mtime_ns, after.st_ino) == (
+        before.st_size, before.st_mtime_ns, before.st_ino,
+    )  # fmt: skip
+    health = client.get("/healthz")
+    assert health.status_code == 200, health.get_json()
+    assert health.get_json()["data"]["problem"] is None
+    status, response = Browser(client).layer("heat")
+    assert status == 200 and response["hex-data"]
 
 
 def test_staged_new_cubes_wait_until_promoted_or_the_hold_ends(tiny: Path) -> None:

@@ -6,7 +6,6 @@ import contextlib
 import hashlib
 import os
 import signal
-import subprocess
 import threading
 import time
 from pathlib import Path
@@ -15,7 +14,7 @@ import psutil
 import pytest
 import requests
 
-from benchmarks.load import free_port, start_gunicorn, wait_http
+from benchmarks.load import free_port, start_gunicorn, stop_gunicorn, wait_http
 
 
 def fingerprint(data_dir: Path) -> str:
@@ -79,9 +78,5 @@ def test_a_killed_worker_is_replaced_and_the_next_requests_succeed(
             assert r.status_code == 200 and r.json()["status"] == "ok"
         assert requests.get(f"{base}/", timeout=30).status_code == 200
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=40)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_gunicorn(server)
     assert fingerprint(tiny) == before  # nothing stored was touched

@@ -10,24 +10,23 @@ import json
 from pathlib import Path
 
 from geodata.cubes.build import META_FILE
+from geodata.snapshot import file_identity
 from geodata.store import MANIFEST, cubes_dir
 
 
 def data_stamp(data_dir: Path) -> str:
     """A short fingerprint of the data directory's manifest and cubes: it changes when
-    data are imported or the cubes rebuilt (size and mtime of each file)."""
-    parts = []
+    data are imported, the cubes rebuilt or a file restored from a backup (size, mtime,
+    inode and change time of each file, :func:`geodata.snapshot.file_identity`)."""
     cubes = cubes_dir(data_dir)
-    for path in (
-        data_dir / MANIFEST,
-        cubes / META_FILE,
-        *(cubes / f"{n}.parquet" for n in ("incidents", "patrol", "visits")),
-    ):
-        try:
-            st = path.stat()
-            parts.append(f"{path.name}:{st.st_size}:{st.st_mtime_ns}")
-        except OSError:
-            parts.append(f"{path.name}:-")
+    parts = [
+        f"{path.name}:{file_identity(path) or '-'}"
+        for path in (
+            data_dir / MANIFEST,
+            cubes / META_FILE,
+            *(cubes / f"{n}.parquet" for n in ("incidents", "patrol", "visits")),
+        )
+    ]
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
 
