@@ -607,6 +607,13 @@ def _read_vector(
         raise _error(
             f"无法按 {shown} 解码：{name}", f"cannot decode {name} as {shown}: {_first_line(exc)}"
         ) from exc
+    except ValueError as exc:
+        # GDAL reads the file but pyogrio cannot make columns of its attributes (a field
+        # that is a list in one feature and absent in another, found by the fuzz test).
+        raise _error(
+            f"文件的属性无法读成表格：{name}",
+            f"the attributes of {name} cannot be read as a table: {_first_line(exc)}",
+        ) from exc
     caps.check_features(len(frame), name)  # GeoJSON: counted by reading, up to the cap
     crs, unknown = _declared_crs(frame, fmt, path, chosen)
     frame = _with_rows(frame)

@@ -569,6 +569,24 @@ def test_fuzz_geojson_is_read_or_refused_clearly(tmp_path: Path, document: objec
         assert len(result.frame) > 0 and result.frame.index.is_unique
 
 
+def test_a_geojson_whose_attributes_make_no_table_is_refused_in_one_line(tmp_path: Path) -> None:
+    """Found by the fuzz test above: pyogrio raised a bare ValueError for a field that is
+    a list in one feature and missing in another."""
+    document = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "properties": None, "geometry": {"type": "Point", "coordinates": []}},
+            {"type": "Feature", "properties": {"": [False, False]},
+             "geometry": {"type": "Point", "coordinates": []}},
+        ],
+    }  # fmt: skip
+    path = tmp_path / "lists.geojson"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    with pytest.raises(ReadError) as caught:
+        read_file(path)
+    assert "\n" not in str(caught.value) and "lists.geojson" in str(caught.value)
+
+
 HOSTILE_TEXT = st.one_of(
     st.sampled_from([*FORMULAS, *HTML, "", " ", "nan", "inf", "-0", "1e999", "\u202e", "\x00", "\r", "\n", '"', ",", "\ufeff"]),
     st.text(max_size=20),
