@@ -106,7 +106,10 @@ def visits_at(visits: Frame, res: int, *, max_gap_s: float = BREAK_S) -> Frame:
     v = v.with_columns(exact_cell(v.columns, v["cell"], res)).drop(lineage(v.columns))
     unit, cell = pl.col("unit_id"), pl.col("cell")
     silence_us = pl.col("entered").to_physical() - pl.col("last_fix").shift(1).to_physical()
-    merged = (
+    # In order of (unit, entered) a visit is a run of rows: its first row starts it, its
+    # last row ends it, and its fixes are a difference of running sums — two filters
+    # instead of a group-by (0.16 s instead of 0.26 s for the county demo's 30 days).
+    rows = (
         v.lazy()
         .sort("unit_id", "entered")
         .with_columns(
@@ -114,23 +117,19 @@ def visits_at(visits: Frame, res: int, *, max_gap_s: float = BREAK_S) -> Frame:
                 unit.ne_missing(unit.shift(1))
                 | cell.ne_missing(cell.shift(1))
                 | (silence_us > max_gap_s * US_PER_S).fill_null(True)
-            )
-            .cum_sum()
-            .alias("_visit")
+            ).alias("_first"),
+            pl.col("fixes").cast(pl.Int64).cum_sum().alias("_fixes"),
         )
-        .group_by("_visit", maintain_order=True)
-        .agg(
-            unit.first(),
-            pl.col("unit_kind").first(),
-            cell.first(),
-            pl.col("entered").first(),
-            pl.col("last_fix").last(),
-            pl.col("left").last(),
-            pl.col("fixes").sum().cast(pl.Int32),
-        )
-        .drop("_visit")
+        .with_columns(pl.col("_first").shift(-1, fill_value=True).alias("_last"))
         .collect()
     )
+    firsts = rows.filter(pl.col("_first")).select("unit_id", "unit_kind", "cell", "entered")
+    lasts = rows.filter(pl.col("_last")).select(
+        "last_fix",
+        "left",
+        (pl.col("_fixes") - pl.col("_fixes").shift(1, fill_value=0)).cast(pl.Int32).alias("fixes"),
+    )
+    merged = pl.concat([firsts, lasts], how="horizontal")
     return _like(merged, visits)
 
 
