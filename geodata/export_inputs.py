@@ -22,6 +22,7 @@ import pandas as pd
 import polars as pl
 
 from geodata.cubes import load_cube, load_meta
+from geodata.cubes.coarser import to_pandas
 from geodata.store import StoreError, has_table, read_manifest, read_table
 
 PROJECT: Final = "prevention-network-map"
@@ -190,13 +191,12 @@ def snapshot_inputs(
         if name == "incidents":
             loaded[name] = snapshot.incident_cube
         elif name == "patrol":
-            cube = snapshot.patrol_cube
-            keep = pd.Series(True, index=cube.index)
-            if since is not None and "hour" in cube:
-                keep &= cube["hour"] >= pd.Timestamp(since)
-            if until is not None and "hour" in cube:
-                keep &= cube["hour"] < pd.Timestamp(until)
-            loaded[name] = cube[keep]
+            rows = snapshot.patrol_cube
+            if since is not None and "hour" in rows.columns:
+                rows = rows.filter(pl.col("hour") >= pd.Timestamp(since))
+            if until is not None and "hour" in rows.columns:
+                rows = rows.filter(pl.col("hour") < pd.Timestamp(until))
+            loaded[name] = to_pandas(rows)
         elif name == "visits":
             start = pd.Timestamp(since) if since is not None else snapshot.visits_since
             end = pd.Timestamp(until) if until is not None else snapshot.window[1]

@@ -62,7 +62,7 @@ EXPLAIN_LABELS: Final[dict[str, Label]] = {
 
 def protection_inputs(
     data: Inputs, since: pd.Timestamp, until: pd.Timestamp, kinds: tuple[str, ...] = ()
-) -> tuple[pd.DataFrame, pl.DataFrame, pd.DataFrame, pd.DataFrame]:
+) -> tuple[pl.DataFrame, pl.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The patrol cube rows and the visits of the patrol window (of ``kinds``), the
     communities and the response units, as :func:`layers.coverage_gaps.cell_layers`
     takes them: data without patrols, communities or units give empty tables."""
