@@ -113,14 +113,17 @@ def wait_http(url: str, timeout_s: float = 120.0) -> None:
     raise RuntimeError(f"{url} did not answer within {timeout_s:.0f} s")
 
 
-def wait_warm(url: str, workers: int, timeout_s: float = 1800.0) -> dict[str, Any]:
+def wait_warm(
+    url: str, workers: int, timeout_s: float = 1800.0, headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Wait until ``/healthz`` has said, for ``workers`` distinct workers, that their
-    cache warm-up is over (``done``, or ``off``); their reports, by worker."""
+    cache warm-up is over (``done``, or ``off``); their reports, by worker. ``headers``
+    sign the request in: an anonymous caller is told the status and data version only."""
     seen: dict[str, Any] = {}
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            warm = requests.get(url, timeout=10).json().get("warm", {})
+            warm = requests.get(url, headers=headers, timeout=10).json().get("warm", {})
         except (requests.RequestException, ValueError):
             warm = {}
         if warm.get("state") == "off":
@@ -463,6 +466,7 @@ class Rebuild:
 
     data_dir: Path
     at_s: float
+    headers: dict[str, str] = field(default_factory=dict)  # signs /healthz in
     started: float | None = None
     built: float | None = None
     switched: float | None = None
@@ -504,10 +508,9 @@ class Rebuild:
         if len(warmed) >= workers:
             self.warm = time.perf_counter()
 
-    @staticmethod
-    def _health(base: str) -> dict[str, Any]:
+    def _health(self, base: str) -> dict[str, Any]:
         try:
-            return dict(requests.get(f"{base}/healthz", timeout=10).json())
+            return dict(requests.get(f"{base}/healthz", headers=self.headers, timeout=10).json())
         except (requests.RequestException, ValueError):
             return {}
 
@@ -620,9 +623,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         wait_http(f"{base}/healthz")
         healthy_s = time.monotonic() - started
         # The load starts once the warm-up is over: its time is reported, not hidden.
-        warm = wait_warm(f"{base}/healthz", procfile_workers())
-        warm_s = time.monotonic() - started
         who = {PROXY_HEADER: WALL_USER} if args.scoped else {}
+        warm = wait_warm(f"{base}/healthz", procfile_workers(), headers=who)
+        warm_s = time.monotonic() - started
         deps = requests.get(f"{base}/_dash-dependencies", headers=who, timeout=10).json()
         cbs = Callbacks({d["output"]: d for d in deps})
         rss_before = worker_rss(server.pid)
@@ -630,7 +633,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         load_before = os.getloadavg()[0]
         rec = Recorder()
         stop = threading.Event()
-        rebuild = None if args.rebuild_at is None else Rebuild(data_dir, args.rebuild_at)
+        rebuild = None if args.rebuild_at is None else Rebuild(data_dir, args.rebuild_at, who)
         threads = [
             threading.Thread(
                 target=wall, args=(base, cbs, rec, stop, args.wall_refresh, args.scoped)
