@@ -53,10 +53,19 @@ MAP_TO_EXPORT: Final[dict[str, str]] = {
     "reach": "response_reach",
     "patrol": "patrol_coverage",
 }
-CATEGORY_LAYERS: Final = frozenset({"incidents", "hotspots"})
-BAND_LAYERS: Final = frozenset({"incidents", "hotspots", "patrol_coverage"})
-KIND_LAYERS: Final = frozenset({"patrol_coverage"})
-FDR_LAYERS: Final = frozenset({"hotspots"})
+
+
+def _layers_with(name: str) -> frozenset[str]:
+    """The exportable layers whose map layer takes the filter ``name`` (the registry's
+    :attr:`~layers.registry.LayerSpec.filters` say which): the file is filtered as the
+    map is."""
+    return frozenset(n for n, m in EXPORT_TO_MAP.items() if name in MAP_LAYERS[m].filters)
+
+
+CATEGORY_LAYERS: Final = _layers_with("cats")
+BAND_LAYERS: Final = _layers_with("band")
+KIND_LAYERS: Final = _layers_with("kinds")
+FDR_LAYERS: Final = _layers_with("fdr")
 SCHEME_LAYERS: Final = frozenset({"incidents"})
 # A map link without bounds (edited by hand) is taken as a common screen around its centre.
 ASSUMED_VIEW_PX: Final = (1920, 1080)
