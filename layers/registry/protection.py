@@ -247,10 +247,10 @@ def patrol_inputs(
         cube = pl.DataFrame({c: pl.Series(c, [], dtype=t) for c, t in PATROL_COLUMNS.items()})
     rows = _window_rows(cube, since, until)
     if kinds:
-        rows = rows.filter(pl.col("unit_kind").cast(pl.String).is_in(list(kinds)))
+        rows = rows.filter(pl.col("unit_kind").is_in(list(kinds)))
     visits: pl.DataFrame = data.visits_for(since, until)
     if kinds:
-        visits = visits.filter(pl.col("unit_kind").cast(pl.String).is_in(list(kinds)))
+        visits = visits.filter(pl.col("unit_kind").is_in(list(kinds)))
     return rows, visits
 
 
@@ -328,10 +328,8 @@ def patrol(data: Inputs, p: LayerParams) -> LayerResult:
     explain = frame[np.asarray(active, dtype=bool)].set_index("cell") if len(frame) else frame
     explain = explain[[c for c in labels if c in explain.columns]].copy()
     if "last_visit" in explain:
-        explain["last_visit"] = [
-            None if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
-            for t in explain["last_visit"]
-        ]
+        text = pd.to_datetime(explain["last_visit"]).dt.strftime("%Y-%m-%d %H:%M")
+        explain["last_visit"] = text.astype(object).where(text.notna(), None)
     dwell = frame["dwell_min"].to_numpy(dtype=np.float64)
     shown = classes > 0
     all_cells = frame["cell"].to_numpy(dtype=np.uint64)

@@ -678,3 +678,42 @@ def test_the_night_life_hot_spot_gets_no_night_dwell(demo_with_cubes: Path) -> N
     whole = patrol_coverage(patrol, visits, **kw)
     assert (whole["dwell_min_night"] == 0).all()
     assert whole["dwell_min_day"].sum() > 0  # patrolled by day: the test can see dwell
+
+
+def test_visits_near_merges_a_units_stays_in_the_exact_cell_and_drops_the_far_ones() -> None:
+    """Known answer: two stays of one unit 2 min apart in one res-9 cell are one visit;
+    another unit's stay is its own; a stay ending long before the window is dropped; the
+    cell reported is the point's own res-9 cell (h3), in a res-11 cell whose parent differs."""
+    from layers.patrol_coverage.intervals import visits_near
+    from tests.cube_rows import exact_rows_pl
+
+    base = h3.latlng_to_cell(31.25, 107.55, 9)
+    cell = next(
+        int(c, 16)
+        for c in h3.cell_to_children(h3.grid_ring(base, 1)[0], 11)
+        if centre_cell(int(c, 16), 9) != int(h3.cell_to_parent(c, 9), 16)
+    )
+    t0 = pd.Timestamp("2024-05-01 08:00")
+    minutes = [pd.Timedelta(minutes=m) for m in (0, 3, 4, 5, 9, 10)]
+    visits = exact_rows_pl(
+        pl.DataFrame(
+            {
+                "unit_id": ["u1", "u1", "u2", "u3"],
+                "unit_kind": ["foot_patrol", "foot_patrol", "police_car", "police_car"],
+                "cell": np.array([cell] * 4, dtype=np.uint64),
+                "entered": [t0, t0 + minutes[3], t0, t0 - pd.Timedelta(hours=3)],
+                "last_fix": [t0 + minutes[1], t0 + minutes[4], t0, t0 - pd.Timedelta(hours=2)],
+                "left": [t0 + minutes[2], t0 + minutes[5], t0, t0 - pd.Timedelta(hours=2)],
+                "fixes": pl.Series([3, 4, 1, 2], dtype=pl.Int32),
+            }
+        )
+    )
+    start = int(t0.value // 1000)
+    near = visits_near(
+        visits, res=9, kinds=["foot_patrol", "police_car"], start_us=start,
+        end_us=start + 3_600_000_000, margin_s=600.0, max_gap_s=600.0,
+    )  # fmt: skip
+    assert sorted(near["unit_id"].to_list()) == ["u1", "u2"]
+    u1 = near.filter(pl.col("unit_id") == "u1").row(0, named=True)
+    assert (u1["entered"], u1["left"]) == (start, start + 10 * 60_000_000)
+    assert set(near["cell"].to_list()) == {centre_cell(cell, 9)}
