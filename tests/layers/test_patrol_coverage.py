@@ -9,6 +9,7 @@ real build (:func:`geodata.cubes.patrol_cubes`) is the point of the test.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from pathlib import Path
 
 import h3
@@ -717,3 +718,58 @@ def test_visits_near_merges_a_units_stays_in_the_exact_cell_and_drops_the_far_on
     u1 = near.filter(pl.col("unit_id") == "u1").row(0, named=True)
     assert (u1["entered"], u1["left"]) == (start, start + 10 * 60_000_000)
     assert set(near["cell"].to_list()) == {centre_cell(cell, 9)}
+
+
+def _covered(pieces: list[tuple[int, int, int, int]]) -> dict[tuple[int, int], set[int]]:
+    """Reference: the instants (whole units) each (cell, segment) is covered, by brute force."""
+    out: dict[tuple[int, int], set[int]] = {}
+    for cell, seg, start, end in pieces:
+        out.setdefault((cell, seg), set()).update(range(start, end))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 4), st.integers(0, 2), st.integers(0, 40), st.integers(1, 30)),
+             max_size=25),
+    st.lists(st.integers(0, 300), min_size=6, max_size=6, unique=True),
+)  # fmt: skip
+def test_longest_gaps_and_union_equal_a_brute_force_sweep(
+    rows: list[tuple[int, int, int, int]], edges: list[int]
+) -> None:
+    from layers.patrol_coverage.intervals import longest_gaps, union
+
+    bounds = sorted(edges)
+    seg_start = np.array(bounds[0::2], dtype=np.int64)
+    seg_end = np.array(bounds[1::2], dtype=np.int64)
+    pieces = []
+    for cell, seg, offset, length in rows:
+        start = int(seg_start[seg]) + offset
+        end = min(start + length, int(seg_end[seg]))
+        if end > start:
+            pieces.append((cell, seg, start, end))
+    frame = pl.DataFrame(
+        pieces, schema={"cell": pl.UInt64, "seg": pl.Int64, "start": pl.Int64, "end": pl.Int64},
+        orient="row",
+    )  # fmt: skip
+    covered = _covered(pieces)
+    want: dict[int, int] = {}
+    for cell in {p[0] for p in pieces}:
+        longest = 0
+        for seg in range(seg_start.size):
+            run = 0
+            for t in range(int(seg_start[seg]), int(seg_end[seg])):
+                run = 0 if t in covered.get((cell, seg), set()) else run + 1
+                longest = max(longest, run)
+        want[cell] = longest
+    got = longest_gaps(frame, seg_start, seg_end)
+    assert dict(zip(got["cell"].to_list(), got["gap_us"].to_list(), strict=True)) == want
+
+    merged = union(frame)
+    for cell in {p[0] for p in pieces}:
+        instants = set().union(*(s for (c, _), s in covered.items() if c == cell))
+        mine = merged.filter(pl.col("cell") == cell)
+        spans = list(zip(mine["start"].to_list(), mine["end"].to_list(), strict=True))
+        assert set().union(*(range(a, b) for a, b in spans)) == instants
+        # merged intervals neither overlap nor touch
+        assert all(b1 < a2 for (_, b1), (a2, _) in pairwise(spans))
