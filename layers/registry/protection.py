@@ -237,10 +237,13 @@ def has_patrols(data: Inputs) -> bool:
 def patrol_inputs(
     data: Inputs, since: pd.Timestamp, until: pd.Timestamp, kinds: Sequence[str] = ()
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The patrol cube rows and the visits of a window (and of some unit kinds only).
+    """The patrol cube rows of a window (and of some unit kinds only), and a visits
+    table holding every visit that can matter to it.
 
-    Cut before the layers see them, so a layer reads only the window's rows; the
-    visits keep the few hours before the window that the visits and the dose need.
+    The cube's rows are cut here (one slice), so a layer reads only the window's; the
+    visits by kind only, and by window in the layers themselves
+    (:func:`layers.patrol_coverage.intervals.visits_near`, with only the columns they
+    read: a copy of all the table's columns of the window's rows cost more than the merge).
     """
     cube = to_polars(data.patrol_cube)
     if not has_patrols(data):
@@ -249,7 +252,7 @@ def patrol_inputs(
     if kinds:
         rows = rows.filter(pl.col("unit_kind").is_in(list(kinds)))
     visits: pl.DataFrame = data.visits_for(since, until)
-    if kinds:
+    if kinds:  # the gap layer counts what it is given
         visits = visits.filter(pl.col("unit_kind").is_in(list(kinds)))
     return rows, visits
 
