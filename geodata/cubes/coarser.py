@@ -9,7 +9,7 @@ from the visits table instead of summed.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import pandas as pd
@@ -46,7 +46,7 @@ def cube_res(cells: pl.Series) -> int | None:
     nonnull = cells.filter(cells != NULL_CELL)
     if nonnull.len() == 0:
         return None
-    low, high = int(nonnull.min()), int(nonnull.max())
+    low, high = int(cast(int, nonnull.min())), int(cast(int, nonnull.max()))
     if low >> 52 != high >> 52:  # bits 52-63: resolution, mode (and reserved bits)
         raise ValueError("the cells of one cube must share a resolution")
     return int(cells_res(np.array([low], dtype=np.uint64))[0])
