@@ -103,8 +103,7 @@ def unit_precinct_codes(data: Inputs, unit_ids: pd.Series) -> npt.NDArray[np.int
         )
     )
     codes = pd.Series(unit_ids, dtype=object).astype(str).map(owner)
-    out: npt.NDArray[np.int64] = codes.fillna(NO_ZONE).to_numpy(dtype=np.int64)
-    return out
+    return np.asarray(codes.fillna(NO_ZONE), dtype=np.int64)
 
 
 def gaps(data: Inputs, p: LayerParams) -> LayerResult:
