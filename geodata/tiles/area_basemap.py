@@ -53,8 +53,8 @@ def _labels(
     ):
         text = (names or {}).get(str(code), str(name))
         point = _label_point(geom)
-        labels.append(Label(text, point.x, point.y, min_zoom=10, max_zoom=11, size=12, rank=rank))
-        labels.append(Label(text, point.x, point.y, min_zoom=12, size=14, rank=rank))
+        labels.append(Label(text, point.x, point.y, min_zoom=10, max_zoom=11, size=14, rank=rank))
+        labels.append(Label(text, point.x, point.y, min_zoom=12, size=15, rank=rank))
     return labels
 
 
