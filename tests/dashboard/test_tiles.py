@@ -259,3 +259,14 @@ def test_a_damaged_package_is_refused_without_an_error_page(tiny: Path, tmp_path
         notice is not None
         and notice.children == "底图未加载：瓦片包 basemap.mbtiles 无法使用（原因见日志）"
     )
+
+
+def test_the_tile_package_setting_is_read_from_the_environment_and_a_file(tmp_path: Path) -> None:
+    env = load_settings({"PNM_TILE_PACKAGE": "/srv/tiles/pgis.mbtiles"})
+    assert env.tile_package_path == Path("/srv/tiles/pgis.mbtiles")
+    config = tmp_path / "pnm.toml"
+    config.write_text('tile_package = "tiles/tdt.mbtiles"\n', encoding="utf-8")
+    assert (
+        load_settings({"PNM_CONFIG": str(config)}).tile_package_path
+        == tmp_path / "tiles/tdt.mbtiles"
+    )

@@ -235,3 +235,16 @@ def test_the_demo_ships_a_small_wgs84_basemap_of_the_county(demo_small: Path) ->
         "land",
         "line",
     )
+
+
+def test_the_basemap_command_renders_a_data_directory_or_says_why_not(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from geodata.__main__ import main
+
+    data = build_tiny_data(tmp_path / "data")
+    assert main(["basemap", "--data", str(data)]) == 0
+    assert open_package(data / "basemap.mbtiles").datum_note == ""
+    assert main(["basemap", "--data", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("失败 / failed:") and "\n" not in err
