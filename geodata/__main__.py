@@ -69,6 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--encoding", default=None, help="text encoding of a CSV or DBF (default: detected)"
     )
+    imp.add_argument(
+        "--tz",
+        default=None,
+        help="time zone of the times that do not say theirs: UTC, +08:00, Asia/Shanghai... "
+        "(default: China Standard Time); times with a zone are always converted",
+    )
+    imp.add_argument(
+        "--unit-kind",
+        default=None,
+        help="the kind of every row of a patrol_fixes or response_units file without a kind "
+        "column (e.g. police_car, red_armband)",
+    )
     database(imp, "to store the good rows in (the rejects still go to --data)")
 
     demo = sub.add_parser("demo", help="build the synthetic Xuanhan demo data set")
@@ -155,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
             encoding=args.encoding,
             dsn=dsn,
             db_schema=args.schema,
+            tz=args.tz,
+            unit_kind=args.unit_kind,
         )
     try:
         if args.command == "demo":
