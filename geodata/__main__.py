@@ -132,6 +132,16 @@ def _parser() -> argparse.ArgumentParser:
         help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
     )
 
+    check = sub.add_parser(
+        "check", help="what the data directory holds and what each map layer still needs"
+    )
+    check.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
+    )
+
     migrate = sub.add_parser("migrate", help="create or update the PostGIS tables")
     database(migrate, "of the database")
     return parser
@@ -183,11 +193,31 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "migrate":
             return _migrate(dsn, args.schema)
+        if args.command == "check":
+            return _check(args.data or default_data_dir())
         _cubes(args, dsn)
         return 0
     except (StoreError, OSError, ValueError, RuntimeError) as exc:
         print(f"失败 / failed: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+
+
+def _check(data_dir: Path) -> int:
+    """Print the page of :mod:`geodata.check`: 0 when the dashboard can open the
+    directory, 1 when it lacks an area, incidents or their cube, 2 when it is no directory."""
+    from geodata.check import inventory, render, servable
+    from layers.registry import LAYERS, ZONES  # the entry point names what each layer reads
+
+    if not data_dir.is_dir():
+        print(f"失败 / failed: no data directory at {data_dir}", file=sys.stderr)
+        return 2
+    inv = inventory(data_dir)
+    needs = {
+        name: ((spec.label.zh, spec.label.en), (*ZONES, *spec.reads))
+        for name, spec in LAYERS.items()
+    }
+    print(render(inv, needs))
+    return 0 if servable(inv) else 1
 
 
 def _migrate(dsn: str | None, schema: str | None) -> int:

@@ -426,7 +426,8 @@ def test_utc_fixes_without_a_kind_are_converted_and_given_the_kind(tmp_path, squ
 
 def test_without_tz_the_summary_says_cst_was_assumed(tmp_path, square_store, capsys):
     path = _csv(
-        tmp_path, FIXES_HEAD.replace("\n", ",巡逻类型\n") + "c,2024-05-01 08:00,107.73,31.35,巡逻警车\n"
+        tmp_path,
+        FIXES_HEAD.replace("\n", ",巡逻类型\n") + "c,2024-05-01 08:00,107.73,31.35,巡逻警车\n",
     )
     assert run_import("patrol_fixes", path, data_dir=square_store) == 0
     assert store.read_table(square_store, "patrol_fixes")["time"].tolist() == [
