@@ -312,10 +312,6 @@ TEXT: dict[str, Label] = {
         "每次下载都记入审计日志（谁、何时、导出什么、多少要素）。",
         "Every download is recorded in the audit log (who, when, what, how many features).",
     ),
-    "export_map_layer": Label(
-        "地图图层“{layer}”暂不能导出，已改选“警情数”",
-        "The map layer “{layer}” cannot be exported yet; “Incidents” was chosen instead",
-    ),
     "export_kinds_note": Label(
         "巡逻力量用于巡逻覆盖（所选每类一列）；不选即全部力量",
         "Unit kinds apply to patrol coverage (one column per kind chosen); none chosen: all",
@@ -332,6 +328,11 @@ TEXT: dict[str, Label] = {
     "export_res_too_fine": Label(
         "“{layer}”最细只能导出到 {res} 级，请选较大的六边形。",
         "“{layer}” can be exported down to res {res} only; choose larger hexagons.",
+    ),
+    "export_res_too_coarse": Label(
+        "“{layer}”最粗只能导出到 {res} 级（地图也只在这些级别绘制），请选较小的六边形。",
+        "“{layer}” can be exported from res {res} only (as the map draws it); choose "
+        "smaller hexagons.",
     ),
     "export_geojson_crs": Label(
         "GeoJSON 按标准（RFC 7946）只能用 WGS84 经纬度，不能用“{crs}”。"

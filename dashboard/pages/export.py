@@ -36,13 +36,12 @@ from dashboard.downloads import DOWNLOAD_PATH, Viewer, register_download_route, 
 from dashboard.i18n import category_options, kind_options, note_text, t
 from dashboard.settings import Settings
 from dashboard.views.export import (
-    MAP_TO_EXPORT,
     ExportProblem,
     ExportRequest,
     request_from_query,
 )
 from dashboard.views.export_files import ExportService
-from dashboard.viewstate import SCHEMES, from_query
+from dashboard.viewstate import SCHEMES
 from layers.export import LAYERS, RESOLUTIONS
 from layers.time_window import BANDS, PRESETS
 
@@ -96,14 +95,6 @@ def layout(
     who = viewer or signed_in()
     request = request_from_query(search, last_day=source.last_day, default_lang=lang)
     query = dict(parse_qsl((search or "").lstrip("?")))
-    notes: list[Any] = []
-    query_layer = from_query(search, default_lang=lang).layer if "layer" in query else ""
-    if query_layer and query_layer not in MAP_TO_EXPORT:
-        from dashboard.views import LAYERS as MAP_LAYERS
-
-        spec = MAP_LAYERS.get(query_layer)
-        label = spec.label.text(lang) if spec is not None else query_layer
-        notes.append(html.P(t("export_map_layer", lang, layer=label), className="pnm-note"))
     p_opts, g_opts = place_options(source, who, lang)
     span = request.span(source.last_day)
     last = source.last_day.strftime("%Y-%m-%d")
@@ -112,7 +103,6 @@ def layout(
         html.H2(t("export_title", lang)),
         html.P(t("export_intro", lang), className="pnm-export-intro"),
         html.A(t("export_back", lang), href=back, className="pnm-export-back"),
-        *notes,
     ]
     choices = [
         section(
@@ -402,9 +392,10 @@ def register_callbacks(app: Dash, service: ExportService) -> None:
     )
     def _res(layers: list[str], res: int, lang: str) -> tuple[Any, ...]:
         options = res_options(layers, lang)
-        allowed = [o["value"] for o in options if not o["disabled"]]
+        allowed = [o["value"] for o in options if not o["disabled"]] or [options[-1]["value"]]
         finest = allowed[-1]
-        return options, min(int(res or finest), finest), t("export_res_note", lang, res=finest)
+        chosen = min(max(int(res or finest), allowed[0]), finest)
+        return options, chosen, t("export_res_note", lang, res=finest)
 
     @app.callback(
         Output(ids.EXPORT_PRECINCTS_BOX, "style"),

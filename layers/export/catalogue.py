@@ -86,7 +86,13 @@ class LayerTable:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """An exportable layer: its name, title, what it reads and how it is computed."""
+    """An exportable layer: its name, title, what it reads and how it is computed.
+
+    ``presents`` names the map layers (:data:`layers.registry.LAYERS`) whose numbers
+    the file holds, the first being the one whose resolutions and filters it takes;
+    ``snapshot`` says it is computed by the registry itself from the data snapshot
+    (:attr:`geodata.export_inputs.ExportInputs.source`) rather than from the frames.
+    """
 
     name: str
     title: Label
@@ -94,6 +100,13 @@ class LayerSpec:
     tables: tuple[str, ...]
     cubes: tuple[str, ...]
     compute: Callable[[ExportInputs, Request], LayerTable]
+    presents: tuple[str, ...] = ()
+    snapshot: bool = False
+
+    @property
+    def map_layer(self) -> str:
+        """The map layer whose resolutions and filters this export takes."""
+        return self.presents[0] if self.presents else self.name
 
 
 def _need(
@@ -534,7 +547,7 @@ def _patrol(inputs: ExportInputs, req: Request) -> LayerTable:
     )
 
 
-LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
+HAND_WRITTEN: Mapping[str, LayerSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
@@ -545,6 +558,7 @@ LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
                 tables=("grids", "communities"),
                 cubes=("incidents",),
                 compute=_incidents,
+                presents=("heat", "rate"),
             ),
             LayerSpec(
                 "hotspots",
@@ -556,6 +570,7 @@ LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
                 tables=(),
                 cubes=("incidents",),
                 compute=_hotspots,
+                presents=("hotspots",),
             ),
             LayerSpec(
                 "response_reach",
@@ -567,6 +582,7 @@ LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
                 tables=("response_units",),
                 cubes=(),
                 compute=_response_reach,
+                presents=("reach",),
             ),
             LayerSpec(
                 "safe_community",
@@ -578,6 +594,7 @@ LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
                 tables=("communities",),
                 cubes=("incidents",),
                 compute=_safe_community,
+                presents=("community",),
             ),
             LayerSpec(
                 "patrol_coverage",
@@ -589,11 +606,14 @@ LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
                 tables=(),
                 cubes=("patrol", "visits"),
                 compute=_patrol,
+                presents=("patrol",),
             ),
         )
     }
 )
-"""Every exportable layer, by name."""
+"""The exports with fields of their own (names, units, the classes of a GIS file that
+covers the area); every other map layer is exported as the registry computes it
+(:mod:`layers.export.derived`)."""
 
 
 def known_categories() -> tuple[str, ...]:

@@ -34,7 +34,9 @@ WINDOW = ("2026-10-01", "2026-11-01")
 
 @pytest.fixture(scope="module")
 def inputs(demo_with_cubes: Path) -> ExportInputs:
-    return load_export_inputs(demo_with_cubes, cubes=["incidents", "patrol", "visits"])
+    return load_export_inputs(
+        demo_with_cubes, cubes=["incidents", "patrol", "visits"], snapshot=True
+    )
 
 
 @pytest.fixture(scope="module")
