@@ -36,6 +36,10 @@ from dashboard.downloads import DOWNLOAD_PATH, Viewer, register_download_route, 
 from dashboard.i18n import category_options, kind_options, note_text, t
 from dashboard.settings import Settings
 from dashboard.views.export import (
+    BAND_LAYERS,
+    CATEGORY_LAYERS,
+    FDR_LAYERS,
+    KIND_LAYERS,
     ExportProblem,
     ExportRequest,
     request_from_query,
@@ -77,6 +81,12 @@ def _picker(
         id=box,
         style=SHOWN if shown else HIDDEN,
     )
+
+
+def _titles(names: frozenset[str], lang: str) -> str:
+    """The titles of the exports ``names``, in the list's order."""
+    sep = ", " if lang == "en" else "、"
+    return sep.join(spec.title.text(lang) for name, spec in LAYERS.items() if name in names)
 
 
 def layout(
@@ -195,7 +205,10 @@ def layout(
                 placeholder=t("all_categories", lang),
                 searchable=False,
             ),
-            html.P(t("export_cats_note", lang), className="pnm-note"),
+            html.P(
+                t("export_cats_note", lang, layers=_titles(CATEGORY_LAYERS, lang)),
+                className="pnm-note",
+            ),
         ),
         section(
             t("band", lang),
@@ -206,7 +219,9 @@ def layout(
                 value=request.band,
                 className="pnm-radio pnm-inline",
             ),
-            html.P(t("export_band_note", lang), className="pnm-note"),
+            html.P(
+                t("export_band_note", lang, layers=_titles(BAND_LAYERS, lang)), className="pnm-note"
+            ),
         ),
         section(
             t("unit_kinds", lang),
@@ -219,7 +234,10 @@ def layout(
                 placeholder=t("all_kinds", lang),
                 searchable=False,
             ),
-            html.P(t("export_kinds_note", lang), className="pnm-note"),
+            html.P(
+                t("export_kinds_note", lang, layers=_titles(KIND_LAYERS, lang)),
+                className="pnm-note",
+            ),
         ),
         section(
             t("fdr_title", lang),
@@ -230,7 +248,9 @@ def layout(
                 value=[FDR_ON] if request.fdr else [],
                 className="pnm-check",
             ),
-            html.P(t("export_fdr_note", lang), className="pnm-note"),
+            html.P(
+                t("export_fdr_note", lang, layers=_titles(FDR_LAYERS, lang)), className="pnm-note"
+            ),
         ),
         section(
             t("scheme", lang),
