@@ -23,7 +23,8 @@ UNSAFE: Final = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f\s]+')
 MAX_PART: Final = 48
 """Characters kept of a name (a long list of precincts is cut)."""
 LISTED: Final = 3
-"""Areas named one by one; more are "东乡派出所等5处" with the first codes."""
+"""Areas (and layers) named one by one; more are "东乡派出所等5处" with the first code and
+a count ("10layers")."""
 
 
 def safe_part(text: str) -> str:
@@ -81,7 +82,7 @@ def export_name(
         label if label.isascii() or not ascii else "",
         safe_part(area.code()),
         "view" if area.view else "",
-        safe_part("+".join(layers)),
+        safe_part("+".join(layers) if len(layers) <= LISTED else f"{len(layers)}layers"),
         f"res{int(res)}",
         f"{pd.Timestamp(since):%Y%m%d}-{last:%Y%m%d}",
         crs_part(crs),

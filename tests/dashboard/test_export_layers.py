@@ -302,6 +302,9 @@ def test_file_names_are_safe_on_every_system() -> None:
     many = AreaName(tuple(f"网格{i}" for i in range(5)), tuple(f"G{i}" for i in range(5)))
     assert export_name(many, ["incidents"], res=8, since=since, until=until, crs="EPSG:4326",
                        suffix=".csv").startswith("网格0等5处-G0+4-incidents-")  # fmt: skip
+    layers = export_name(many, ["a", "b", "c", "d"], res=8, since=since, until=until,
+                         crs="EPSG:4326", suffix=".gpkg")  # fmt: skip
+    assert "-4layers-res8-" in layers
 
 
 @pytest.fixture(scope="module")
