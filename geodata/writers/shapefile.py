@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
+import numpy as np
 import pyogrio
 
 from geodata.writers.bundle import ExportBundle
@@ -89,6 +90,65 @@ def short_names(names: Sequence[str], given: Mapping[str, str] | None = None) ->
 
 
 README: Final = "README.txt"
+MAX_DECIMALS: Final = 15
+"""GDAL's default precision of a dBASE real field (width 24, 15 decimals)."""
+
+
+def tidy_decimals(dbf: Path) -> dict[str, int]:
+    """Give each real field of a dBASE file the fewest decimals that hold its values.
+
+    GDAL writes every float column as ``N(24,15)``, so a dwell rounded to 44.5 min reads
+    ``44.500000000000000`` in ArcGIS and QGIS, and 38.23 reads ``38.229999999999997``:
+    the rounding the export did is lost on screen. Each real field's values are
+    rewritten with the decimal count that represents all of them exactly (1 for minutes,
+    2 for z, 4 for p-values; an unrounded column keeps 15), in place: the field widths
+    and record length stay as written.
+
+    Returns
+    -------
+    dict
+        ``{field: decimals}`` of the real fields rewritten.
+    """
+    data = bytearray(dbf.read_bytes())
+    count = int.from_bytes(data[4:8], "little")
+    header = int.from_bytes(data[8:10], "little")
+    record = int.from_bytes(data[10:12], "little")
+    fields: list[tuple[str, int, int, int, int]] = []  # name, descriptor, offset, width, dec
+    offset, at = 1, 32  # a record starts with its deletion flag
+    while at < header - 1 and data[at] != 0x0D:
+        name = bytes(data[at : at + 11]).split(b"\0", 1)[0].decode("ascii", "replace")
+        kind, width, dec = chr(data[at + 11]), data[at + 16], data[at + 17]
+        if kind in "NF" and dec > 0:
+            fields.append((name, at, offset, width, dec))
+        offset += width
+        at += 32
+    if not count or not fields:
+        return {}
+    rows = np.frombuffer(bytes(data), dtype=np.uint8, count=count * record, offset=header)
+    rows = rows.reshape(count, record).copy()
+    out: dict[str, int] = {}
+    for name, at, start, width, _ in fields:
+        cells = np.char.strip(rows[:, start : start + width].copy().view(f"S{width}").ravel())
+        filled = (cells != b"") & ~np.char.startswith(cells, b"*")  # GDAL's null: blank or *
+        known = cells[filled].astype(np.float64)
+        if not known.size:
+            continue  # no value to go by: left as GDAL wrote it
+        decimals = next(
+            (d for d in range(MAX_DECIMALS) if np.array_equal(np.round(known, d), known)),
+            MAX_DECIMALS,
+        )
+        written = np.char.rjust(cells, width).astype(f"S{width + 1}")
+        written[filled] = np.char.mod(f"%{width}.{decimals}f", known).astype(f"S{width + 1}")
+        if int(np.char.str_len(written).max()) > width:
+            continue  # never wider than GDAL made the field
+        rows[:, start : start + width] = (
+            written.astype(f"S{width}").view(np.uint8).reshape(count, width)
+        )
+        data[at + 17] = decimals
+        out[name] = decimals
+    data[header : header + count * record] = rows.tobytes()
+    dbf.write_bytes(bytes(data))
+    return out
 
 
 def readme(bundle: ExportBundle, names: Mapping[str, str], metadata: Mapping[str, Any]) -> str:
@@ -146,6 +206,7 @@ def write_shapefile_zip(
     frame = to_geoframe(bundle, target).rename(columns=names)
     shp = workdir / f"{bundle.layer}.shp"
     pyogrio.write_dataframe(frame, shp, driver="ESRI Shapefile", encoding="UTF-8")
+    tidy_decimals(shp.with_suffix(".dbf"))
     (workdir / f"{bundle.layer}.qml").write_text(
         qml_document(bundle.style, bundle.fields, lang=lang, names=names), encoding="utf-8"
     )

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import io
 import json
+import re
+import subprocess
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -229,6 +231,27 @@ def test_the_patrol_shapefile_names_its_unit_kinds_readably(
     assert names["dwell_min_foot_patrol"] == "dwl_foot"
     assert names["dwell_min_per_day"] == "dwl_p_day"
     assert not [s for s in names.values() if s[-2:-1] == "_" and s[-1].isdigit()]
+
+
+@pytest.mark.parametrize("layer", ["gaps", "patrol_coverage", "hotspots"])
+def test_a_shapefile_shows_each_number_with_the_decimals_of_its_kind(
+    layer: str, service: ExportService, tmp_path: Path
+) -> None:
+    """GDAL writes a float as N(24,15) (44.5 min reads 44.500000000000000 in ArcGIS); the
+    export gives each real field the decimals its values need, as GDAL's ogrinfo reads."""
+    _, meta, _, _ = read_back(service, layer, "shp", None, tmp_path)
+    full = {short: name for name, short in meta["field_names"].items()}
+    info = subprocess.run(
+        ["ogrinfo", "-ro", "-so", "-al", str(tmp_path / f"{layer}.shp")],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    reals = dict(re.findall(r"^(\w+): Real \(\d+\.(\d+)\)$", info, re.M))
+    assert reals, info[:500]
+    for short, decimals in reals.items():
+        kind = COLUMNS[full[short]].kind
+        allowed = DECIMALS.get(kind, 6 if kind in SIGNIFICANT else 0)
+        assert int(decimals) <= allowed, (layer, full[short], decimals)
+    assert any(int(d) > 0 for d in reals.values())
 
 
 # --------------------------------------------------------------------------- the gap layer
