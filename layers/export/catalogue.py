@@ -1,10 +1,15 @@
-"""The layers a planner can export, each computed by the same function the map uses.
+"""The exports with fields of their own, each computed by the same function the map uses.
 
-Each entry of :data:`LAYERS` says what it needs from the data directory and computes,
+Each entry of :data:`HAND_WRITTEN` (incidents, hot spots, reach, safe communities,
+patrol coverage: a GIS file covering the area, with classes for every cell) names the
+map layers it presents and what it needs from the data directory, and computes,
 for the whole county at one resolution, a table keyed by H3 cell with its values, an
 integer ``class`` and the style that colours the classes. The area filter is applied
 afterwards (:mod:`layers.export.assembly`), so a precinct's file holds exactly the rows
 of the county's file that lie in the precinct — the same numbers the county map shows.
+Every other map layer is exported as the registry computes it
+(:mod:`layers.export.derived`, whose :data:`~layers.export.derived.LAYERS` is the whole
+list).
 """
 
 from __future__ import annotations
