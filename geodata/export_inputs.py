@@ -70,6 +70,10 @@ class ExportInputs:
     source: Any = None
     """The data snapshot (:class:`geodata.snapshot.Snapshot`) the map computes from: the
     layers exported as the registry computes them need it; None: not given."""
+    layer_result: Callable[[Any], Any] | None = None
+    """The map's own (cached) computation of a registry layer, ``LayerParams`` →
+    ``LayerResult``: the dashboard passes its layer cache, so an export of a layer the map
+    has drawn is the very result it drew, not a second computation; None: computed here."""
 
     def table(self, kind: str) -> pd.DataFrame | None:
         """Data set ``kind``, or None when it was not read (or is not in the store)."""

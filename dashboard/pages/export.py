@@ -19,6 +19,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, pagestate
+from dashboard.cache import LayerCache
 from dashboard.components.export_choices import (
     WGS84,
     area_options,
@@ -483,9 +484,10 @@ def register_callbacks(app: Dash, service: ExportService) -> None:
                 lang_href(PATH, query, "zh"), lang_href(PATH, query, "en"))  # fmt: skip
 
 
-def register(app: Dash, source: ReloadingSource) -> ExportService:
-    """Add the export page's callbacks and its download route to ``app``."""
-    service = ExportService(source)
+def register(app: Dash, source: ReloadingSource, layers: LayerCache | None = None) -> ExportService:
+    """Add the export page's callbacks and its download route to ``app``; ``layers`` is
+    the map's layer cache (see :class:`~dashboard.views.export_files.ExportService`)."""
+    service = ExportService(source, layers)
     register_callbacks(app, service)
     register_download_route(app.server, service)
     return service

@@ -28,15 +28,16 @@ import time
 import weakref
 import zipfile
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
 import numpy as np
 
-from dashboard.cache import cache_key
+from dashboard.cache import LayerCache, cache_key
 from dashboard.datasource import ReloadingSource
 from dashboard.views import LAYERS as MAP_LAYERS
+from dashboard.views import layer_result
 from dashboard.views.export import (
     BAND_LAYERS,
     CATEGORY_LAYERS,
@@ -122,10 +123,15 @@ class ExportService:
         The dashboard's data in service, followed: an export is computed from the very
         snapshot the map and the wall show (its tables, cubes and the zones of its cells),
         so an exported cell holds the map's number for it.
+    layers : LayerCache, optional
+        The map's layer cache: a layer the registry computes (the gap layer, change,
+        emerging hot spots, the dose) is read through it, so the export of a layer the
+        map has drawn (or the warm-up has computed) is that very result.
     """
 
-    def __init__(self, source: ReloadingSource) -> None:
+    def __init__(self, source: ReloadingSource, layers: LayerCache | None = None) -> None:
         self._live = source
+        self._layers = layers
         self.data_dir = source.current.data_dir
         self._lock = threading.RLock()
         self._bundles: OrderedDict[str, tuple[ExportBundle, Area]] = OrderedDict()
@@ -161,12 +167,16 @@ class ExportService:
         snapshot = self.source
         large = tuple(c for c in LAYERS[layer].cubes if c != "incidents")
         since, until = request.span(snapshot.last_day)
-        return snapshot_inputs(
+        inputs = snapshot_inputs(
             snapshot,
             cubes=("incidents", *large),
             since=since.to_pydatetime(),
             until=until.to_pydatetime(),
         )
+        cache = self._layers
+        if cache is None or not LAYERS[layer].snapshot:
+            return inputs
+        return replace(inputs, layer_result=lambda params: layer_result(snapshot, cache, params))
 
     # ------------------------------------------------------------------ bundles
 

@@ -191,7 +191,8 @@ def _registry_layer(layer: str) -> Callable[[ExportInputs, Request], LayerTable]
             band=req.band or "all",
             fdr=req.fdr,
         )
-        table = table_of(cut(compute(data, params), None))
+        found = inputs.layer_result(params) if inputs.layer_result else compute(data, params)
+        table = table_of(cut(found, None))
         filters = {
             "categories": list(params.cats) or "all" if "cats" in spec.filters else None,
             "unit_kinds": list(params.kinds) or "all" if "kinds" in spec.filters else None,

@@ -34,12 +34,12 @@ from dashboard.cache import LayerCache
 from dashboard.datasource import ReloadingSource
 from dashboard.settings import load_settings
 from dashboard.views import LAYERS as MAP_LAYERS
-from dashboard.views import LayerResult, params_for, scoped_result
+from dashboard.views import LayerResult, layer_result, params_for, scoped_result
 from dashboard.views.export import ExportProblem, ExportRequest, request_from_query
 from dashboard.views.export_files import ExportService
 from geodata.audit import read_events
 from layers.coverage_gaps import top_gaps
-from layers.export import LAYERS, MAP_TO_EXPORT
+from layers.export import LAYERS, MAP_TO_EXPORT, derived
 from layers.export.derived import RENAMES, ZONE_COLUMNS
 from layers.export.fields import COLUMNS
 from layers.export.naming import UNSAFE, AreaName, export_name
@@ -285,6 +285,28 @@ def test_the_gap_file_holds_score_class_reason_and_parts_as_the_ranked_list(
     assert ((klass >= 1) == (frame["class"].astype(int) >= 0)).all()
     assert (frame.loc[klass == 0, "reason_zh"].fillna("") == "").all()
     assert (frame.loc[klass >= 2, "reason_zh"].str.len() > 0).all()
+
+
+def test_the_dashboards_export_is_the_result_the_map_drew(
+    live: ReloadingSource,
+    cache: LayerCache,
+    window: tuple[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """With the map's layer cache, the export of a registry layer is the cached result the
+    map drew for the same parameters — no second computation (one that would raise here)."""
+    params = params_for("gaps", res=RES, since=window[0], until=window[1])
+    drawn = layer_result(live.current, cache, params)
+
+    def second_computation(*_: Any) -> None:
+        raise AssertionError("the export computed the gap layer again")
+
+    monkeypatch.setattr(derived, "compute", second_computation)
+    frame, _, _, _ = read_back(ExportService(live, cache), "gaps", "gpkg", None, tmp_path)
+    coloured = frame.index[frame["class"].astype(int) >= 0]
+    assert coloured.tolist() == drawn.cells.tolist()
+    assert sorted(frame.index) == sorted(drawn.explain.index)
 
 
 # --------------------------------------------------------------------------- the map's link
