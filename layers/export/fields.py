@@ -46,9 +46,10 @@ class Rounding:
         if self.significant is not None:
             out = x.copy()
             ok = np.isfinite(x) & (x != 0)
-            magnitude = np.floor(np.log10(np.abs(x[ok])))
-            scale = 10.0 ** (self.significant - 1 - magnitude)
-            out[ok] = np.round(x[ok] * scale) / scale
+            shift = self.significant - 1 - np.floor(np.log10(np.abs(x[ok])))
+            # Divide by an exact power of ten (10**2, not 10**-2, which no float holds).
+            up, down = 10.0 ** np.maximum(shift, 0), 10.0 ** np.maximum(-shift, 0)
+            out[ok] = np.round(x[ok] * up / down) * down / up
             return out
         return np.round(x, self.decimals or 0)
 
