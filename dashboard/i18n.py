@@ -20,6 +20,15 @@ TEXT: dict[str, Label] = {
         "演示数据（合成），非真实警情", "Demo data (synthetic), not real incidents"
     ),
     "language": Label("语言", "Language"),
+    "basemap_offset": Label(
+        "底图未加载：瓦片包 {file} 为 {datum} 坐标，与本图的 WGS84 数据相差数百米，请换用 WGS84 瓦片",
+        "Basemap not shown: the tile package {file} is in {datum}, hundreds of metres off "
+        "this map's WGS84 data; use WGS84 tiles",
+    ),
+    "basemap_unusable": Label(
+        "底图未加载：瓦片包 {file} 无法使用（原因见日志）",
+        "Basemap not shown: the tile package {file} cannot be used (the log says why)",
+    ),
     "filters": Label("筛选", "Filters"),
     "categories": Label("警情类别", "Incident categories"),
     "all_categories": Label("全部类别", "All categories"),

@@ -1,4 +1,4 @@
-"""Command line of geodata: ``python -m geodata {import,demo,cubes,migrate} ...``.
+"""Command line of geodata: ``python -m geodata {import,demo,cubes,basemap,migrate} ...``.
 
 Each subcommand lives in its own module; this file only parses arguments, so a user's
 mistake ends in a one-line message and a non-zero exit code, never a traceback.
@@ -109,9 +109,32 @@ def _parser() -> argparse.ArgumentParser:
         help="days per partition of a --dask build (default: 7)",
     )
 
+    basemap = sub.add_parser(
+        "basemap",
+        help="render the area's land, precincts and names to basemap.mbtiles in the data dir",
+    )
+    basemap.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
+    )
+
     migrate = sub.add_parser("migrate", help="create or update the PostGIS tables")
     database(migrate, "of the database")
     return parser
+
+
+def _basemap(data_dir: Path) -> Path:
+    """The demo's basemap (township names) in a demo's directory, else the area's own."""
+    from geodata.store import read_manifest
+    from geodata.tiles.area_basemap import build_area_basemap
+
+    if read_manifest(data_dir).get("generator") == "geodata.demo":
+        from geodata.demo.build import build_basemap
+
+        return build_basemap(data_dir)
+    return build_area_basemap(data_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,6 +163,9 @@ def main(argv: list[str] | None = None) -> int:
             out = args.out or default_data_dir()
             build_demo(out, seed=args.seed, scale=args.scale, progress=True)
             print(f"演示数据已生成 / demo data written: {out}")
+            return 0
+        if args.command == "basemap":
+            print(f"底图已生成 / basemap written: {_basemap(args.data or default_data_dir())}")
             return 0
         if args.command == "migrate":
             return _migrate(dsn, args.schema)

@@ -23,7 +23,7 @@ import polars as pl
 
 from geodata.cubes import load_cube, load_meta
 from geodata.cubes.coarser import to_pandas
-from geodata.snapshot import Snapshot
+from geodata.snapshot import Snapshot, visits_window
 from geodata.store import StoreError, has_table, read_manifest, read_table
 
 PROJECT: Final = "prevention-network-map"
@@ -197,7 +197,8 @@ def snapshot_inputs(
     cubes and zones the map computes from, so an exported cell is the map's cell.
 
     ``patrol`` rows are those of ``[since, until)``, ``visits`` those that can matter to
-    it (the snapshot's :meth:`~geodata.snapshot.Snapshot.visits_for`).
+    it (the snapshot's :meth:`~geodata.snapshot.Snapshot.visits_for`, cut by
+    :func:`~geodata.snapshot.visits_window`).
     """
     tables = {
         kind: frame
@@ -218,7 +219,7 @@ def snapshot_inputs(
         elif name == "visits":
             start = pd.Timestamp(since) if since is not None else snapshot.visits_since
             end = pd.Timestamp(until) if until is not None else snapshot.window[1]
-            visits = snapshot.visits_for(start, end)
+            visits = visits_window(snapshot.visits_for(start, end), start, end)
             codes = [c for c in ("unit_id", "unit_kind") if c in visits.columns]
             loaded[name] = visits.with_columns(pl.col(codes).cast(pl.String)).to_pandas()
     meta: dict[str, Any] = load_meta(snapshot.data_dir)
