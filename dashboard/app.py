@@ -157,7 +157,7 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     map_page.register_callbacks(app, views, layer_cache)
     wall_page.register_callbacks(app, live, layer_cache)  # the data the map serves
-    export_page.register(app, live)  # exports of the data in service
+    export_page.register(app, live, layer_cache)  # exports of the data in service
     warmer = Warmer(live, layer_cache, switch_wait_s=cfg.switch_wait_s)
     app.server.extensions["pnm_warmer"] = warmer  # its progress, for tools and tests
     health_route.install(app.server, live, layer_cache, warmer if cfg.warm else None)
