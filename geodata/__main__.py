@@ -166,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import":
         from geodata.importer import run_import
 
-        return run_import(
+        code = run_import(
             args.kind,
             args.file,
             data_dir=args.data or default_data_dir(),
@@ -180,6 +180,9 @@ def main(argv: list[str] | None = None) -> int:
             tz=args.tz,
             unit_kind=args.unit_kind,
         )
+        if code == 0 and dsn is None:
+            print(_layers_line(args.data or default_data_dir()))
+        return code
     try:
         if args.command == "demo":
             from geodata.demo import build_demo
@@ -202,21 +205,32 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _layer_needs() -> dict[str, tuple[tuple[str, str], tuple[str, ...]]]:
+    """What each map layer reads (the registry's; the entry point joins the floors)."""
+    from layers.registry import LAYERS, ZONES
+
+    return {
+        name: ((spec.label.zh, spec.label.en), (*ZONES, *spec.reads))
+        for name, spec in LAYERS.items()
+    }
+
+
+def _layers_line(data_dir: Path) -> str:
+    from geodata.check import inventory, layers_line
+
+    return layers_line(inventory(data_dir, describe=False), _layer_needs())
+
+
 def _check(data_dir: Path) -> int:
     """Print the page of :mod:`geodata.check`: 0 when the dashboard can open the
     directory, 1 when it lacks an area, incidents or their cube, 2 when it is no directory."""
     from geodata.check import inventory, render, servable
-    from layers.registry import LAYERS, ZONES  # the entry point names what each layer reads
 
     if not data_dir.is_dir():
         print(f"失败 / failed: no data directory at {data_dir}", file=sys.stderr)
         return 2
     inv = inventory(data_dir)
-    needs = {
-        name: ((spec.label.zh, spec.label.en), (*ZONES, *spec.reads))
-        for name, spec in LAYERS.items()
-    }
-    print(render(inv, needs))
+    print(render(inv, _layer_needs()))
     return 0 if servable(inv) else 1
 
 

@@ -74,19 +74,26 @@ class Inventory:
         return state is not None and state.present and state.rows > 0
 
 
-def inventory(data_dir: Path | str) -> Inventory:
-    """Read what ``data_dir`` holds (tables, cubes, the manifest's import log)."""
+def inventory(data_dir: Path | str, *, describe: bool = True) -> Inventory:
+    """Read what ``data_dir`` holds (tables, cubes, the manifest's import log); without
+    ``describe`` only which tables and cubes exist and their rows (no time ranges, no
+    points tested against the area: instant, for an import's summary)."""
     data_dir = Path(data_dir)
     manifest = store.read_manifest(data_dir) if (data_dir / store.MANIFEST).exists() else {}
     out = Inventory(data_dir, manifest.get("synthetic"))
     imports = manifest.get("imports", [])
-    area = load_area(data_dir, buffer_m=0) if store.has_table(data_dir, "area") else None
+    area = (
+        load_area(data_dir, buffer_m=0) if describe and store.has_table(data_dir, "area") else None
+    )
     for kind in ORDER:
         state = TableState(kind, present=store.has_table(data_dir, kind))
         state.datums = tuple(dict.fromkeys(str(e.get("datum")) for e in imports
                                            if e.get("kind") == kind and e.get("rows_stored")))  # fmt: skip
-        if state.present:
+        if state.present and describe:
             _describe(data_dir, state, area.geometry if area is not None else None)
+        elif state.present:
+            path = store.table_path(data_dir, kind)
+            state.rows = int(pl.scan_parquet(path).select(pl.len()).collect().item())
         out.tables[kind] = state
     cubes = store.cubes_dir(data_dir)
     out.cubes = {name: (cubes / file).exists() for name, file in _CUBE_FILES.items()}
@@ -195,9 +202,35 @@ def render(inv: Inventory, layers: Mapping[str, tuple[tuple[str, str], tuple[str
     return "\n".join(lines)
 
 
+def layers_line(
+    inv: Inventory, layers: Mapping[str, tuple[tuple[str, str], tuple[str, ...]]]
+) -> str:
+    """One line for an import's summary: the layers the data now allow, and what the
+    others still need."""
+    ready, waiting = [], []
+    for (zh, _), reads in layers.values():
+        required, _optional = layer_needs(inv, reads)
+        if required:
+            waiting.append(f"{zh} ({', '.join(required)})")
+        else:
+            ready.append(zh)
+    line = "  图层 / layers: 可用 / ready: " + ("、".join(ready) or "-")
+    if waiting:
+        line += "；尚缺 / still need: " + "、".join(waiting)
+    return line
+
+
 def servable(inv: Inventory) -> bool:
     """Whether the dashboard can open the directory at all (an area, incidents, cubes)."""
     return inv.has("area") and inv.has("incidents") and inv.has("cube:incidents")
 
 
-__all__ = ["Inventory", "TableState", "inventory", "layer_needs", "render", "servable"]
+__all__ = [
+    "Inventory",
+    "TableState",
+    "inventory",
+    "layer_needs",
+    "layers_line",
+    "render",
+    "servable",
+]

@@ -89,3 +89,20 @@ def test_points_outside_the_area_are_counted_and_changed_tables_make_the_cubes_s
 def test_no_directory_is_exit_2(tmp_path: Path) -> None:
     done = _cli(tmp_path / "nowhere")
     assert done.returncode == 2 and "no data directory" in done.stderr
+
+
+def test_an_imports_summary_says_which_layers_its_rows_enable(
+    tmp_path: Path, square_store: Path
+) -> None:
+    path = tmp_path / "in.csv"
+    path.write_text("警情编号,发生时间,经度,纬度,警情类别\nA,2024-05-01 13:20,107.73,31.35,盗窃\n",
+                    encoding="utf-8")  # fmt: skip
+    done = subprocess.run(
+        [sys.executable, "-m", "geodata", "import", "incidents", str(path), "--data",
+         str(square_store)],
+        cwd=ROOT, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if "图层 / layers" in x)
+    assert "警情热力 (cubes)" in line  # the incidents are in; the cubes are to be built
+    assert "1-3-5 处置圈 (response_units)" in line
