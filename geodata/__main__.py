@@ -76,6 +76,20 @@ def _parser() -> argparse.ArgumentParser:
         "(default: China Standard Time); times with a zone are always converted",
     )
     imp.add_argument(
+        "--values",
+        type=Path,
+        default=None,
+        help='JSON mapping of the file\'s values to codes, per column: {"category": {"其他": '
+        '"other"}}; the summary of an import with unknown values writes a suggested one',
+    )
+    imp.add_argument(
+        "--unknown",
+        default=None,
+        metavar="CODE",
+        help="file the rows whose value is no code under CODE (e.g. other) instead of "
+        "rejecting them",
+    )
+    imp.add_argument(
         "--unit-kind",
         default=None,
         help="the kind of every row of a patrol_fixes or response_units file without a kind "
@@ -179,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
             db_schema=args.schema,
             tz=args.tz,
             unit_kind=args.unit_kind,
+            values=args.values,
+            unknown=args.unknown,
         )
         if code == 0 and dsn is None:
             print(_layers_line(args.data or default_data_dir()))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import os
 import re
 import sys
@@ -37,9 +38,11 @@ from geodata.columns import ColumnError, load_user_mapping, map_columns, source_
 from geodata.datum import DatumError, is_known_datum
 from geodata.limits import ImportLimits, LimitError, import_limits
 from geodata.readers import ReadError, read_file
-from geodata.schema import Dataset, dataset
+from geodata.schema import VOCABULARIES, Dataset, dataset
 from geodata.validate import REASONS, Area, Validator, load_area
 from geodata.validate.cells import parse_zone
+from geodata.validate.reasons import show
+from geodata.validate.values import load_value_mapping, suggested_mapping, unknown_code
 
 __all__ = ["CHUNK_ROWS", "ImportFailed", "ImportReport", "import_file", "run_import"]
 
@@ -84,6 +87,13 @@ class ImportReport:
         The zone given for times without one (``--tz``); None: they were taken as CST.
     unit_kind : str or None
         The kind given to every row (``--unit-kind``), if any.
+    unknown_values : dict
+        Per coded column, the file's values that are no code (as written) and their rows.
+    filed_unknown : dict
+        Per coded column, the ``--unknown`` code and the rows filed under it.
+    suggested, suggested_path
+        A value mapping of the unknown values that have a likely code, and the JSON file
+        it was written to (beside the rejects) to review and pass with ``--values``.
     """
 
     kind: str
@@ -100,6 +110,10 @@ class ImportReport:
     table: str | None = None
     time_zone: str | None = None
     unit_kind: str | None = None
+    unknown_values: dict[str, dict[str, int]] = field(default_factory=dict)
+    filed_unknown: dict[str, tuple[str, int]] = field(default_factory=dict)
+    suggested: dict[str, dict[str, str]] = field(default_factory=dict)
+    suggested_path: Path | None = None
 
     @property
     def rows_rejected(self) -> int:
@@ -144,6 +158,8 @@ def import_file(
     limits: ImportLimits | None = None,
     tz: str | None = None,
     unit_kind: str | None = None,
+    values: Path | str | None = None,
+    unknown: str | None = None,
 ) -> ImportReport:
     """Import ``file`` into data set ``kind`` of the store at ``data_dir``.
 
@@ -183,6 +199,12 @@ def import_file(
     unit_kind : str, optional
         The kind of every row of a patrol-fixes or response-units file that has no kind
         column (``police_car``…); refused when the file has one.
+    values : path-like, optional
+        A value mapping (JSON: column -> {file value -> code},
+        :mod:`geodata.validate.values`), applied before the vocabulary.
+    unknown : str, optional
+        A code to file the rows under whose value is no code (``other``), instead of
+        rejecting them; the summary still counts them.
 
     Returns
     -------
@@ -204,6 +226,8 @@ def import_file(
     mapping = load_user_mapping(columns) if columns is not None else None
     try:
         zone = parse_zone(tz) if tz is not None else None
+        value_map = load_value_mapping(values, schema) if values is not None else None
+        fallback = unknown_code(unknown, schema) if unknown is not None else None
     except ValueError as exc:
         raise ImportFailed(str(exc)) from exc
     result = read_file(
@@ -246,6 +270,8 @@ def import_file(
         existing_keys=keys,
         time_range=limits.time_range(),
         zone=zone,
+        values=value_map,
+        unknown=fallback,
     )
     report = ImportReport(kind, file, result.format, result.encoding, used_datum)
     report.time_zone = tz.strip() if tz is not None else None
@@ -271,10 +297,15 @@ def import_file(
 
     good = _concat(goods)
     report.rows_stored = len(good)
+    report.unknown_values = {c: dict(n.most_common()) for c, n in validator.unknown_values.items()}
+    report.filed_unknown = {c: (unknown or "", n) for c, n in validator.filed.items()}
+    report.suggested = suggested_mapping(report.unknown_values, schema)
     if rejects:
         rejected = pd.concat(rejects, ignore_index=True)
         report.rejected = Counter(rejected["reason"].tolist())
         report.rejects_path = _write_rejects(data_dir, kind, rejected)
+    if report.suggested and unknown is None:
+        report.suggested_path = _write_suggestion(data_dir, kind, report.suggested)
 
     if dsn is not None:
         from geodata import postgis
@@ -297,6 +328,8 @@ def import_file(
     _record(data_dir, report, replace=replace)
     return report
 
+
+_SHOWN_VALUES = 10  # unknown values listed per column in the summary
 
 # The column of a unit's kind in the data sets that have one.
 KIND_COLUMNS: Final[dict[str, str]] = {"patrol_fixes": "unit_kind", "response_units": "kind"}
@@ -364,6 +397,17 @@ def _defuse(value: object) -> object:
     ):
         return "'" + value
     return value
+
+
+def _write_suggestion(data_dir: Path, kind: str, mapping: dict[str, dict[str, str]]) -> Path:
+    """The suggested value mapping as a JSON file beside the rejects (to review and pass
+    back with ``--values``)."""
+    folder = store.rejects_dir(data_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    path = folder / f"{kind}-{stamp}-values.json"
+    path.write_text(json.dumps(mapping, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path
 
 
 def _write_rejects(data_dir: Path, kind: str, rejects: pd.DataFrame) -> Path:
@@ -438,7 +482,29 @@ def _summary(report: ImportReport, data_dir: Path) -> str:
         lines.append(f"    {code:<22} {count:>8,}  {text}")
     if report.rejects_path is not None:
         lines.append(f"  拒绝明细 / rejects file: {report.rejects_path}")
-    if any(c.dtype == "datetime" for c in dataset(report.kind).columns):
+    schema = dataset(report.kind)
+    for column, counts in report.unknown_values.items():
+        filed = report.filed_unknown.get(column)
+        head = f"  {column} 的未知取值 / unknown {column} values ({len(counts)}; " + (
+            f"filed under {filed[0]}: {filed[1]:,} rows)" if filed else "rows rejected)"
+        )
+        lines.append(head)
+        vocabulary = schema.column(column).allowed
+        for value, n in list(counts.items())[:_SHOWN_VALUES]:
+            guess = report.suggested.get(column, {}).get(value)
+            hint = ""
+            if guess is not None and vocabulary is not None:
+                hint = f" -> {guess}（{VOCABULARIES[vocabulary][guess].zh}）?"
+            lines.append(f"    {show(value):<24} {n:>8,}{hint}")
+        if len(counts) > _SHOWN_VALUES:
+            lines.append(f"    … {len(counts) - _SHOWN_VALUES} more")
+    if report.suggested_path is not None:
+        lines.append(
+            f"  建议的取值映射 / suggested value mapping: {report.suggested_path} — 核对后用 "
+            "--values 重新导入 / review it and import again with --values FILE "
+            "(or --unknown CODE to file the rest under one code)"
+        )
+    if any(c.dtype == "datetime" for c in schema.columns):
         if report.time_zone is None:
             lines.append(
                 "  时间：未注明时区的时间按北京时间（UTC+8）/ times: those without a zone were "
@@ -474,12 +540,15 @@ def run_import(
     db_schema: str | None = None,
     tz: str | None = None,
     unit_kind: str | None = None,
+    values: Path | str | None = None,
+    unknown: str | None = None,
 ) -> int:
     """Import a file from the command line: print a summary, return the exit code.
 
     Parameters
     ----------
-    kind, file, data_dir, datum, columns, replace, layer, encoding, dsn, db_schema, tz, unit_kind
+    kind, file, data_dir, datum, columns, replace, layer, encoding, dsn, db_schema, tz, \
+    unit_kind, values, unknown
         As for :func:`import_file`.
 
     Returns
@@ -521,6 +590,8 @@ def run_import(
             db_schema=db_schema,
             tz=tz,
             unit_kind=unit_kind,
+            values=values,
+            unknown=unknown,
         )
     except failures as exc:
         message = " ".join(str(exc).split())

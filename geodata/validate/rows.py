@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -80,6 +81,12 @@ class Validator:
         None: any time.
     zone : tzinfo, optional
         The zone of the file's times that do not say theirs (``--tz``); None: CST.
+    values : mapping, optional
+        Column -> {normalised file value -> code} (``--values``,
+        :func:`geodata.validate.values.load_value_mapping`), before the vocabulary.
+    unknown : mapping, optional
+        Column -> the code a value that is no code is filed under (``--unknown``)
+        instead of the row being rejected.
     """
 
     def __init__(
@@ -91,9 +98,17 @@ class Validator:
         existing_keys: Iterable[str] = (),
         time_range: tuple[pd.Timestamp, pd.Timestamp] | None = None,
         zone: dt.tzinfo | None = None,
+        values: Mapping[str, Mapping[str, str]] | None = None,
+        unknown: Mapping[str, str] | None = None,
     ) -> None:
         self.time_range = time_range
         self.zone = zone
+        self.values = dict(values or {})
+        self.unknown = dict(unknown or {})
+        # Per coded column: the file's values that are no code (as written), with counts,
+        # and how many rows were filed under the --unknown code.
+        self.unknown_values: dict[str, Counter[str]] = {}
+        self.filed: Counter[str] = Counter()
         self.columns = columns
         self.schema: Dataset = columns.schema
         self.locator = Locator(datum, area)
@@ -210,12 +225,21 @@ class Validator:
         self, flags: Flags, frame: pd.DataFrame, col: Column, text: pd.Series
     ) -> pd.Series:
         assert col.allowed is not None
-        codes = to_codes(text, vocabulary_lookup(col.allowed))
         known = vocabulary_lookup(col.allowed)
+        codes = to_codes(text, {**known, **self.values.get(col.name, {})})
         allowed = sorted(set(known.values()))
         raw = self._raw(frame, col.name)
+        bad = (text.notna() & codes.isna()).to_numpy(dtype=bool)
+        if bad.any():
+            seen = self.unknown_values.setdefault(col.name, Counter())
+            seen.update({str(k): int(v) for k, v in text[bad].value_counts().items()})
+            fallback = self.unknown.get(col.name)
+            if fallback is not None:
+                codes = codes.where(~bad, fallback)
+                self.filed[col.name] += int(bad.sum())
+                bad = np.zeros(len(bad), dtype=bool)
         flags.set(
-            (text.notna() & codes.isna()).to_numpy(dtype=bool),
+            bad,
             "unknown_category",
             lambda i: (
                 f"{col.label.zh}“{raw.iloc[i]}”不在允许值内 / {col.label.en} "

@@ -496,3 +496,88 @@ def test_cli_takes_tz_and_unit_kind(tmp_path, square_store):
     stored = store.read_table(square_store, "patrol_fixes")
     assert stored["time"].tolist() == [pd.Timestamp("2024-05-01 08:00")]
     assert stored["unit_kind"].tolist() == ["volunteer_patrol"]
+
+
+# -- a bureau's own values (--values, --unknown) ----------------------------------------------
+
+
+def _gbk_categories(tmp_path: Path) -> Path:
+    lines = ["A,2024-05-01 13:20,107.73,31.35,其他", "B,2024-05-01 13:21,107.73,31.35,其他",
+             "C,2024-05-01 13:22,107.73,31.35,纠纷", "D,2024-05-01 13:23,107.73,31.35,盗窃",
+             "E,2024-05-01 13:24,107.73,31.35,交通事故"]  # fmt: skip
+    return _csv(tmp_path, HEAD + "\n".join(lines) + "\n", encoding="gbk")
+
+
+def test_unknown_values_are_counted_with_a_suggested_mapping_and_a_reimport_stores_the_rest(
+    tmp_path, square_store, capsys
+):
+    """A GBK file whose 警情类别 says 其他 and 纠纷 (the vocabulary's labels are 其他警情 and
+    矛盾纠纷) and one value of no code: nothing lost — rejected with counts, a mapping
+    suggested; re-imported with that mapping and --unknown, every row is stored once."""
+    path = _gbk_categories(tmp_path)
+    assert run_import("incidents", path, data_dir=square_store) == 0
+    out = capsys.readouterr().out
+    assert "unknown category values (3; rows rejected)" in out
+    assert "'其他'" in out and "-> other（其他警情）?" in out and "-> dispute（矛盾纠纷）?" in out
+    suggested = sorted(store.rejects_dir(square_store).glob("*-values.json"))
+    assert len(suggested) == 1
+    assert json.loads(suggested[0].read_text(encoding="utf-8")) == {
+        "category": {"其他": "other", "纠纷": "dispute"}
+    }
+    assert store.read_table(square_store, "incidents")["incident_id"].tolist() == ["D"]
+
+    report = import_file("incidents", path, data_dir=square_store, values=suggested[0],
+                         unknown="other")  # fmt: skip
+    assert report.rows_stored == 4 and report.rejected == {"duplicate_id": 1}  # D already in
+    assert report.filed_unknown == {"category": ("other", 1)}
+    stored = store.read_table(square_store, "incidents").set_index("incident_id")["category"]
+    assert stored.to_dict() == {"A": "other", "B": "other", "C": "dispute", "D": "theft",
+                                "E": "other"}  # fmt: skip
+
+
+def test_a_value_mapping_by_header_alias_and_labels_as_targets(tmp_path, square_store):
+    path = _gbk_categories(tmp_path)
+    mapping = tmp_path / "values.json"
+    mapping.write_text(json.dumps({"警情类别": {"其他": "其他警情", "纠纷": "dispute",
+                                               "交通事故": "Other"}}), encoding="utf-8")  # fmt: skip
+    report = import_file("incidents", path, data_dir=square_store, values=mapping)
+    assert report.rows_stored == 5 and not report.rejected and not report.suggested
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ('{"category": {"其他": "nonsense"}}', "which is no code of category"),
+        ('{"colour": {"红": "other"}}', "is no coded column of incidents"),
+        ('{"其他": "other"}', "an object of columns"),
+        ("not json", "cannot read the value mapping"),
+    ],
+)
+def test_a_bad_value_mapping_fails_before_anything_is_written(
+    tmp_path, square_store, capsys, content, message
+):
+    path = _gbk_categories(tmp_path)
+    mapping = tmp_path / "values.json"
+    mapping.write_text(content, encoding="utf-8")
+    before = sorted(p.name for p in square_store.rglob("*"))
+    assert run_import("incidents", path, data_dir=square_store, values=mapping) == 2
+    assert message in capsys.readouterr().err
+    assert sorted(p.name for p in square_store.rglob("*")) == before
+
+
+def test_unknown_must_be_a_code_of_the_data_set(tmp_path, square_store, capsys):
+    path = _gbk_categories(tmp_path)
+    assert run_import("incidents", path, data_dir=square_store, unknown="police_car") == 2
+    assert "--unknown 'police_car' is no code" in capsys.readouterr().err
+
+
+def test_cli_takes_values_and_unknown(tmp_path, square_store):
+    path = _gbk_categories(tmp_path)
+    mapping = tmp_path / "values.json"
+    mapping.write_text('{"category": {"其他": "other"}}', encoding="utf-8")
+    done = _cli("incidents", path, "--data", square_store, "--values", mapping, "--unknown",
+                "dispute")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    stored = store.read_table(square_store, "incidents").set_index("incident_id")["category"]
+    assert stored.to_dict() == {"A": "other", "B": "other", "C": "dispute", "D": "theft",
+                                "E": "dispute"}  # fmt: skip
