@@ -581,3 +581,46 @@ def test_cli_takes_values_and_unknown(tmp_path, square_store):
     stored = store.read_table(square_store, "incidents").set_index("incident_id")["category"]
     assert stored.to_dict() == {"A": "other", "B": "other", "C": "dispute", "D": "theft",
                                 "E": "dispute"}  # fmt: skip
+
+
+def test_a_us_city_crime_file_in_feet_with_its_own_values_and_zone(tmp_path):
+    """Shaped like a US city's open crime data: state-plane coordinates in US survey feet
+    (EPSG:3435, Illinois East), its own headers, upper-case categories and local times.
+    Stored points equal pyproj's inverse projection, times zoneinfo's conversion to CST."""
+    import datetime as dt
+    import zoneinfo
+
+    from pyproj import Transformer
+
+    data = tmp_path / "store"
+    area = gpd.GeoDataFrame({"code": ["170310"], "name": ["Chicago"]},
+                            geometry=[shapely.box(-87.95, 41.64, -87.52, 42.03)], crs="EPSG:4326")  # fmt: skip
+    store.write_table(data, "area", area)
+    to_feet = Transformer.from_crs("EPSG:4326", "EPSG:3435", always_xy=True)
+    points = [(-87.63, 41.88), (-87.70, 41.95), (-87.60, 41.75)]
+    rows = []
+    for i, ((lng, lat), kind) in enumerate(zip(points, ["THEFT", "BATTERY", "DECEPTIVE PRACTICE"],
+                                               strict=True)):  # fmt: skip
+        x, y = to_feet.transform(lng, lat)
+        rows.append(f"JA{i},2024-07-0{i + 1} 11:30:00 PM,{x:.2f},{y:.2f},{kind}")
+    path = _csv(
+        tmp_path, "ID,Date,X Coordinate,Y Coordinate,Primary Type\n" + "\n".join(rows) + "\n"
+    )
+    columns = _csv(tmp_path, '{"ID": "incident_id", "Date": "time", "X Coordinate": "lng", '
+                   '"Y Coordinate": "lat", "Primary Type": "category"}', name="columns.json")  # fmt: skip
+    values = _csv(tmp_path, '{"category": {"THEFT": "theft", "BATTERY": "assault", '
+                  '"DECEPTIVE PRACTICE": "fraud"}}', name="values.json")  # fmt: skip
+    report = import_file("incidents", path, data_dir=data, datum="EPSG:3435", columns=columns,
+                         values=values, tz="America/Chicago")  # fmt: skip
+    assert report.rows_stored == 3 and not report.rejected, (report.rejected, _rejects(data))
+    stored = store.read_table(data, "incidents").sort_values("incident_id")
+    back = Transformer.from_crs("EPSG:3435", "EPSG:4326", always_xy=True)
+    for (_, row), text in zip(stored.iterrows(), rows, strict=True):
+        x, y = (float(v) for v in text.split(",")[2:4])
+        lng, lat = back.transform(x, y)
+        assert abs(row["lng"] - lng) < 1e-7 and abs(row["lat"] - lat) < 1e-7
+    chicago, cst = zoneinfo.ZoneInfo("America/Chicago"), zoneinfo.ZoneInfo("Asia/Shanghai")
+    want = [dt.datetime(2024, 7, d, 23, 30, tzinfo=chicago).astimezone(cst).replace(tzinfo=None)
+            for d in (1, 2, 3)]  # fmt: skip
+    assert stored["time"].tolist() == [pd.Timestamp(w) for w in want]
+    assert stored["category"].tolist() == ["theft", "assault", "fraud"]
