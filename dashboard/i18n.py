@@ -87,7 +87,8 @@ TEXT: dict[str, Label] = {
     "panel_none": Label("无", "None"),
     "panel_close": Label("关闭", "Close"),
     "panel_fold": Label("收起或展开详情", "Fold or unfold the details"),
-    "drawer_open": Label("图层与筛选", "Layers & filters"),
+    "drawer_open": Label("图层与筛选", "Layers"),  # on a phone's narrow button
+    "drawer_open_title": Label("打开图层与筛选", "Open layers & filters"),
     "drawer_close": Label("收起图层与筛选", "Close layers & filters"),
     "gap_list_fold": Label("收起或展开排名", "Fold or unfold the ranking"),
     "distance": Label("{m} 米", "{m} m"),

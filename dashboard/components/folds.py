@@ -32,7 +32,7 @@ def drawer_open_button(*, lang: str) -> html.Button:
         id=ids.DRAWER_OPEN,
         n_clicks=0,
         className="pnm-button pnm-drawer-open",
-        title=t("drawer_open", lang),
+        title=t("drawer_open_title", lang),
     )
 
 

@@ -91,5 +91,5 @@ def test_the_clientside_functions_exist() -> None:
 
 
 def test_the_new_labels_are_chinese_first() -> None:
-    for key in ("drawer_open", "drawer_close", "panel_fold", "gap_list_fold"):
+    for key in ("drawer_open", "drawer_open_title", "drawer_close", "panel_fold", "gap_list_fold"):
         assert CJK.search(t(key, "zh")) and not CJK.search(t(key, "en")), key
