@@ -590,11 +590,17 @@
     if (!list || !map || /[?&](lat|lng|zoom)=/.test(openedWith)) {
       return none;
     }
-    var room = list.getBoundingClientRect().right - map.getBoundingClientRect().left + 16;
+    var box = list.getBoundingClientRect();
+    var edge = map.getBoundingClientRect();
+    var body = document.getElementById("gap-list-body");
+    // A list folded to its title (a laptop, a phone: assets/screens.css) takes a strip
+    // at the top, not a column at the side.
+    var folded = body && window.getComputedStyle(body).display === "none";
+    var topLeft = folded ? [16, box.bottom - edge.top + 8] : [box.right - edge.left + 16, 16];
     return {
       bounds: bounds,
       transition: "fitBounds",
-      options: { animate: false, paddingTopLeft: [room, 16], paddingBottomRight: [16, 16] },
+      options: { animate: false, paddingTopLeft: topLeft, paddingBottomRight: [16, 16] },
     };
   }
 

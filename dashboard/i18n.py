@@ -95,6 +95,11 @@ TEXT: dict[str, Label] = {
     "panel_units": Label("最近的应急处置单元", "Nearest response units"),
     "panel_none": Label("无", "None"),
     "panel_close": Label("关闭", "Close"),
+    "panel_fold": Label("收起或展开详情", "Fold or unfold the details"),
+    "drawer_open": Label("图层与筛选", "Layers"),  # on a phone's narrow button
+    "drawer_open_title": Label("打开图层与筛选", "Open layers & filters"),
+    "drawer_close": Label("收起图层与筛选", "Close layers & filters"),
+    "gap_list_fold": Label("收起或展开排名", "Fold or unfold the ranking"),
     "distance": Label("{m} 米", "{m} m"),
     "trend_axis": Label("每周警情", "incidents / week"),
     "county": Label("全县", "County"),

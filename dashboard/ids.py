@@ -104,3 +104,12 @@ EXPORT_DOWNLOAD = "export-download"
 GAP_LIST = "gap-list"
 GAP_LIST_BODY = "gap-list-body"
 GAP_ENTRY = "gap-entry"  # pattern-matching id type: {"type": GAP_ENTRY, "index": <H3 id>}
+
+# Map page on every screen size (dashboard.components.folds)
+MAP_BODY = "map-body"  # sidebar + map; its class says whether the drawer is open
+SIDEBAR = "map-sidebar"
+DRAWER_OPEN = "drawer-open"  # the button over the map that opens the sidebar as a drawer
+DRAWER_CLOSE = "drawer-close"
+DRAWER_BACKDROP = "drawer-backdrop"  # the dimmed map beside the open drawer: a tap closes
+GAP_LIST_FOLD = "gap-list-fold"
+PANEL_FOLD = "side-panel-fold"

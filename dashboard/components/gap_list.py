@@ -12,6 +12,7 @@ from typing import Any
 from dash import html
 
 from dashboard import ids
+from dashboard.components.folds import FOLD_ON_SMALL, fold_button
 from dashboard.i18n import t
 from dashboard.views.gaps import GAP_COLOURS, TOP_N
 
@@ -20,11 +21,19 @@ SHOWN = "pnm-gaps"
 
 
 def gap_list_box(*, lang: str) -> html.Section:
-    """The (hidden) box of the list: a heading and a body the callback fills."""
+    """The (hidden) box of the list: a heading that folds it and a body the callback fills."""
     return html.Section(
         [
-            html.H2(t("gap_list_title", lang), className="pnm-gaps-title"),
-            html.Div(id=ids.GAP_LIST_BODY),
+            html.H2(
+                fold_button(
+                    ids.GAP_LIST_FOLD,
+                    title=t("gap_list_fold", lang),
+                    children=t("gap_list_title", lang),
+                ),
+                className="pnm-gaps-title",
+            ),
+            # Folded to its title on a laptop or a phone until opened (components.folds).
+            html.Div(id=ids.GAP_LIST_BODY, className=FOLD_ON_SMALL),
         ],
         id=ids.GAP_LIST,
         className=HIDDEN,

@@ -8,6 +8,7 @@ from typing import Any
 from dash import dcc, html
 
 from dashboard import ids
+from dashboard.components.folds import FOLDABLE, fold_button
 from dashboard.i18n import t
 
 TREND_COLOUR = "#b91c1c"
@@ -64,13 +65,14 @@ def _crumbs(detail: dict[str, Any], lang: str) -> html.Nav:
 
 
 def panel(*, lang: str) -> html.Aside:
-    """The (closed) side panel: a close button that always exists, and a body to fill."""
+    """The (closed) side panel: close and fold buttons that always exist, and a body to fill."""
     return html.Aside(
         [
             html.Button(
                 "×", id=ids.PANEL_CLOSE, className="pnm-panel-close", title=t("panel_close", lang)
             ),
-            html.Div(id=ids.PANEL_BODY),
+            fold_button(ids.PANEL_FOLD, title=t("panel_fold", lang)),
+            html.Div(id=ids.PANEL_BODY, className=FOLDABLE),
         ],
         id=ids.PANEL,
         className="pnm-panel pnm-panel-closed",

@@ -33,6 +33,7 @@ from dash_extensions.javascript import Namespace
 
 from dashboard import ids, pagestate, tiles
 from dashboard.cache import LayerCache
+from dashboard.components import folds
 from dashboard.components.gap_list import HIDDEN as GAP_LIST_HIDDEN
 from dashboard.components.gap_list import SHOWN as GAP_LIST_SHOWN
 from dashboard.components.gap_list import gap_list_box, gap_list_view
@@ -283,7 +284,11 @@ def layout(
         href=export_href(search, None),
         className="pnm-button pnm-export-link",
     )
-    sidebar = html.Aside([*_controls(source, state, lang), export_link], className="pnm-sidebar")
+    sidebar = html.Aside(
+        [folds.drawer_close_button(lang=lang), *_controls(source, state, lang), export_link],
+        id=ids.SIDEBAR,
+        className="pnm-sidebar",
+    )
     view: dict[str, Any] = (
         {"center": [state.lat, state.lng], "zoom": state.zoom}
         if state.lat is not None and state.zoom is not None
@@ -342,6 +347,7 @@ def layout(
                     html.Main(
                         [
                             map_view,
+                            folds.drawer_open_button(lang=lang),
                             search_box,
                             legend_box,
                             gap_list_box(lang=lang),
@@ -350,11 +356,13 @@ def layout(
                         ],
                         className="pnm-main",
                     ),
+                    folds.drawer_backdrop(),
                 ],
-                className="pnm-body",
+                id=ids.MAP_BODY,
+                className=folds.BODY,
             ),
         ],
-        className="pnm-page",
+        className="pnm-page pnm-map-page",
         lang="zh-CN" if lang == "zh" else "en",
     )
 
@@ -618,6 +626,7 @@ def register_callbacks(app: Dash, views: Resolver, layer_cache: LayerCache) -> N
     """Wire the map page's callbacks into ``app``; each resolves the request's view once
     (``views()``: the data in service and the user's scope) and passes it down."""
     indexes: dict[tuple[str, str], list[Place]] = {}  # a chief finds only their places
+    folds.register_fold_callbacks(app)  # drawer and folds: clientside, no round trip
 
     @app.callback(
         Output(ids.EXPORT_LINK, "href"),
