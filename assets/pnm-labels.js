@@ -1,0 +1,202 @@
+/*
+ * window.pnm's names on the map (loaded beside pnm.js, which keeps these keys).
+ *
+ * - labelLayer(feature, latlng, context): pointToLayer of a GeoJSON holding one point
+ *   whose properties carry {labels: {zooms: {kind: [from, below]}, labels: [{k: kind,
+ *   t: text, s: second line, at: [lat, lng]}, ...]}} (dashboard.views.labels). A Leaflet
+ *   layer of our own: after every move and zoom it places the labels of the zoom's kinds
+ *   whose point is in view, in the server's order, on its point or just above or below
+ *   it, skipping one that would overlap a label already placed wherever it went, as <span>s whose text is set with textContent (names come from
+ *   imported files: never parsed as HTML). Text widths are measured on a canvas, so
+ *   placing hundreds of labels costs no layout until they are added at once.
+ * - placePoint(feature, latlng): pointToLayer of the searched place's outline when the
+ *   place is a point (a community): a ring around it.
+ * - labelStatus: what the last redraw placed (count, texts, kinds, ms, zoom), for tests
+ *   and timing.
+ */
+(function () {
+  "use strict";
+
+  var labelStatus = { drawn: 0, texts: [], kinds: [], ms: null, redraws: 0, zoom: null, skipped: 0 };
+  var MARGIN = 4; // px kept free around each label
+  var SHIFTS = [0, -1.2, 1.2]; // where a label may go, in its heights from its point
+  var measure = null;
+  var widths = {};
+
+  function textWidth(text, font) {
+    var key = font + "|" + text;
+    if (!(key in widths)) {
+      measure = measure || document.createElement("canvas").getContext("2d");
+      measure.font = font;
+      widths[key] = measure.measureText(text).width;
+    }
+    return widths[key];
+  }
+
+  function fontOf(container, kind, sub) {
+    // The computed font of a kind's label (the wall's are scaled with its screen).
+    var probe = document.createElement("span");
+    probe.className = "pnm-label pnm-label-" + kind + (sub ? " pnm-label-sub" : "");
+    probe.style.visibility = "hidden";
+    container.appendChild(probe);
+    var style = window.getComputedStyle(probe);
+    var font = {
+      css: style.fontWeight + " " + style.fontSize + " " + style.fontFamily,
+      size: parseFloat(style.fontSize) || 12,
+    };
+    container.removeChild(probe);
+    return font;
+  }
+
+  var LabelLayer = null;
+
+  function labelLayerClass() {
+    if (LabelLayer) {
+      return LabelLayer;
+    }
+    var L = window.L;
+    LabelLayer = L.Layer.extend({
+      initialize: function (data) {
+        this._data = data || { zooms: {}, labels: [] };
+      },
+
+      onAdd: function (map) {
+        var pane = "overlayPane";
+        var parents = this._eventParents || {};
+        for (var id in parents) {
+          if (parents[id].options && parents[id].options.pane) {
+            pane = parents[id].options.pane;
+          }
+        }
+        this._container = L.DomUtil.create("div", "pnm-labels", map.getPane(pane));
+        map.on("moveend resize viewreset", this._redraw, this);
+        map.on("zoomstart", this._hide, this);
+        this._redraw();
+      },
+
+      onRemove: function (map) {
+        map.off("moveend resize viewreset", this._redraw, this);
+        map.off("zoomstart", this._hide, this);
+        L.DomUtil.remove(this._container);
+        this._container = null;
+      },
+
+      _hide: function () {
+        if (this._container) {
+          this._container.style.display = "none";
+        }
+      },
+
+      _redraw: function () {
+        var map = this._map, box = this._container;
+        if (!map || !box) {
+          return;
+        }
+        var t0 = window.performance.now();
+        var zoom = map.getZoom();
+        var zooms = this._data.zooms || {};
+        var size = map.getSize();
+        var fonts = {};
+        var placed = [];
+        var fragment = document.createDocumentFragment();
+        var texts = [], kinds = [], skipped = 0;
+        box.style.display = "none";
+        box.textContent = "";
+        var labels = this._data.labels || [];
+        for (var i = 0; i < labels.length; i++) {
+          var label = labels[i];
+          var band = zooms[label.k];
+          if (!band || zoom < band[0] || zoom >= band[1]) {
+            continue;
+          }
+          var c = map.latLngToContainerPoint(label.at);
+          if (c.x < 0 || c.y < 0 || c.x > size.x || c.y > size.y) {
+            continue;
+          }
+          if (!fonts[label.k]) {
+            fonts[label.k] = [fontOf(box, label.k, false), fontOf(box, label.k, true)];
+          }
+          var main = fonts[label.k][0], sub = fonts[label.k][1];
+          var w = textWidth(label.t, main.css);
+          var h = main.size * 1.25;
+          if (label.s) {
+            w = Math.max(w, textWidth(label.s, sub.css));
+            h += sub.size * 1.25;
+          }
+          // On its point, else just above or below it (two small precincts side by
+          // side in a town seat), else not at all.
+          var x0 = c.x - w / 2 - MARGIN, x1 = c.x + w / 2 + MARGIN;
+          var dy = null;
+          for (var o = 0; o < SHIFTS.length && dy === null; o++) {
+            var y0 = c.y + SHIFTS[o] * h - h / 2 - MARGIN, y1 = y0 + h + 2 * MARGIN;
+            var free = true;
+            for (var j = 0; j < placed.length; j += 4) {
+              if (x0 < placed[j + 2] && x1 > placed[j] && y0 < placed[j + 3] && y1 > placed[j + 1]) {
+                free = false;
+                break;
+              }
+            }
+            if (free) {
+              dy = SHIFTS[o] * h;
+              placed.push(x0, y0, x1, y1);
+            }
+          }
+          if (dy === null) {
+            skipped += 1;
+            continue;
+          }
+          var p = map.containerPointToLayerPoint([c.x, c.y + dy]);
+          var span = document.createElement("span");
+          span.className = "pnm-label pnm-label-" + label.k;
+          span.style.left = p.x + "px";
+          span.style.top = p.y + "px";
+          var line = document.createElement("span");
+          line.className = "pnm-label-main";
+          line.textContent = label.t;
+          span.appendChild(line);
+          if (label.s) {
+            var second = document.createElement("span");
+            second.className = "pnm-label-sub";
+            second.textContent = label.s;
+            span.appendChild(second);
+          }
+          fragment.appendChild(span);
+          texts.push(label.t);
+          kinds.push(label.k);
+        }
+        box.appendChild(fragment);
+        box.style.display = "";
+        labelStatus.drawn = texts.length;
+        labelStatus.texts = texts;
+        labelStatus.kinds = kinds;
+        labelStatus.skipped = skipped;
+        labelStatus.zoom = zoom;
+        labelStatus.redraws += 1;
+        labelStatus.ms = window.performance.now() - t0;
+      },
+    });
+    return LabelLayer;
+  }
+
+  function labelLayer(feature) {
+    var Layer = labelLayerClass();
+    return new Layer(feature.properties.labels);
+  }
+
+  function placePoint(feature, latlng) {
+    return window.L.circleMarker(latlng, {
+      radius: 12,
+      color: "#1d4ed8",
+      weight: 3,
+      fill: true,
+      fillOpacity: 0.12,
+      interactive: false,
+    });
+  }
+
+  window.pnm = Object.assign(window.pnm || {}, {
+    labelLayer: labelLayer,
+    labelStatus: labelStatus,
+    placePoint: placePoint,
+  });
+})();

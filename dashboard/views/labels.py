@@ -1,0 +1,100 @@
+"""Names on the map: where the precinct, township and grid labels go and at which zooms.
+
+Each label sits at a point inside its polygon (the centroid when it lies inside, else
+:func:`shapely.point_on_surface`: a crescent's centroid is outside it) and shows only in
+its zoom band, so the map never holds more names than fit: precincts at county zooms,
+townships (with their precinct below) in between, grids at street zooms. The browser
+(``window.pnm.labelLayer``) draws the ones in view that do not overlap one already
+placed, as text (never HTML: names come from imported files). The labels are built from
+a view's tables, so a chief sees only their own precinct's names.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+import numpy as np
+import shapely
+
+from dashboard.views.places import townships
+
+# Zoom bands [from, below) of each kind of label; the map's zooms are 7-18.
+ZOOMS: Final[dict[str, tuple[float, float]]] = {
+    "precinct": (0.0, 12.0),
+    "township": (12.0, 14.0),
+    "grid": (14.0, 30.0),
+}
+# The wall shows its precincts' names at whatever zoom fits the area on its screen.
+WALL_ZOOMS: Final[dict[str, tuple[float, float]]] = {"precinct": (0.0, 30.0)}
+
+
+def label_points(geometries: Any) -> np.ndarray:
+    """A point inside each polygon, as ``[[lat, lng], ...]`` rounded to 1e-5° (~1 m)."""
+    shapes = np.asarray(geometries, dtype=object)
+    if not len(shapes):
+        return np.zeros((0, 2))
+    centres = shapely.centroid(shapes)
+    inside = shapely.contains_properly(shapes, centres)
+    points = np.where(inside, centres, shapely.point_on_surface(shapes))
+    xy = shapely.get_coordinates(points)
+    return np.round(xy[:, ::-1], 5)
+
+
+def _rows(frame: Any, kind: str, texts: list[str], subs: list[str] | None = None) -> list[Any]:
+    if frame is None or not len(frame):
+        return []
+    shapes = np.asarray(frame.geometry.values, dtype=object)
+    points = label_points(shapes)
+    # The smaller places first: where two names would overlap, the smaller place's shows
+    # (a town seat's small, busy precinct rather than the wide rural one beside it, whose
+    # label point has room elsewhere).
+    order = np.argsort(shapely.area(shapes), kind="stable")
+    return [
+        {
+            "k": kind,
+            "t": texts[i],
+            **({"s": subs[i]} if subs and subs[i] else {}),
+            "at": [float(v) for v in points[i]],
+        }
+        for i in order
+    ]
+
+
+def map_labels(source: Any, zooms: dict[str, tuple[float, float]] = ZOOMS) -> dict[str, Any]:
+    """The labels of ``source`` (a view) for the kinds in ``zooms``: ``{"zooms": {kind:
+    [from, below]}, "labels": [{"k": kind, "t": text, "s": second line, "at": [lat,
+    lng]}, ...]}``, precincts first, each kind from its smallest place up (the browser
+    places them in this order and skips one that would overlap)."""
+    precincts, grids = source.precincts, source.grids
+    labels: list[Any] = []
+    names = [str(n) for n in precincts["name"]] if len(precincts) else []
+    if "precinct" in zooms:
+        labels += _rows(precincts, "precinct", names)
+    if "township" in zooms and len(precincts):
+        town = townships(precincts, grids)
+        towns = [town.get(str(p), "") for p in precincts["precinct_id"]]
+        # A precinct whose township is not known is labelled with its own name.
+        labels += _rows(
+            precincts,
+            "township",
+            [t or n for t, n in zip(towns, names, strict=True)],
+            [n if t else "" for t, n in zip(towns, names, strict=True)],
+        )
+    if "grid" in zooms:
+        labels += _rows(grids, "grid", [str(n) for n in grids["name"]] if len(grids) else [])
+    return {"zooms": {k: list(v) for k, v in zooms.items()}, "labels": labels}
+
+
+def label_data(source: Any, zooms: dict[str, tuple[float, float]] = ZOOMS) -> dict[str, Any]:
+    """:func:`map_labels` as the data of the label layer's GeoJSON: one point feature
+    carrying them all (``window.pnm.labelLayer`` is its ``pointToLayer``)."""
+    return {
+        "type": "FeatureCollection",
+        "features": [
+            {
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": [0, 0]},
+                "properties": {"labels": map_labels(source, zooms)},
+            }
+        ],
+    }
