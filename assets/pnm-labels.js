@@ -2,24 +2,36 @@
  * window.pnm's names on the map (loaded beside pnm.js, which keeps these keys).
  *
  * - labelLayer(feature, latlng, context): pointToLayer of a GeoJSON holding one point
- *   whose properties carry {labels: {zooms: {kind: [from, below]}, labels: [{k: kind,
- *   t: text, s: second line, at: [lat, lng]}, ...]}} (dashboard.views.labels). A Leaflet
- *   layer of our own: after every move and zoom it places the labels of the zoom's kinds
- *   whose point is in view, in the server's order, on its point or just above or below
- *   it, skipping one that would overlap a label already placed wherever it went, as <span>s whose text is set with textContent (names come from
- *   imported files: never parsed as HTML). Text widths are measured on a canvas, so
- *   placing hundreds of labels costs no layout until they are added at once.
+ *   whose properties carry {labels: {zooms: {kind: [from, below]}, short_below: zoom,
+ *   labels: [{k: kind, t: text, s: second line, short: text below short_below,
+ *   at: [lat, lng]}, ...]}} (dashboard.views.labels). A Leaflet layer of our own: after
+ *   every move and zoom it places the labels of the zoom's kinds whose point is in view,
+ *   in the server's order, on the point or just above or below it, skipping one that
+ *   would overlap a label already placed wherever it went, as <span>s whose text is set
+ *   with textContent (names come from imported files: never parsed as HTML). Text
+ *   widths are measured on a canvas, so placing hundreds of labels costs no layout
+ *   until they are added at once.
  * - placePoint(feature, latlng): pointToLayer of the searched place's outline when the
  *   place is a point (a community): a ring around it.
- * - labelStatus: what the last redraw placed (count, texts, kinds, ms, zoom), for tests
- *   and timing.
+ * - labelLayers: the label layers on the map (a test adds one of its own to time it).
+ * - labelStatus: what the last redraw placed (count, texts, kinds, skipped, ms, zoom,
+ *   view), for tests and timing.
  */
 (function () {
   "use strict";
 
-  var labelStatus = { drawn: 0, texts: [], kinds: [], ms: null, redraws: 0, zoom: null, skipped: 0 };
+  var labelStatus = {
+    drawn: 0, // labels placed by the last redraw
+    texts: [], // their texts, in the order placed
+    kinds: [],
+    skipped: 0, // labels of the zoom in view that found no free place
+    ms: null, // time of the last redraw
+    redraws: 0,
+    zoom: null,
+    view: null, // [[south, west], [north, east]] of the map at the last redraw
+  };
   var MARGIN = 4; // px kept free around each label
-  var SHIFTS = [0, -1.2, 1.2]; // where a label may go, in its heights from its point
+  var SHIFTS = [0, -1, 1]; // where a label may go: on its point, one label above, below
   var measure = null;
   var widths = {};
 
@@ -49,6 +61,7 @@
   }
 
   var LabelLayer = null;
+  var onMap = []; // the label layers on a map (window.pnm.labelLayers, for tests and timing)
 
   function labelLayerClass() {
     if (LabelLayer) {
@@ -69,6 +82,7 @@
           }
         }
         this._container = L.DomUtil.create("div", "pnm-labels", map.getPane(pane));
+        onMap.push(this);
         map.on("moveend resize viewreset", this._redraw, this);
         map.on("zoomstart", this._hide, this);
         this._redraw();
@@ -79,6 +93,7 @@
         map.off("zoomstart", this._hide, this);
         L.DomUtil.remove(this._container);
         this._container = null;
+        onMap.splice(onMap.indexOf(this), 1);
       },
 
       _hide: function () {
@@ -95,6 +110,7 @@
         var t0 = window.performance.now();
         var zoom = map.getZoom();
         var zooms = this._data.zooms || {};
+        var short = this._data.short_below || 0;
         var size = map.getSize();
         var fonts = {};
         var placed = [];
@@ -117,7 +133,8 @@
             fonts[label.k] = [fontOf(box, label.k, false), fontOf(box, label.k, true)];
           }
           var main = fonts[label.k][0], sub = fonts[label.k][1];
-          var w = textWidth(label.t, main.css);
+          var text = label.short && zoom < short ? label.short : label.t;
+          var w = textWidth(text, main.css);
           var h = main.size * 1.25;
           if (label.s) {
             w = Math.max(w, textWidth(label.s, sub.css));
@@ -128,7 +145,8 @@
           var x0 = c.x - w / 2 - MARGIN, x1 = c.x + w / 2 + MARGIN;
           var dy = null;
           for (var o = 0; o < SHIFTS.length && dy === null; o++) {
-            var y0 = c.y + SHIFTS[o] * h - h / 2 - MARGIN, y1 = y0 + h + 2 * MARGIN;
+            var shift = SHIFTS[o] * (h + 2 * MARGIN);
+            var y0 = c.y + shift - h / 2 - MARGIN, y1 = y0 + h + 2 * MARGIN;
             var free = true;
             for (var j = 0; j < placed.length; j += 4) {
               if (x0 < placed[j + 2] && x1 > placed[j] && y0 < placed[j + 3] && y1 > placed[j + 1]) {
@@ -137,7 +155,7 @@
               }
             }
             if (free) {
-              dy = SHIFTS[o] * h;
+              dy = shift;
               placed.push(x0, y0, x1, y1);
             }
           }
@@ -152,7 +170,7 @@
           span.style.top = p.y + "px";
           var line = document.createElement("span");
           line.className = "pnm-label-main";
-          line.textContent = label.t;
+          line.textContent = text;
           span.appendChild(line);
           if (label.s) {
             var second = document.createElement("span");
@@ -161,7 +179,7 @@
             span.appendChild(second);
           }
           fragment.appendChild(span);
-          texts.push(label.t);
+          texts.push(text);
           kinds.push(label.k);
         }
         box.appendChild(fragment);
@@ -171,6 +189,8 @@
         labelStatus.kinds = kinds;
         labelStatus.skipped = skipped;
         labelStatus.zoom = zoom;
+        var b = map.getBounds();
+        labelStatus.view = [[b.getSouth(), b.getWest()], [b.getNorth(), b.getEast()]];
         labelStatus.redraws += 1;
         labelStatus.ms = window.performance.now() - t0;
       },
@@ -197,6 +217,7 @@
   window.pnm = Object.assign(window.pnm || {}, {
     labelLayer: labelLayer,
     labelStatus: labelStatus,
+    labelLayers: onMap,
     placePoint: placePoint,
   });
 })();

@@ -180,7 +180,7 @@ def layout(
                                         outlines=outlines,
                                         bounds=bounds,
                                         settings=settings,
-                                        labels=label_data(source, WALL_ZOOMS),
+                                        labels=label_data(source, WALL_ZOOMS, short_below=0),
                                     ),
                                     html.Div(id=ids.WALL_LEGENDS, className="pnm-wall-legends"),
                                 ],

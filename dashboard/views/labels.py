@@ -16,7 +16,7 @@ from typing import Any, Final
 import numpy as np
 import shapely
 
-from dashboard.views.places import townships
+from dashboard.views.places import short_town, townships
 
 # Zoom bands [from, below) of each kind of label; the map's zooms are 7-18.
 ZOOMS: Final[dict[str, tuple[float, float]]] = {
@@ -24,6 +24,9 @@ ZOOMS: Final[dict[str, tuple[float, float]]] = {
     "township": (12.0, 14.0),
     "grid": (14.0, 30.0),
 }
+# Below this zoom (the county on a laptop) a precinct is labelled with its town's short
+# name (普光, not 普光派出所): the full names of 37 precincts do not fit.
+SHORT_BELOW: Final = 10.0
 # The wall shows its precincts' names at whatever zoom fits the area on its screen.
 WALL_ZOOMS: Final[dict[str, tuple[float, float]]] = {"precinct": (0.0, 30.0)}
 
@@ -40,7 +43,13 @@ def label_points(geometries: Any) -> np.ndarray:
     return np.round(xy[:, ::-1], 5)
 
 
-def _rows(frame: Any, kind: str, texts: list[str], subs: list[str] | None = None) -> list[Any]:
+def _rows(
+    frame: Any,
+    kind: str,
+    texts: list[str],
+    subs: list[str] | None = None,
+    shorts: list[str] | None = None,
+) -> list[Any]:
     if frame is None or not len(frame):
         return []
     shapes = np.asarray(frame.geometry.values, dtype=object)
@@ -54,22 +63,28 @@ def _rows(frame: Any, kind: str, texts: list[str], subs: list[str] | None = None
             "k": kind,
             "t": texts[i],
             **({"s": subs[i]} if subs and subs[i] else {}),
+            **({"short": shorts[i]} if shorts and shorts[i] != texts[i] else {}),
             "at": [float(v) for v in points[i]],
         }
         for i in order
     ]
 
 
-def map_labels(source: Any, zooms: dict[str, tuple[float, float]] = ZOOMS) -> dict[str, Any]:
+def map_labels(
+    source: Any,
+    zooms: dict[str, tuple[float, float]] = ZOOMS,
+    *,
+    short_below: float = SHORT_BELOW,
+) -> dict[str, Any]:
     """The labels of ``source`` (a view) for the kinds in ``zooms``: ``{"zooms": {kind:
-    [from, below]}, "labels": [{"k": kind, "t": text, "s": second line, "at": [lat,
-    lng]}, ...]}``, precincts first, each kind from its smallest place up (the browser
+    [from, below]}, "short_below": zoom, "labels": [{"k": kind, "t": text, "s": second
+    line, "short": text below short_below, "at": [lat, lng]}, ...]}``, precincts first, each kind from its smallest place up (the browser
     places them in this order and skips one that would overlap)."""
     precincts, grids = source.precincts, source.grids
     labels: list[Any] = []
     names = [str(n) for n in precincts["name"]] if len(precincts) else []
     if "precinct" in zooms:
-        labels += _rows(precincts, "precinct", names)
+        labels += _rows(precincts, "precinct", names, shorts=[short_town(n) for n in names])
     if "township" in zooms and len(precincts):
         town = townships(precincts, grids)
         towns = [town.get(str(p), "") for p in precincts["precinct_id"]]
@@ -82,10 +97,16 @@ def map_labels(source: Any, zooms: dict[str, tuple[float, float]] = ZOOMS) -> di
         )
     if "grid" in zooms:
         labels += _rows(grids, "grid", [str(n) for n in grids["name"]] if len(grids) else [])
-    return {"zooms": {k: list(v) for k, v in zooms.items()}, "labels": labels}
+    return {
+        "zooms": {k: list(v) for k, v in zooms.items()},
+        "short_below": short_below,
+        "labels": labels,
+    }
 
 
-def label_data(source: Any, zooms: dict[str, tuple[float, float]] = ZOOMS) -> dict[str, Any]:
+def label_data(
+    source: Any, zooms: dict[str, tuple[float, float]] = ZOOMS, *, short_below: float = SHORT_BELOW
+) -> dict[str, Any]:
     """:func:`map_labels` as the data of the label layer's GeoJSON: one point feature
     carrying them all (``window.pnm.labelLayer`` is its ``pointToLayer``)."""
     return {
@@ -94,7 +115,7 @@ def label_data(source: Any, zooms: dict[str, tuple[float, float]] = ZOOMS) -> di
             {
                 "type": "Feature",
                 "geometry": {"type": "Point", "coordinates": [0, 0]},
-                "properties": {"labels": map_labels(source, zooms)},
+                "properties": {"labels": map_labels(source, zooms, short_below=short_below)},
             }
         ],
     }

@@ -56,3 +56,12 @@ def test_the_wall_shows_precinct_names_only_at_every_zoom(source: View) -> None:
     data = label_data(source, WALL_ZOOMS)["features"][0]["properties"]["labels"]
     assert {label["k"] for label in data["labels"]} == {"precinct"}
     assert data["zooms"] == {"precinct": [0.0, 30.0]}
+
+
+def test_precincts_carry_their_towns_short_name_for_far_zooms(source: View) -> None:
+    data = map_labels(source)
+    shorts = {lb["t"]: lb.get("short") for lb in data["labels"] if lb["k"] == "precinct"}
+    assert shorts == {"西城派出所": "西城", "东城派出所": "东城"}
+    assert data["short_below"] <= ZOOMS["precinct"][1]
+    # The wall asks for full names at every zoom.
+    assert map_labels(source, WALL_ZOOMS, short_below=0)["short_below"] == 0

@@ -358,6 +358,42 @@ def test_a_chiefs_map_opens_on_their_jurisdiction(app: Any, clients: dict[str, A
     assert all(name in text_of(boss) for name in ("东城派出所", "三网格"))
 
 
+def _label_texts(page: Any) -> list[str]:
+    """The texts of the map's label layer in a page layout's JSON."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("id") == ids.LABEL_LAYER:
+                data = node["props"]["data"] if "props" in node else node["data"]
+                found.extend(
+                    lb["t"] for lb in data["features"][0]["properties"]["labels"]["labels"]
+                )
+                return
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(page)
+    return found
+
+
+def test_a_chiefs_map_names_only_their_precincts_places(app: Any, clients: dict[str, Any]) -> None:
+    output = next(k for k in server_callbacks(app) if k.startswith(f"..{ids.PAGE}.children"))
+    values = {(ids.URL, "pathname"): "/", (ids.URL, "search"): ""}
+    west = _label_texts(
+        post_callback(clients["west"], callback_body(app, output, values)).get_json()
+    )
+    # Each precinct twice: its own label and its township's (none known: the name).
+    assert sorted(west) == sorted(["西城派出所", "西城派出所", "一网格", "二网格"])
+    boss = _label_texts(
+        post_callback(clients["boss"], callback_body(app, output, values)).get_json()
+    )
+    assert {"东城派出所", "三网格", "四网格"} <= set(boss)
+
+
 def test_a_wall_kiosk_may_use_no_map_or_export_callback(app: Any, clients: dict[str, Any]) -> None:
     for output in server_callbacks(app):
         module = app.callback_map[output]["callback"].__module__
