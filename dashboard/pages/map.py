@@ -860,7 +860,8 @@ def register_callbacks(app: Dash, views: Resolver, layer_cache: LayerCache) -> N
         if not text:
             raise PreventUpdate
         found = place_search.search(places(views()), text, lang=lang)
-        kept = [o for o in options or [] if o["value"] == value and o not in found]
+        listed = {o["value"] for o in found}  # an option's search words change per text
+        kept = [o for o in options or [] if o["value"] == value and o["value"] not in listed]
         return kept + found
 
     @app.callback(

@@ -343,6 +343,24 @@ def test_search_finds_only_the_chiefs_places(app: Any, clients: dict[str, Any]) 
     ] == [XSS_NAME]
 
 
+def test_the_chosen_place_stays_listed_once(app: Any, clients: dict[str, Any]) -> None:
+    output = next(k for k in server_callbacks(app) if k == f"{ids.SEARCH}.options")
+    chosen = {"value": "precinct:P1", "label": "西城派出所 · 派出所辖区", "search": "old words"}
+    for text, expected in (
+        ("西城", ["precinct:P1", "community:W1"]),
+        ("一网", ["precinct:P1", "grid:G1"]),
+    ):
+        values = {
+            (ids.SEARCH, "search_value"): text,
+            (ids.SEARCH, "value"): "precinct:P1",
+            (ids.SEARCH, "options"): [chosen],
+            (ids.LANG, "data"): "zh",
+        }
+        r = post_callback(clients["west"], callback_body(app, output, values))
+        options = r.get_json()["response"][ids.SEARCH]["options"]
+        assert sorted(o["value"] for o in options) == sorted(expected), text
+
+
 def test_a_chiefs_map_opens_on_their_jurisdiction(app: Any, clients: dict[str, Any]) -> None:
     output = next(k for k in server_callbacks(app) if k.startswith(f"..{ids.PAGE}.children"))
     values = {(ids.URL, "pathname"): "/", (ids.URL, "search"): f"?cell={C9}"}
