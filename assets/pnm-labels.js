@@ -4,13 +4,14 @@
  * - labelLayer(feature, latlng, context): pointToLayer of a GeoJSON holding one point
  *   whose properties carry {labels: {zooms: {kind: [from, below]}, short_below: zoom,
  *   labels: [{k: kind, t: text, s: second line, short: text below short_below,
- *   at: [lat, lng]}, ...]}} (dashboard.views.labels). A Leaflet layer of our own: after
- *   every move and zoom it places the labels of the zoom's kinds whose point is in view,
- *   in the server's order, on the point or just above or below it, skipping one that
- *   would overlap a label already placed wherever it went, as <span>s whose text is set
- *   with textContent (names come from imported files: never parsed as HTML). Text
- *   widths are measured on a canvas, so placing hundreds of labels costs no layout
- *   until they are added at once.
+ *   at: [lat, lng], more: [[lat, lng], ...]}, ...]}} (dashboard.views.labels; more: a
+ *   wide grid's further points, one of which carries its name when its own is out of
+ *   view). A Leaflet layer of our own: after every move and zoom it places the labels
+ *   of the zoom's kinds that have a point in view, in the server's order, on the point
+ *   or just above or below it, skipping one that would overlap a label already placed
+ *   wherever it went, as <span>s whose text is set with textContent (names come from
+ *   imported files: never parsed as HTML). Text widths are measured on a canvas, so
+ *   placing hundreds of labels costs no layout until they are added at once.
  * - placePoint(feature, latlng): pointToLayer of the searched place's outline when the
  *   place is a point (a community): a ring around it.
  * - labelLayers: the label layers on the map (a test adds one of its own to time it).
@@ -58,6 +59,29 @@
     };
     container.removeChild(probe);
     return font;
+  }
+
+  function seen(p, size) {
+    return p.x >= 0 && p.y >= 0 && p.x <= size.x && p.y <= size.y;
+  }
+
+  function anchorOf(label, map, size) {
+    // Where a label goes on screen: its own point if in view, else (a wide grid) its
+    // further point in view nearest the view's centre; null when none is in view.
+    var c = map.latLngToContainerPoint(label.at);
+    if (seen(c, size) || !label.more) {
+      return seen(c, size) ? c : null;
+    }
+    var best = null, far = Infinity;
+    for (var m = 0; m < label.more.length; m++) {
+      var q = map.latLngToContainerPoint(label.more[m]);
+      var d = (q.x - size.x / 2) * (q.x - size.x / 2) + (q.y - size.y / 2) * (q.y - size.y / 2);
+      if (d < far && seen(q, size)) {
+        best = q;
+        far = d;
+      }
+    }
+    return best;
   }
 
   var LabelLayer = null;
@@ -125,8 +149,8 @@
           if (!band || zoom < band[0] || zoom >= band[1]) {
             continue;
           }
-          var c = map.latLngToContainerPoint(label.at);
-          if (c.x < 0 || c.y < 0 || c.x > size.x || c.y > size.y) {
+          var c = anchorOf(label, map, size);
+          if (!c) {
             continue;
           }
           if (!fonts[label.k]) {

@@ -126,11 +126,16 @@ def _assert_stays_inside(driver: Any, app: LiveApp) -> None:
 
 
 def _in_view(labels: list[dict[str, Any]], kind: str, view: list[list[float]]) -> list[str]:
+    """The labels of ``kind`` with a point (their own or a further one) in ``view``."""
     (south, west), (north, east) = view
     return [
         lb["t"]
         for lb in labels
-        if lb["k"] == kind and south <= lb["at"][0] <= north and west <= lb["at"][1] <= east
+        if lb["k"] == kind
+        and any(
+            south <= lat <= north and west <= lng <= east
+            for lat, lng in [lb["at"], *lb.get("more", [])]
+        )
     ]
 
 
@@ -193,6 +198,16 @@ def test_precinct_names_at_the_county_zoom_grid_names_at_a_street_zoom(
     assert texts and set(texts) <= grid_names
     assert all(t.startswith(("东乡街道", "蒲江街道")) for t in texts[:3])
     _screenshot(driver, "names-street.png")
+
+    # Inside the widest grid, far from its own label point: its name still shows.
+    wide = max((lb for lb in labels if lb.get("more")), key=lambda lb: len(lb["more"]))
+    lat0, lng0 = wide["at"]
+    far = max(wide["more"], key=lambda p: (p[0] - lat0) ** 2 + (p[1] - lng0) ** 2)
+    driver.get(f"{live_app.url}/?lat={far[0]}&lng={far[1]}&zoom=16")
+    rural = _labels_at(driver, wait, 16)
+    _check_against_data(rural, labels, "grid")
+    assert wide["t"] in [e["text"] for e in rural["elements"]]
+    _screenshot(driver, "names-rural.png")
 
     # Between: township names with their precinct below.
     town = townships(snapshot.precincts, snapshot.grids)

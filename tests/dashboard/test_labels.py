@@ -4,11 +4,20 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 import shapely
+from pyproj import Geod
 from shapely.geometry import Polygon, box
 
 from dashboard.datasource import View
-from dashboard.views.labels import WALL_ZOOMS, ZOOMS, label_data, label_points, map_labels
+from dashboard.views.labels import (
+    WALL_ZOOMS,
+    ZOOMS,
+    label_data,
+    label_points,
+    map_labels,
+    spread_points,
+)
 
 
 def test_a_label_sits_inside_its_polygon_even_a_crescent() -> None:
@@ -65,3 +74,16 @@ def test_precincts_carry_their_towns_short_name_for_far_zooms(source: View) -> N
     assert data["short_below"] <= ZOOMS["precinct"][1]
     # The wall asks for full names at every zoom.
     assert map_labels(source, WALL_ZOOMS, short_below=0)["short_below"] == 0
+
+
+def test_a_wide_grid_has_further_points_inside_it() -> None:
+    # A 9 x 6 km rectangle near the county (1° of longitude ~ 95 km at 31° N).
+    wide = box(107.70, 31.30, 107.70 + 9 / 95.1, 31.30 + 6 / 111.32)
+    points = spread_points(wide, km=1.5)
+    assert 20 <= len(points) <= 24  # 6 x 4 lattice cells of 1.5 km
+    assert all(wide.contains(shapely.Point(lng, lat)) for lat, lng in points)
+    # Neighbours 1.5 km apart (checked with pyproj's geodesic distance).
+    (lat0, lng0), (lat1, lng1) = points[0], points[1]
+    assert Geod(ellps="WGS84").inv(lng0, lat0, lng1, lat1)[2] == pytest.approx(1500, rel=0.02)
+    # A small grid (a town block) needs none: its own point is always near.
+    assert spread_points(box(107.70, 31.30, 107.705, 31.305)) == []
