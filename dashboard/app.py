@@ -16,7 +16,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import health as health_route
-from dashboard import ids
+from dashboard import ids, tiles
 from dashboard.auth import current_scope, current_user
 from dashboard.auth.bar import auth_bar
 from dashboard.auth.guard import install as install_auth
@@ -143,6 +143,11 @@ def create_app(settings: Settings | None = None) -> Dash:
         bar = auth_bar(current_user(), mode=cfg.auth, lang=document["lang"])
         banner = health_route.data_banner(live, document["lang"])
         parts = [p for p in (bar, banner) if p is not None]
+        if document["path"] in (map_page.PATH, wall_page.PATH):
+            # After the page: the notice floats over the map (position: fixed).
+            refused = tiles.notice(cfg, document["lang"])
+            if refused is not None:
+                return [*parts, page, refused], document
         return ([*parts, page] if parts else page), document
 
     app.clientside_callback(
@@ -152,9 +157,12 @@ def create_app(settings: Settings | None = None) -> Dash:
     )
     map_page.register_callbacks(app, views, layer_cache)
     wall_page.register_callbacks(app, live, layer_cache)  # the data the map serves
-    export_page.register(app, live)  # exports of the data in service
+    export_page.register(app, live, layer_cache)  # exports of the data in service
     warmer = Warmer(live, layer_cache, switch_wait_s=cfg.switch_wait_s)
+    app.server.extensions["pnm_warmer"] = warmer  # its progress, for tools and tests
     health_route.install(app.server, live, layer_cache, warmer if cfg.warm else None)
+    tiles.install(app.server, cfg)
+    tiles.basemap(cfg)  # opens the tile package now: the log says at start what it serves
     install_auth(app, cfg, views)  # last: sign-in, the guard of every route, headers
     if cfg.warm:
         # In the background: computes the most asked views of the data now in service

@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 from typing import Final
+from urllib.parse import quote
 
 from flask import Flask, Response, request, send_file
 
@@ -103,6 +104,15 @@ def download(service: ExportService, search: str, viewer: Viewer) -> tuple[Prepa
     return prepared, asked
 
 
+def content_disposition(name: str, fallback: str) -> str:
+    """``attachment`` with the plain ``filename`` (ASCII: the name without the area's
+    Chinese names) and the full name as RFC 5987 ``filename*`` (UTF-8, percent-encoded),
+    which every current browser prefers."""
+    plain = fallback if fallback and fallback.isascii() else "export.zip"
+    plain = plain.replace("\\", "_").replace('"', "_")
+    return f"attachment; filename=\"{plain}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
 def _text(message: str, status: int) -> Response:
     return Response(message + "\n", status=status, mimetype="text/plain")
 
@@ -119,12 +129,10 @@ def register_download_route(server: Flask, service: ExportService) -> None:
             return _text(problem.text(lang), problem.status)
         except AuditError:
             return _text(ExportProblem("export_audit_failed").text(lang), 503)
-        return send_file(
-            prepared.path,
-            mimetype="application/zip",
-            as_attachment=True,
-            download_name=prepared.file_name,
-            max_age=0,
+        response = send_file(prepared.path, mimetype="application/zip", max_age=0)
+        response.headers["Content-Disposition"] = content_disposition(
+            prepared.file_name, prepared.ascii_name
         )
+        return response
 
     server.add_url_rule(DOWNLOAD_PATH, endpoint="pnm_export_download", view_func=export_download)

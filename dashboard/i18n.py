@@ -20,6 +20,15 @@ TEXT: dict[str, Label] = {
         "演示数据（合成），非真实警情", "Demo data (synthetic), not real incidents"
     ),
     "language": Label("语言", "Language"),
+    "basemap_offset": Label(
+        "底图未加载：瓦片包 {file} 为 {datum} 坐标，与本图的 WGS84 数据相差数百米，请换用 WGS84 瓦片",
+        "Basemap not shown: the tile package {file} is in {datum}, hundreds of metres off "
+        "this map's WGS84 data; use WGS84 tiles",
+    ),
+    "basemap_unusable": Label(
+        "底图未加载：瓦片包 {file} 无法使用（原因见日志）",
+        "Basemap not shown: the tile package {file} cannot be used (the log says why)",
+    ),
     "filters": Label("筛选", "Filters"),
     "categories": Label("警情类别", "Incident categories"),
     "all_categories": Label("全部类别", "All categories"),
@@ -232,9 +241,7 @@ TEXT: dict[str, Label] = {
         "1-3-5 处置圈与时间无关；其他图层按所选时间统计",
         "The 1-3-5 reach does not depend on time; the other layers count the chosen window",
     ),
-    "export_cats_note": Label(
-        "类别用于警情数和热点分析", "Categories apply to incidents and hot spots"
-    ),
+    "export_cats_note": Label("类别用于：{layers}", "Categories apply to: {layers}"),
     "export_crs": Label("坐标系", "Coordinate system"),
     "crs_EPSG:4326": Label(
         "GPS 和奥维、谷歌地球用的经纬度，最通用；拿不准时选它",
@@ -314,26 +321,28 @@ TEXT: dict[str, Label] = {
         "每次下载都记入审计日志（谁、何时、导出什么、多少要素）。",
         "Every download is recorded in the audit log (who, when, what, how many features).",
     ),
-    "export_map_layer": Label(
-        "地图图层“{layer}”暂不能导出，已改选“警情数”",
-        "The map layer “{layer}” cannot be exported yet; “Incidents” was chosen instead",
-    ),
     "export_kinds_note": Label(
-        "巡逻力量用于巡逻覆盖（所选每类一列）；不选即全部力量",
-        "Unit kinds apply to patrol coverage (one column per kind chosen); none chosen: all",
+        "巡逻力量用于：{layers}（巡逻覆盖所选每类一列）；不选即全部力量",
+        "Unit kinds apply to: {layers} (patrol coverage: one column per kind chosen); "
+        "none chosen: all",
     ),
     "export_band_note": Label(
-        "时段用于警情数、热点分析和巡逻覆盖，与地图的时段筛选相同",
-        "The time of day applies to incidents, hot spots and patrol coverage, as on the map",
+        "时段用于：{layers}，与地图的时段筛选相同",
+        "The time of day applies to: {layers}, as on the map",
     ),
     "export_fdr_note": Label(
-        "用于热点分析，与地图的同名开关相同；文件的元数据注明",
-        "Applies to hot spots, as the map's switch; the file's metadata says so",
+        "用于：{layers}，与地图的同名开关相同；文件的元数据注明",
+        "Applies to: {layers}, as the map's switch; the file's metadata says so",
     ),
     "export_no_layer": Label("请至少选择一个图层。", "Choose at least one layer."),
     "export_res_too_fine": Label(
         "“{layer}”最细只能导出到 {res} 级，请选较大的六边形。",
         "“{layer}” can be exported down to res {res} only; choose larger hexagons.",
+    ),
+    "export_res_too_coarse": Label(
+        "“{layer}”最粗只能导出到 {res} 级（地图也只在这些级别绘制），请选较小的六边形。",
+        "“{layer}” can be exported from res {res} only (as the map draws it); choose "
+        "smaller hexagons.",
     ),
     "export_geojson_crs": Label(
         "GeoJSON 按标准（RFC 7946）只能用 WGS84 经纬度，不能用“{crs}”。"

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from geodata.store import DATA_ENV
+from geodata.tiles import PACKAGE_NAME
 
 CONFIG_ENV = "PNM_CONFIG"
 LANGUAGES = ("zh", "en")
@@ -41,7 +42,12 @@ class Settings:
         Basemap tile URL template with ``{z}``, ``{x}``, ``{y}``; ``PNM_TILE_URL``. Empty
         (the default) draws an offline vector basemap of the area.
     tile_attribution : str
-        Attribution shown with the tiles; ``PNM_TILE_ATTRIBUTION``.
+        Attribution shown with the tiles; ``PNM_TILE_ATTRIBUTION``. Default: a tile
+        package's own (its metadata's ``attribution``).
+    tile_package : Path or None
+        An MBTiles file of raster tiles the app serves itself at ``/tiles/z/x/y``
+        (:mod:`dashboard.tiles`); ``PNM_TILE_PACKAGE``, default
+        ``<data_dir>/basemap.mbtiles`` when it exists. ``tile_url`` wins when both are set.
     language : str
         Default language, ``zh`` or ``en``; ``PNM_LANGUAGE``, default ``zh``.
     cache : str
@@ -96,6 +102,7 @@ class Settings:
     data_dir: Path = Path("data/demo")
     tile_url: str = ""
     tile_attribution: str = ""
+    tile_package: Path | None = None
     language: str = "zh"
     cache: str = "simple"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -169,6 +176,14 @@ class Settings:
                     raise SettingsError(f"{name}: not an address: {address!r}") from None
 
     @property
+    def tile_package_path(self) -> Path:
+        """The tile package: the configured one, else ``basemap.mbtiles`` in the data
+        directory (which may not exist: then there is none)."""
+        if self.tile_package is not None:
+            return self.tile_package
+        return self.data_dir / PACKAGE_NAME
+
+    @property
     def users_path(self) -> Path:
         """The users file: the configured one, else ``users.toml`` (or an existing
         ``users.json``) in the data directory."""
@@ -183,6 +198,7 @@ ENV_VARS: dict[str, str] = {
     "data_dir": DATA_ENV,
     "tile_url": "PNM_TILE_URL",
     "tile_attribution": "PNM_TILE_ATTRIBUTION",
+    "tile_package": "PNM_TILE_PACKAGE",
     "language": "PNM_LANGUAGE",
     "cache": "PNM_CACHE",
     "redis_url": "PNM_REDIS_URL",
@@ -204,7 +220,7 @@ ENV_VARS: dict[str, str] = {
     "warm": "PNM_WARM",
     "switch_wait_s": "PNM_SWITCH_WAIT",
 }
-PATH_SETTINGS = ("data_dir", "users_file", "secret_key_file")
+PATH_SETTINGS = ("data_dir", "users_file", "secret_key_file", "tile_package")
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:

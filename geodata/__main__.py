@@ -1,4 +1,4 @@
-"""Command line of geodata: ``python -m geodata {import,demo,cubes,migrate} ...``.
+"""Command line of geodata: ``python -m geodata {import,demo,cubes,basemap,migrate} ...``.
 
 Each subcommand lives in its own module; this file only parses arguments, so a user's
 mistake ends in a one-line message and a non-zero exit code, never a traceback.
@@ -69,6 +69,18 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument(
         "--encoding", default=None, help="text encoding of a CSV or DBF (default: detected)"
     )
+    imp.add_argument(
+        "--tz",
+        default=None,
+        help="time zone of the times that do not say theirs: UTC, +08:00, Asia/Shanghai... "
+        "(default: China Standard Time); times with a zone are always converted",
+    )
+    imp.add_argument(
+        "--unit-kind",
+        default=None,
+        help="the kind of every row of a patrol_fixes or response_units file without a kind "
+        "column (e.g. police_car, red_armband)",
+    )
     database(imp, "to store the good rows in (the rejects still go to --data)")
 
     demo = sub.add_parser("demo", help="build the synthetic Xuanhan demo data set")
@@ -109,9 +121,42 @@ def _parser() -> argparse.ArgumentParser:
         help="days per partition of a --dask build (default: 7)",
     )
 
+    basemap = sub.add_parser(
+        "basemap",
+        help="render the area's land, precincts and names to basemap.mbtiles in the data dir",
+    )
+    basemap.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
+    )
+
+    check = sub.add_parser(
+        "check", help="what the data directory holds and what each map layer still needs"
+    )
+    check.add_argument(
+        "--data",
+        type=Path,
+        default=None,
+        help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
+    )
+
     migrate = sub.add_parser("migrate", help="create or update the PostGIS tables")
     database(migrate, "of the database")
     return parser
+
+
+def _basemap(data_dir: Path) -> Path:
+    """The demo's basemap (township names) in a demo's directory, else the area's own."""
+    from geodata.store import read_manifest
+    from geodata.tiles.area_basemap import build_area_basemap
+
+    if read_manifest(data_dir).get("generator") == "geodata.demo":
+        from geodata.demo.build import build_basemap
+
+        return build_basemap(data_dir)
+    return build_area_basemap(data_dir)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -132,6 +177,8 @@ def main(argv: list[str] | None = None) -> int:
             encoding=args.encoding,
             dsn=dsn,
             db_schema=args.schema,
+            tz=args.tz,
+            unit_kind=args.unit_kind,
         )
     try:
         if args.command == "demo":
@@ -141,13 +188,36 @@ def main(argv: list[str] | None = None) -> int:
             build_demo(out, seed=args.seed, scale=args.scale, progress=True)
             print(f"演示数据已生成 / demo data written: {out}")
             return 0
+        if args.command == "basemap":
+            print(f"底图已生成 / basemap written: {_basemap(args.data or default_data_dir())}")
+            return 0
         if args.command == "migrate":
             return _migrate(dsn, args.schema)
+        if args.command == "check":
+            return _check(args.data or default_data_dir())
         _cubes(args, dsn)
         return 0
     except (StoreError, OSError, ValueError, RuntimeError) as exc:
         print(f"失败 / failed: {' '.join(str(exc).split())}", file=sys.stderr)
         return 2
+
+
+def _check(data_dir: Path) -> int:
+    """Print the page of :mod:`geodata.check`: 0 when the dashboard can open the
+    directory, 1 when it lacks an area, incidents or their cube, 2 when it is no directory."""
+    from geodata.check import inventory, render, servable
+    from layers.registry import LAYERS, ZONES  # the entry point names what each layer reads
+
+    if not data_dir.is_dir():
+        print(f"失败 / failed: no data directory at {data_dir}", file=sys.stderr)
+        return 2
+    inv = inventory(data_dir)
+    needs = {
+        name: ((spec.label.zh, spec.label.en), (*ZONES, *spec.reads))
+        for name, spec in LAYERS.items()
+    }
+    print(render(inv, needs))
+    return 0 if servable(inv) else 1
 
 
 def _migrate(dsn: str | None, schema: str | None) -> int:

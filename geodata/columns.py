@@ -36,6 +36,7 @@ __all__ = [
     "load_user_mapping",
     "map_columns",
     "normalise_header",
+    "source_header",
 ]
 
 
@@ -128,6 +129,31 @@ def map_columns(
     """
     geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
     headers = [str(c) for c in frame.columns if c != geometry_name]
+    sources, used = _match(headers, schema, user_mapping)
+
+    located = schema.geometry == "polygon" or any(c.name == "lng" for c in schema.columns)
+    geometry_from_file = located and _has_geometry(frame)
+    if geometry_from_file:
+        # The file's own geometry is the location: lng/lat or WKT headers play no part.
+        for name in ("lng", "lat", "geometry"):
+            if name in sources:
+                used.discard(sources.pop(name))
+
+    satisfied = set(sources)
+    if geometry_from_file:
+        satisfied |= {"lng", "lat", "geometry"}
+    missing = [c for c in schema.required if c not in satisfied]
+    if missing:
+        raise ColumnError(_missing_message(schema, missing, headers, geometry_name))
+    unused = tuple(h for h in headers if h not in used)
+    return ColumnMap(schema, sources, geometry_from_file, unused)
+
+
+def _match(
+    headers: list[str], schema: Dataset, user_mapping: dict[str, str] | None
+) -> tuple[dict[str, str], set[str]]:
+    """Schema column -> the header that feeds it (the user's mapping first, then the
+    built-in aliases), and the headers used."""
     by_norm: dict[str, list[str]] = {}
     for h in headers:
         by_norm.setdefault(normalise_header(h), []).append(h)
@@ -160,23 +186,21 @@ def map_columns(
                 sources[col.name] = candidates[0]
                 used.add(candidates[0])
                 break
+    return sources, used
 
-    located = schema.geometry == "polygon" or any(c.name == "lng" for c in schema.columns)
-    geometry_from_file = located and _has_geometry(frame)
-    if geometry_from_file:
-        # The file's own geometry is the location: lng/lat or WKT headers play no part.
-        for name in ("lng", "lat", "geometry"):
-            if name in sources:
-                used.discard(sources.pop(name))
 
-    satisfied = set(sources)
-    if geometry_from_file:
-        satisfied |= {"lng", "lat", "geometry"}
-    missing = [c for c in schema.required if c not in satisfied]
-    if missing:
-        raise ColumnError(_missing_message(schema, missing, headers, geometry_name))
-    unused = tuple(h for h in headers if h not in used)
-    return ColumnMap(schema, sources, geometry_from_file, unused)
+def source_header(
+    frame: pd.DataFrame,
+    schema: Dataset,
+    column: str,
+    *,
+    user_mapping: dict[str, str] | None = None,
+) -> str | None:
+    """The header of ``frame`` that :func:`map_columns` would read ``column`` from (None
+    when no header feeds it)."""
+    geometry_name = frame.geometry.name if isinstance(frame, gpd.GeoDataFrame) else None
+    headers = [str(c) for c in frame.columns if c != geometry_name]
+    return _match(headers, schema, user_mapping)[0].get(column)
 
 
 def _missing_message(

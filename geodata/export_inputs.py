@@ -23,6 +23,7 @@ import polars as pl
 
 from geodata.cubes import load_cube, load_meta
 from geodata.cubes.coarser import to_pandas
+from geodata.snapshot import Snapshot, visits_window
 from geodata.store import StoreError, has_table, read_manifest, read_table
 
 PROJECT: Final = "prevention-network-map"
@@ -66,6 +67,13 @@ class ExportInputs:
     """The area's cells at a resolution with the precinct and grid of each (``cell``,
     ``precinct_id``, ``grid_id``), as the map has them
     (:meth:`geodata.snapshot.Snapshot.zone_frame`); None: filled from the grids."""
+    source: Any = None
+    """The data snapshot (:class:`geodata.snapshot.Snapshot`) the map computes from: the
+    layers exported as the registry computes them need it; None: not given."""
+    layer_result: Callable[[Any], Any] | None = None
+    """The map's own (cached) computation of a registry layer, ``LayerParams`` →
+    ``LayerResult``: the dashboard passes its layer cache, so an export of a layer the map
+    has drawn is the very result it drew, not a second computation; None: computed here."""
 
     def table(self, kind: str) -> pd.DataFrame | None:
         """Data set ``kind``, or None when it was not read (or is not in the store)."""
@@ -109,6 +117,7 @@ def load_export_inputs(
     cubes: Iterable[str] = ("incidents",),
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    snapshot: bool = False,
 ) -> ExportInputs:
     """Read the tables and cubes an export needs.
 
@@ -125,6 +134,10 @@ def load_export_inputs(
         ``until`` (a stay that began before the window still counts as presence in it).
     since, until : datetime, optional
         Window for the large patrol cubes, naive China Standard Time.
+    snapshot : bool
+        Also open the directory as the map does (:class:`geodata.snapshot.Snapshot`,
+        :attr:`ExportInputs.source`, with its zones): the layers the registry computes
+        (the gap layer, change, emerging hot spots, the Koper dose) need it.
 
     Returns
     -------
@@ -159,12 +172,17 @@ def load_export_inputs(
             loaded[name] = load_cube(root, name, end=until)
         else:
             loaded[name] = load_cube(root, name, start=since, end=until)
+    source = None
+    if snapshot:
+        source = Snapshot(root)
     return ExportInputs(
         manifest=manifest,
         software_version=software_version(),
         tables=read,
         cubes=loaded,
         cube_meta=meta,
+        zones=source.zone_frame if source is not None else None,
+        source=source,
     )
 
 
@@ -179,7 +197,8 @@ def snapshot_inputs(
     cubes and zones the map computes from, so an exported cell is the map's cell.
 
     ``patrol`` rows are those of ``[since, until)``, ``visits`` those that can matter to
-    it (the snapshot's :meth:`~geodata.snapshot.Snapshot.visits_for`).
+    it (the snapshot's :meth:`~geodata.snapshot.Snapshot.visits_for`, cut by
+    :func:`~geodata.snapshot.visits_window`).
     """
     tables = {
         kind: frame
@@ -200,7 +219,7 @@ def snapshot_inputs(
         elif name == "visits":
             start = pd.Timestamp(since) if since is not None else snapshot.visits_since
             end = pd.Timestamp(until) if until is not None else snapshot.window[1]
-            visits = snapshot.visits_for(start, end)
+            visits = visits_window(snapshot.visits_for(start, end), start, end)
             codes = [c for c in ("unit_id", "unit_kind") if c in visits.columns]
             loaded[name] = visits.with_columns(pl.col(codes).cast(pl.String)).to_pandas()
     meta: dict[str, Any] = load_meta(snapshot.data_dir)
@@ -211,6 +230,7 @@ def snapshot_inputs(
         cubes=loaded,
         cube_meta=meta,
         zones=snapshot.zone_frame,
+        source=snapshot,
     )
 
 

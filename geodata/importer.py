@@ -33,12 +33,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from geodata import store
-from geodata.columns import ColumnError, load_user_mapping, map_columns
+from geodata.columns import ColumnError, load_user_mapping, map_columns, source_header
 from geodata.datum import DatumError, is_known_datum
 from geodata.limits import ImportLimits, LimitError, import_limits
 from geodata.readers import ReadError, read_file
-from geodata.schema import dataset
+from geodata.schema import Dataset, dataset
 from geodata.validate import REASONS, Area, Validator, load_area
+from geodata.validate.cells import parse_zone
 
 __all__ = ["CHUNK_ROWS", "ImportFailed", "ImportReport", "import_file", "run_import"]
 
@@ -79,6 +80,10 @@ class ImportReport:
         Whether locations were checked against a stored area (else only their ranges).
     table : str or None
         ``schema.kind`` in PostGIS when the rows went there; None for the file store.
+    time_zone : str or None
+        The zone given for times without one (``--tz``); None: they were taken as CST.
+    unit_kind : str or None
+        The kind given to every row (``--unit-kind``), if any.
     """
 
     kind: str
@@ -93,6 +98,8 @@ class ImportReport:
     table_rows: int = 0
     area_checked: bool = False
     table: str | None = None
+    time_zone: str | None = None
+    unit_kind: str | None = None
 
     @property
     def rows_rejected(self) -> int:
@@ -135,6 +142,8 @@ def import_file(
     dsn: str | None = None,
     db_schema: str | None = None,
     limits: ImportLimits | None = None,
+    tz: str | None = None,
+    unit_kind: str | None = None,
 ) -> ImportReport:
     """Import ``file`` into data set ``kind`` of the store at ``data_dir``.
 
@@ -167,6 +176,13 @@ def import_file(
     limits : ImportLimits, optional
         The accepted time range and file size (default: from the ``PNM_IMPORT_*``
         variables, :func:`geodata.limits.import_limits`).
+    tz : str, optional
+        Time zone of the file's times that do not say theirs (``UTC``, ``+08:00``,
+        ``Asia/Shanghai``): converted from it to China Standard Time, as times that carry
+        a zone always are. Default: CST (the report says which was assumed).
+    unit_kind : str, optional
+        The kind of every row of a patrol-fixes or response-units file that has no kind
+        column (``police_car``…); refused when the file has one.
 
     Returns
     -------
@@ -186,6 +202,10 @@ def import_file(
     if datum is not None:
         _resolve_datum(datum, None)  # an unknown datum fails before the file is read
     mapping = load_user_mapping(columns) if columns is not None else None
+    try:
+        zone = parse_zone(tz) if tz is not None else None
+    except ValueError as exc:
+        raise ImportFailed(str(exc)) from exc
     result = read_file(
         file,
         layer=layer,
@@ -193,7 +213,10 @@ def import_file(
         max_columns=limits.max_columns,
         max_features=limits.max_features,
     )
-    colmap = map_columns(result.frame, schema, user_mapping=mapping)
+    frame = result.frame
+    if unit_kind is not None:
+        frame = _one_kind(frame, schema, unit_kind, mapping)
+    colmap = map_columns(frame, schema, user_mapping=mapping)
     used_datum = _resolve_datum(datum, result.crs, result.crs_unknown)
 
     existing: pd.DataFrame | None = None
@@ -222,9 +245,11 @@ def import_file(
         area=area,
         existing_keys=keys,
         time_range=limits.time_range(),
+        zone=zone,
     )
-    frame = result.frame
     report = ImportReport(kind, file, result.format, result.encoding, used_datum)
+    report.time_zone = tz.strip() if tz is not None else None
+    report.unit_kind = unit_kind
     report.rows_read = len(frame)
     report.area_checked = area is not None
     goods: list[pd.DataFrame] = []
@@ -271,6 +296,30 @@ def import_file(
         report.table_rows = 0 if existing is None else len(existing)
     _record(data_dir, report, replace=replace)
     return report
+
+
+# The column of a unit's kind in the data sets that have one.
+KIND_COLUMNS: Final[dict[str, str]] = {"patrol_fixes": "unit_kind", "response_units": "kind"}
+
+
+def _one_kind(
+    frame: pd.DataFrame, schema: Dataset, kind: str, mapping: dict[str, str] | None
+) -> pd.DataFrame:
+    """``frame`` with every row of unit kind ``kind`` (``--unit-kind``), for a file that
+    has no kind column; the value is checked like a cell's."""
+    column = KIND_COLUMNS.get(schema.kind)
+    if column is None:
+        raise ImportFailed(
+            f"--unit-kind 只用于巡逻定位和处置单元 / --unit-kind is for "
+            f"{' and '.join(KIND_COLUMNS)} only, not {schema.kind}"
+        )
+    header = source_header(frame, schema, column, user_mapping=mapping)
+    if header is not None:
+        raise ImportFailed(
+            f"文件已有类型列“{header}”，--unit-kind 只用于没有类型列的文件 / the file has its "
+            f"own kind column {header!r}; --unit-kind is for a file without one"
+        )
+    return frame.assign(**{column: kind})
 
 
 def _pg_area(dsn: str, db_schema: str | None) -> Area | None:
@@ -389,6 +438,20 @@ def _summary(report: ImportReport, data_dir: Path) -> str:
         lines.append(f"    {code:<22} {count:>8,}  {text}")
     if report.rejects_path is not None:
         lines.append(f"  拒绝明细 / rejects file: {report.rejects_path}")
+    if any(c.dtype == "datetime" for c in dataset(report.kind).columns):
+        if report.time_zone is None:
+            lines.append(
+                "  时间：未注明时区的时间按北京时间（UTC+8）/ times: those without a zone were "
+                "taken as China Standard Time (UTC+8); say otherwise with --tz"
+            )
+        else:
+            lines.append(
+                f"  时间：未注明时区的时间按 {report.time_zone}，已换算为北京时间 / times: those "
+                f"without a zone were taken as {report.time_zone} and converted to China "
+                "Standard Time (UTC+8)"
+            )
+    if report.unit_kind is not None:
+        lines.append(f"  类型 / kind: 每行均为 / every row is {report.unit_kind} (--unit-kind)")
     if not report.area_checked and report.kind != "area":
         lines.append(
             "  注意：库中没有辖区边界（area），只检查了经纬度范围 / note: the store has no "
@@ -409,12 +472,14 @@ def run_import(
     encoding: str | None = None,
     dsn: str | None = None,
     db_schema: str | None = None,
+    tz: str | None = None,
+    unit_kind: str | None = None,
 ) -> int:
     """Import a file from the command line: print a summary, return the exit code.
 
     Parameters
     ----------
-    kind, file, data_dir, datum, columns, replace, layer, encoding, dsn, db_schema
+    kind, file, data_dir, datum, columns, replace, layer, encoding, dsn, db_schema, tz, unit_kind
         As for :func:`import_file`.
 
     Returns
@@ -454,6 +519,8 @@ def run_import(
             progress=True,
             dsn=dsn,
             db_schema=db_schema,
+            tz=tz,
+            unit_kind=unit_kind,
         )
     except failures as exc:
         message = " ".join(str(exc).split())

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from geodata.audit import AuditError, record
-from geodata.export_inputs import load_export_inputs
+from geodata.export_inputs import ExportInputs, load_export_inputs
+from geodata.schema import UNIT_KINDS
 from geodata.store import StoreError, default_data_dir
 from geodata.writers import (
     CRS_CHOICES,
@@ -37,7 +38,10 @@ from layers.export import (
     export_window,
     layer_spec,
 )
+from layers.export.naming import AreaName, export_name
 from layers.export.styles import HEAT_SCHEME
+from layers.registry import LAYERS as MAP_LAYERS
+from layers.time_window import BANDS
 
 EXIT_USAGE = 2
 
@@ -94,7 +98,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     exp.add_argument("--format", required=True, metavar="FMT", help=f"one of {', '.join(FORMATS)}")
     exp.add_argument("--crs", required=True, metavar="CRS", help=f"one of {', '.join(CRS_CHOICES)}")
-    exp.add_argument("--out", required=True, type=Path, metavar="FILE", help="file to write")
+    exp.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="file to write; an existing folder: a file in it named after the area, layers, "
+        "resolution, window and CRS (e.g. 东乡派出所-511722001-gaps-res9-20261101-20261130-"
+        "EPSG4490.gpkg)",
+    )
     exp.add_argument(
         "--precinct",
         action="append",
@@ -125,7 +137,26 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=None,
         metavar="CODE",
-        help="incident category code (repeatable; incidents and hotspots); default: all",
+        help="incident category code (repeatable; the layers the map filters by category); "
+        "default: all",
+    )
+    exp.add_argument(
+        "--kind",
+        action="append",
+        default=None,
+        metavar="CODE",
+        help=f"patrol unit kind (repeatable; {', '.join(UNIT_KINDS)}); default: all",
+    )
+    exp.add_argument(
+        "--band",
+        choices=["all", *BANDS],
+        default="all",
+        help="time of day of incidents and patrols, as the map's filter (default all)",
+    )
+    exp.add_argument(
+        "--fdr",
+        action="store_true",
+        help="hot spots with the Benjamini-Hochberg false discovery rate correction",
     )
     exp.add_argument(
         "--scheme",
@@ -168,6 +199,24 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def area_name(inputs: ExportInputs, precincts: list[str], grids: list[str]) -> AreaName:
+    """The names and codes of the chosen precincts (or grids, or the county) for the file
+    name."""
+    kind, ids = ("precincts", precincts) if precincts else ("grids", grids)
+    if ids:
+        table = inputs.table(kind)
+        id_col = f"{kind[:-1]}_id"
+        known: dict[str, str] = {}
+        if table is not None and "name" in table.columns:
+            known = dict(zip(table[id_col].astype(str), table["name"].astype(str), strict=True))
+        chosen = sorted(set(ids))
+        return AreaName(tuple(known.get(i, "") for i in chosen), tuple(chosen))
+    area = inputs.area_polygon()
+    name = str(area["name"].iloc[0]) if area is not None and "name" in area and len(area) else ""
+    code = str((inputs.manifest.get("area") or {}).get("code") or "")
+    return AreaName((name,), (code,) if code else ())
+
+
 def export(args: argparse.Namespace) -> int:
     """Run ``export``; return the exit code."""
     names = list(dict.fromkeys(args.layer))
@@ -178,7 +227,9 @@ def export(args: argparse.Namespace) -> int:
     data_dir = args.data or default_data_dir()
     tables = sorted({"area", "precincts", "grids", *(t for s in specs for t in s.tables)})
     cubes = sorted({c for s in specs for c in s.cubes} | {"incidents"})
-    inputs = load_export_inputs(data_dir, tables=tables, cubes=["incidents"])
+    inputs = load_export_inputs(
+        data_dir, tables=tables, cubes=["incidents"], snapshot=any(s.snapshot for s in specs)
+    )
     since, until = export_window(inputs, args.since, args.until)
     large = [c for c in cubes if c != "incidents"]
     if large:  # the patrol cubes are big: read only the window
@@ -199,17 +250,26 @@ def export(args: argparse.Namespace) -> int:
             until=until,
             precincts=args.precinct,
             grids=args.grid,
-            categories=args.category,
+            categories=args.category if "cats" in MAP_LAYERS[spec.map_layer].filters else None,
             scheme=args.scheme,
+            band=args.band if "band" in MAP_LAYERS[spec.map_layer].filters else None,
+            unit_kinds=args.kind if "kinds" in MAP_LAYERS[spec.map_layer].filters else None,
+            fdr=args.fdr and "fdr" in MAP_LAYERS[spec.map_layer].filters,
         )
-        for name in names
+        for name, spec in zip(names, specs, strict=True)
     ]
     empty = [b.layer for b in bundles if b.features == 0]
     if empty:
         raise ExportError(
             f"no features to export for {', '.join(empty)} in the chosen area and window"
         )
-    written = write_export(bundles, args.out, fmt=fmt, crs=crs, lang=args.lang)
+    out = args.out
+    if out.is_dir():
+        area = area_name(inputs, args.precinct, args.grid)
+        out = out / export_name(
+            area, names, res=args.res, since=since, until=until, crs=crs.key, suffix=fmt.suffix
+        )
+    written = write_export(bundles, out, fmt=fmt, crs=crs, lang=args.lang)
     first = bundles[0].metadata
     try:
         record(

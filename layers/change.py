@@ -45,7 +45,6 @@ begin; such comparisons get state ``no_data`` and missing numbers.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
 from typing import Final
@@ -98,24 +97,43 @@ def _hours(since: pd.Timestamp, until: pd.Timestamp) -> float:
 def _binom_p(
     k: npt.NDArray[np.int64], n: npt.NDArray[np.int64], p0: float
 ) -> npt.NDArray[np.float64]:
-    """Two-sided exact binomial p-values, one scipy call per distinct (k, n)."""
+    """Two-sided exact binomial p-values, as :func:`scipy.stats.binomtest` gives them.
+
+    The same rule, for all cells at once: the probability of every outcome no likelier
+    than ``k`` (within scipy's relative tolerance of 1e-7) — ``k``'s own tail plus the
+    outcomes on the other side of the mode whose probability is at most ``k``'s. One
+    probability table per distinct ``n`` instead of one scipy call per distinct
+    ``(k, n)`` (≈100 µs each: 0.2 s for a county's cells at res 9).
+    """
     out = np.ones(k.size, dtype=np.float64)
     if k.size == 0 or not 0 < p0 < 1:
         return out
-    pairs, inverse = np.unique(np.stack([k, n], axis=1), axis=0, return_inverse=True)
-    values = np.array(
-        [1.0 if nn == 0 else _binom_pvalue(int(kk), int(nn), float(p0)) for kk, nn in pairs],
-        dtype=np.float64,
-    )
-    out[:] = values[inverse.ravel()]
+    rerr = 1 + 1e-7
+    for size in np.unique(n):
+        if size == 0:
+            continue
+        at = np.flatnonzero(n == size)
+        x = np.arange(size + 1)
+        pmf = stats.binom.pmf(x, size, p0)
+        cdf = stats.binom.cdf(x, size, p0)
+        sf = stats.binom.sf(x, size, p0)  # P(X > x)
+        kk = k[at]
+        d = pmf[kk] * rerr
+        mode_lo, mode_hi = int(np.floor(p0 * size)), int(np.ceil(p0 * size))
+        # Below the mean: the upper side is decreasing from ceil(np): y outcomes there.
+        right = pmf[mode_hi:][::-1]  # increasing
+        y_right = np.searchsorted(right, d, side="right")
+        below = cdf[kk] + np.where(y_right > 0, sf[size - y_right], 0.0)
+        # Above the mean: the lower side is increasing up to floor(np): y outcomes there.
+        left = pmf[: mode_lo + 1]
+        y_left = np.searchsorted(left, d, side="right")
+        above = (
+            np.where(y_left > 0, cdf[np.maximum(y_left - 1, 0)], 0.0) + sf[np.maximum(kk - 1, 0)]
+        )
+        value = np.where(kk < p0 * size, below, above)
+        value = np.where(kk == p0 * size, 1.0, value)
+        out[at] = np.minimum(value, 1.0)
     return out
-
-
-@functools.lru_cache(maxsize=65536)
-def _binom_pvalue(k: int, n: int, p0: float) -> float:
-    """scipy's two-sided exact binomial p-value, kept: small counts recur in every
-    precinct, window and resolution (a pure function of three numbers)."""
-    return float(stats.binomtest(k, n, p0).pvalue)
 
 
 def compare_counts(

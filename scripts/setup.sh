@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Set up whatever is missing, idempotently: system packages (Debian), the Python virtual
 # environment and its pinned packages. Usage: scripts/setup.sh [run|test]
-#   run   packages needed to serve the dashboard (the default)
-#   test  also Chromium + ChromeDriver (browser tests), PostGIS, GDAL's ogrinfo, CJK fonts,
+#   run   packages needed to serve the dashboard (the default): CJK fonts (the demo's
+#         basemap draws the township names with them)
+#   test  also Chromium + ChromeDriver (browser tests), PostGIS, GDAL's ogrinfo,
 #         and the test tools of requirements-dev.txt
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,9 +11,9 @@ mode=${1:-run}
 
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*" >&2; }
 
-apt_pkgs=()
+apt_pkgs=(fonts-noto-cjk)
 if [ "$mode" = test ]; then
-  apt_pkgs+=(chromium chromium-driver fonts-noto-cjk gdal-bin postgresql-15-postgis-3)
+  apt_pkgs+=(chromium chromium-driver gdal-bin postgresql-15-postgis-3)
 fi
 missing=()
 for p in "${apt_pkgs[@]}"; do

@@ -18,6 +18,12 @@ if ! .venv/bin/python -c 'import sys; from geodata.cubes import check_format; ch
   echo "[start] building the hex cubes" >&2
   .venv/bin/python -m geodata cubes --data "$PNM_DATA_DIR"
 fi
+# The demo's basemap (the app serves it at /tiles/), for a demo built before there was one.
+if [ -z "${PNM_TILE_URL:-}${PNM_TILE_PACKAGE:-}" ] && [ ! -f "$PNM_DATA_DIR/basemap.mbtiles" ] \
+  && grep -q '"generator": "geodata.demo"' "$PNM_DATA_DIR/manifest.json"; then
+  echo "[start] rendering the demo's basemap" >&2
+  .venv/bin/python -m geodata basemap --data "$PNM_DATA_DIR"
+fi
 # The demo runs without sign-in (the page says so in a banner) unless auth is configured.
 if [ -z "${PNM_AUTH:-}" ] && [ -z "${PNM_CONFIG:-}" ]; then
   export PNM_AUTH=none

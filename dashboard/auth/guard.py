@@ -22,6 +22,7 @@ from urllib.parse import urlencode
 from dash import Dash
 from flask import Response, g, jsonify, redirect, request
 
+from dashboard import tiles
 from dashboard.auth.checks import Asker, Refusal, inspect_callback, inspect_download
 from dashboard.auth.headers import LOGIN_POLICY, SecurityHeaders
 from dashboard.auth.origin import cross_site_reason
@@ -47,6 +48,7 @@ ROUTE_KINDS: Final[dict[str, str]] = {
     login_page.LOGOUT_PATH: "public",
     "/_favicon.ico": "public",
     "/healthz": "public",  # dashboard.health: no personal data
+    tiles.RULE: "app",  # the basemap: the same for every signed-in user, like the scripts
     CALLBACK_RULE: "callback",
     "/_dash-layout": "app",
     "/_dash-dependencies": "app",

@@ -23,7 +23,7 @@ from flask import Response, request
 from dashboard.pages.login import STYLE_HASH
 
 # Responses that are the same for everybody and may be cached by the browser.
-SHARED_PREFIXES: Final = ("/_dash-component-suites/", "/assets/", "/_favicon.ico")
+SHARED_PREFIXES: Final = ("/_dash-component-suites/", "/assets/", "/_favicon.ico", "/tiles/")
 
 
 def tile_source(tile_url: str) -> str:

@@ -15,7 +15,7 @@ from dashboard import pagestate
 from dashboard.datasource import View
 from dashboard.downloads import Viewer
 from dashboard.i18n import t
-from dashboard.views.export import AREAS, ExportRequest, format_title, max_res
+from dashboard.views.export import AREAS, ExportRequest, format_title, max_res, min_res
 from geodata.writers import CRS_CHOICES, FORMATS
 from layers.export import LAYERS, RESOLUTIONS
 
@@ -44,14 +44,15 @@ def section(label: str, target: str, *children: Any) -> html.Section:
 
 
 def res_options(layers: list[str] | None, lang: str) -> list[dict[str, Any]]:
-    """Resolutions with their edge length; those finer than the chosen layers allow are
-    disabled."""
+    """Resolutions with their edge length; those finer or coarser than the chosen layers
+    allow are disabled."""
     finest = min((max_res(n) for n in layers or () if n in LAYERS), default=RESOLUTIONS[-1])
+    coarsest = max((min_res(n) for n in layers or () if n in LAYERS), default=RESOLUTIONS[0])
     return [
         {
             "value": r,
             "label": t("resolution_option", lang, res=r, edge=pagestate.EDGE_LENGTH[r]),
-            "disabled": r > finest,
+            "disabled": r > finest or r < coarsest,
         }
         for r in RESOLUTIONS
     ]

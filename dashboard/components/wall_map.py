@@ -13,7 +13,7 @@ from typing import Any
 import dash_leaflet as dl
 from dash_extensions.javascript import Namespace
 
-from dashboard import ids
+from dashboard import ids, tiles
 from dashboard.settings import Settings
 
 EMPTY: dict[str, Any] = {"type": "FeatureCollection", "features": []}
@@ -61,7 +61,7 @@ def wall_map(
     bounds : list
         What the map shows: the county, or a scope's precincts.
     settings : Settings
-        The basemap tile URL, if any.
+        The basemap: a tile server or the app's own tile package (:mod:`dashboard.tiles`).
     labels : dict, optional
         The precinct names (:func:`dashboard.views.labels.label_data`), so a hot spot's
         precinct reads across the room.
@@ -71,8 +71,9 @@ def wall_map(
         dl.GeoJSON(data=outlines["area"], style=AREA_STYLE, interactive=False),
     ]
     base: list[Any]
-    if settings.tile_url:
-        base = [dl.TileLayer(url=settings.tile_url, attribution=settings.tile_attribution or None)]
+    basemap = tiles.basemap(settings)
+    if basemap.tiled:
+        base = [basemap.layer()]
     else:
         land = dl.GeoJSON(data=outlines["area"], style=LAND_STYLE, interactive=False)
         base = [dl.Pane(land, name=PANE_LAND)]
@@ -101,7 +102,7 @@ def wall_map(
         # dash-leaflet 1.1.3 tracks the viewport against `center` and fails without one.
         center=_centre(bounds),
         preferCanvas=True,
-        attributionControl=bool(settings.tile_url),
+        attributionControl=basemap.tiled,
         zoomSnap=0.05,
         trackViewport=False,
         className="pnm-wall-map",

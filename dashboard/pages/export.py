@@ -19,6 +19,7 @@ from dash import Dash, Input, Output, State, dcc, html
 from dash.exceptions import PreventUpdate
 
 from dashboard import ids, pagestate
+from dashboard.cache import LayerCache
 from dashboard.components.export_choices import (
     WGS84,
     area_options,
@@ -36,13 +37,16 @@ from dashboard.downloads import DOWNLOAD_PATH, Viewer, register_download_route, 
 from dashboard.i18n import category_options, kind_options, note_text, t
 from dashboard.settings import Settings
 from dashboard.views.export import (
-    MAP_TO_EXPORT,
+    BAND_LAYERS,
+    CATEGORY_LAYERS,
+    FDR_LAYERS,
+    KIND_LAYERS,
     ExportProblem,
     ExportRequest,
     request_from_query,
 )
 from dashboard.views.export_files import ExportService
-from dashboard.viewstate import SCHEMES, from_query
+from dashboard.viewstate import SCHEMES
 from layers.export import LAYERS, RESOLUTIONS
 from layers.time_window import BANDS, PRESETS
 
@@ -80,6 +84,12 @@ def _picker(
     )
 
 
+def _titles(names: frozenset[str], lang: str) -> str:
+    """The titles of the exports ``names``, in the list's order."""
+    sep = ", " if lang == "en" else "、"
+    return sep.join(spec.title.text(lang) for name, spec in LAYERS.items() if name in names)
+
+
 def layout(
     *,
     source: View,
@@ -96,14 +106,6 @@ def layout(
     who = viewer or signed_in()
     request = request_from_query(search, last_day=source.last_day, default_lang=lang)
     query = dict(parse_qsl((search or "").lstrip("?")))
-    notes: list[Any] = []
-    query_layer = from_query(search, default_lang=lang).layer if "layer" in query else ""
-    if query_layer and query_layer not in MAP_TO_EXPORT:
-        from dashboard.views import LAYERS as MAP_LAYERS
-
-        spec = MAP_LAYERS.get(query_layer)
-        label = spec.label.text(lang) if spec is not None else query_layer
-        notes.append(html.P(t("export_map_layer", lang, layer=label), className="pnm-note"))
     p_opts, g_opts = place_options(source, who, lang)
     span = request.span(source.last_day)
     last = source.last_day.strftime("%Y-%m-%d")
@@ -112,7 +114,6 @@ def layout(
         html.H2(t("export_title", lang)),
         html.P(t("export_intro", lang), className="pnm-export-intro"),
         html.A(t("export_back", lang), href=back, className="pnm-export-back"),
-        *notes,
     ]
     choices = [
         section(
@@ -205,7 +206,10 @@ def layout(
                 placeholder=t("all_categories", lang),
                 searchable=False,
             ),
-            html.P(t("export_cats_note", lang), className="pnm-note"),
+            html.P(
+                t("export_cats_note", lang, layers=_titles(CATEGORY_LAYERS, lang)),
+                className="pnm-note",
+            ),
         ),
         section(
             t("band", lang),
@@ -216,7 +220,9 @@ def layout(
                 value=request.band,
                 className="pnm-radio pnm-inline",
             ),
-            html.P(t("export_band_note", lang), className="pnm-note"),
+            html.P(
+                t("export_band_note", lang, layers=_titles(BAND_LAYERS, lang)), className="pnm-note"
+            ),
         ),
         section(
             t("unit_kinds", lang),
@@ -229,7 +235,10 @@ def layout(
                 placeholder=t("all_kinds", lang),
                 searchable=False,
             ),
-            html.P(t("export_kinds_note", lang), className="pnm-note"),
+            html.P(
+                t("export_kinds_note", lang, layers=_titles(KIND_LAYERS, lang)),
+                className="pnm-note",
+            ),
         ),
         section(
             t("fdr_title", lang),
@@ -240,7 +249,9 @@ def layout(
                 value=[FDR_ON] if request.fdr else [],
                 className="pnm-check",
             ),
-            html.P(t("export_fdr_note", lang), className="pnm-note"),
+            html.P(
+                t("export_fdr_note", lang, layers=_titles(FDR_LAYERS, lang)), className="pnm-note"
+            ),
         ),
         section(
             t("scheme", lang),
@@ -402,9 +413,10 @@ def register_callbacks(app: Dash, service: ExportService) -> None:
     )
     def _res(layers: list[str], res: int, lang: str) -> tuple[Any, ...]:
         options = res_options(layers, lang)
-        allowed = [o["value"] for o in options if not o["disabled"]]
+        allowed = [o["value"] for o in options if not o["disabled"]] or [options[-1]["value"]]
         finest = allowed[-1]
-        return options, min(int(res or finest), finest), t("export_res_note", lang, res=finest)
+        chosen = min(max(int(res or finest), allowed[0]), finest)
+        return options, chosen, t("export_res_note", lang, res=finest)
 
     @app.callback(
         Output(ids.EXPORT_PRECINCTS_BOX, "style"),
@@ -472,9 +484,10 @@ def register_callbacks(app: Dash, service: ExportService) -> None:
                 lang_href(PATH, query, "zh"), lang_href(PATH, query, "en"))  # fmt: skip
 
 
-def register(app: Dash, source: ReloadingSource) -> ExportService:
-    """Add the export page's callbacks and its download route to ``app``."""
-    service = ExportService(source)
+def register(app: Dash, source: ReloadingSource, layers: LayerCache | None = None) -> ExportService:
+    """Add the export page's callbacks and its download route to ``app``; ``layers`` is
+    the map's layer cache (see :class:`~dashboard.views.export_files.ExportService`)."""
+    service = ExportService(source, layers)
     register_callbacks(app, service)
     register_download_route(app.server, service)
     return service

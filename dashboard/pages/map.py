@@ -31,7 +31,7 @@ from dash import (
 from dash.exceptions import PreventUpdate
 from dash_extensions.javascript import Namespace
 
-from dashboard import ids, pagestate
+from dashboard import ids, pagestate, tiles
 from dashboard.cache import LayerCache
 from dashboard.components.gap_list import HIDDEN as GAP_LIST_HIDDEN
 from dashboard.components.gap_list import SHOWN as GAP_LIST_SHOWN
@@ -78,16 +78,15 @@ PLACE_STYLE = {"color": "#1d4ed8", "weight": 3.5, "fill": True, "fillOpacity": 0
 def _base_layers(settings: Settings, source: View, state: ViewState) -> list[Any]:
     """Basemap, hexagons, outlines and the selection, bottom to top; shapes sent once."""
     outlines = source.outlines
+    basemap = tiles.basemap(settings)
     area = dl.GeoJSON(
         id=ids.AREA_OUTLINE,
         data=outlines["area"],
-        style=AREA_STYLE if settings.tile_url else {**AREA_STYLE, **LAND_STYLE},
+        style=AREA_STYLE if basemap.tiled else {**AREA_STYLE, **LAND_STYLE},
         interactive=False,
     )
-    if settings.tile_url:
-        base: list[Any] = [
-            dl.TileLayer(url=settings.tile_url, attribution=settings.tile_attribution or None)
-        ]
+    if basemap.tiled:
+        base: list[Any] = [basemap.layer()]
         top = [area]
     else:
         # Offline vector basemap: the area as white land on the page's light background.
@@ -320,7 +319,7 @@ def layout(
         _base_layers(settings, source, state),
         id=ids.MAP,
         preferCanvas=True,
-        attributionControl=bool(settings.tile_url),
+        attributionControl=tiles.basemap(settings).tiled,
         zoomSnap=0.25,
         minZoom=7,
         maxZoom=18,

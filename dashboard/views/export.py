@@ -24,7 +24,8 @@ from dashboard.views import LAYERS as MAP_LAYERS
 from geodata.schema import INCIDENT_CATEGORIES, UNIT_KINDS
 from geodata.writers import CRS_CHOICES, FORMATS
 from layers.classify import SCHEMES
-from layers.export import LAYERS, RESOLUTIONS
+from layers.export import LAYERS, RESOLUTIONS, resolutions_of
+from layers.export import MAP_TO_EXPORT as LAYER_OF_MAP
 from layers.time_window import BANDS, PRESETS, window_of
 from layers.viewport import Bounds, zoom_to_res
 
@@ -36,23 +37,10 @@ EXPORT_ONLY: Final = frozenset({"area", "precincts", "grids", "crs", "fmt"})
 """Query keys of the export that a map query may also carry (the others are the map's)."""
 DEFAULT_RES: Final = 8
 
-# The map's layer for each exportable one: the export offers the resolutions the map draws.
-EXPORT_TO_MAP: Final[dict[str, str]] = {
-    "incidents": "heat",
-    "hotspots": "hotspots",
-    "response_reach": "reach",
-    "safe_community": "community",
-    "patrol_coverage": "patrol",
-}
-# The export of each map layer; change layers (环比/同比, emerging) have no export yet.
-MAP_TO_EXPORT: Final[dict[str, str]] = {
-    "heat": "incidents",
-    "rate": "incidents",
-    "hotspots": "hotspots",
-    "community": "safe_community",
-    "reach": "response_reach",
-    "patrol": "patrol_coverage",
-}
+# The map's layer of each export (whose resolutions and filters it takes), and the export
+# of each map layer: from the export's list, which is the registry's (layers.export.derived).
+EXPORT_TO_MAP: Final[dict[str, str]] = {name: spec.map_layer for name, spec in LAYERS.items()}
+MAP_TO_EXPORT: Final[dict[str, str]] = dict(LAYER_OF_MAP)
 
 
 def _layers_with(name: str) -> frozenset[str]:
@@ -73,7 +61,13 @@ ASSUMED_VIEW_PX: Final = (1920, 1080)
 
 def max_res(layer: str) -> int:
     """The finest resolution offered for ``layer``: the finest the map draws it at."""
-    return min(MAP_LAYERS[EXPORT_TO_MAP[layer]].max_res, RESOLUTIONS[-1])
+    return resolutions_of(layer)[-1]
+
+
+def min_res(layer: str) -> int:
+    """The coarsest resolution offered for ``layer`` (a layer the registry computes: the
+    coarsest the map draws it at)."""
+    return resolutions_of(layer)[0]
 
 
 class ExportProblem(ValueError):
@@ -293,7 +287,7 @@ def _from_map(search: str, *, last_day: pd.Timestamp, default_lang: str) -> dict
     state = viewstate.from_query(search, default_lang=default_lang)
     query = dict(parse_qsl(search.lstrip("?")))
     out: dict[str, Any] = {
-        "layers": (MAP_TO_EXPORT.get(state.layer, "incidents"),),
+        "layers": (MAP_TO_EXPORT.get(state.layer, MAP_TO_EXPORT["heat"]),),
         "window": state.window,
         "since": state.since,
         "until": state.until,
@@ -361,10 +355,17 @@ def request_from_query(
     fields.update(_export_fields(query, strict=strict))
     request = replace(ExportRequest(), **fields)
     finest = min(max_res(n) for n in request.layers)
+    coarsest = max(min_res(n) for n in request.layers)
     if request.res > finest:
         if strict:
             raise ExportProblem("export_res_too_fine", layer=", ".join(request.layers), res=finest)
         request = replace(request, res=finest)
+    if request.res < coarsest:
+        if strict:
+            raise ExportProblem(
+                "export_res_too_coarse", layer=", ".join(request.layers), res=coarsest
+            )
+        request = replace(request, res=coarsest)
     if request.area == "view" and request.bbox is None and not strict:
         request = replace(request, area="county")
     return request
@@ -390,6 +391,10 @@ def check_request(request: ExportRequest) -> None:
         if request.res > max_res(name):
             raise ExportProblem(
                 "export_res_too_fine", layer=layer_title(name, request.lang), res=max_res(name)
+            )
+        if request.res < min_res(name):
+            raise ExportProblem(
+                "export_res_too_coarse", layer=layer_title(name, request.lang), res=min_res(name)
             )
     if request.res not in RESOLUTIONS:
         raise _bad("res", str(request.res))

@@ -28,18 +28,20 @@ import time
 import weakref
 import zipfile
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
 import numpy as np
-import pandas as pd
 
-from dashboard.cache import cache_key
+from dashboard.cache import LayerCache, cache_key
 from dashboard.datasource import ReloadingSource
+from dashboard.views import LAYERS as MAP_LAYERS
+from dashboard.views import layer_result
 from dashboard.views.export import (
     BAND_LAYERS,
     CATEGORY_LAYERS,
+    EXPORT_TO_MAP,
     FDR_LAYERS,
     KIND_LAYERS,
     SCHEME_LAYERS,
@@ -55,6 +57,7 @@ from geodata.snapshot import Snapshot
 from geodata.store import StoreError
 from geodata.writers import FORMATS, ExportBundle, ExportError, write_export
 from layers.export import LAYERS, LayerUnavailable, build_export, hide_units
+from layers.export.naming import AreaName, export_name
 from layers.registry.frame import OTHER_PRECINCT
 
 PREPARE_LIMIT: Final = 100_000
@@ -100,13 +103,15 @@ class Preview:
 
 @dataclass(frozen=True)
 class Prepared:
-    """A written download: the file to send, its name, size and features."""
+    """A written download: the file to send, its name (and its name without the area's
+    Chinese names, for a plain ``filename``), size and features."""
 
     path: Path
     file_name: str
     bytes: int
     features: dict[str, int]
     area: Area
+    ascii_name: str = ""
 
 
 class ExportService:
@@ -118,10 +123,15 @@ class ExportService:
         The dashboard's data in service, followed: an export is computed from the very
         snapshot the map and the wall show (its tables, cubes and the zones of its cells),
         so an exported cell holds the map's number for it.
+    layers : LayerCache, optional
+        The map's layer cache: a layer the registry computes (the gap layer, change,
+        emerging hot spots, the dose) is read through it, so the export of a layer the
+        map has drawn (or the warm-up has computed) is that very result.
     """
 
-    def __init__(self, source: ReloadingSource) -> None:
+    def __init__(self, source: ReloadingSource, layers: LayerCache | None = None) -> None:
         self._live = source
+        self._layers = layers
         self.data_dir = source.current.data_dir
         self._lock = threading.RLock()
         self._bundles: OrderedDict[str, tuple[ExportBundle, Area]] = OrderedDict()
@@ -157,18 +167,22 @@ class ExportService:
         snapshot = self.source
         large = tuple(c for c in LAYERS[layer].cubes if c != "incidents")
         since, until = request.span(snapshot.last_day)
-        return snapshot_inputs(
+        inputs = snapshot_inputs(
             snapshot,
             cubes=("incidents", *large),
             since=since.to_pydatetime(),
             until=until.to_pydatetime(),
         )
+        cache = self._layers
+        if cache is None or not LAYERS[layer].snapshot:
+            return inputs
+        return replace(inputs, layer_result=lambda params: layer_result(snapshot, cache, params))
 
     # ------------------------------------------------------------------ bundles
 
     def _bundle_key(self, layer: str, request: ExportRequest, area: Area, scope: Scope) -> str:
         since, until = request.span(self.source.last_day)
-        windowed = layer != "response_reach"
+        windowed = "window" in MAP_LAYERS[EXPORT_TO_MAP[layer]].filters
         return cache_key(
             "export-bundle",
             version=self.source.version,
@@ -263,17 +277,37 @@ class ExportService:
 
     # ------------------------------------------------------------------ files
 
-    def file_name(self, request: ExportRequest) -> str:
-        """The download's name: area code, layers, resolution, window, CRS, format (ASCII)."""
+    def area_name(self, area: Area) -> AreaName:
+        """The names and codes of an export's area: its precincts or grids, else the county
+        (the data's area and its code)."""
+        snapshot = self.source
+        if area.precincts or area.grids:
+            kind, ids = ("precincts", area.precincts) if area.precincts else ("grids", area.grids)
+            table = getattr(snapshot, kind)
+            id_col = f"{kind[:-1]}_id"
+            names: dict[str, str] = {}
+            if len(table) and "name" in table.columns:
+                names = dict(zip(table[id_col].astype(str), table["name"].astype(str), strict=True))
+            return AreaName(
+                tuple(names.get(i, "") for i in ids), tuple(ids), view=area.bbox is not None
+            )
+        code = str((snapshot.manifest.get("area") or {}).get("code") or "")
+        return AreaName((snapshot.area_name,), (code,) if code else (), view=area.bbox is not None)
+
+    def file_name(self, request: ExportRequest, area: Area, *, ascii: bool = False) -> str:
+        """The export's name: area (names and codes), layers, resolution, window (first
+        and last day), CRS and format (:func:`layers.export.naming.export_name`)."""
         since, until = request.span(self.source.last_day)
-        last = until - pd.Timedelta(days=1)
-        code = str((self.source.manifest.get("area") or {}).get("code") or "area")
-        crs = request.crs.replace(":", "").replace("-", "")
-        base = "-".join(
-            [code, "+".join(request.layers), f"res{request.res}",
-             f"{since:%Y%m%d}_{last:%Y%m%d}", crs]
-        )  # fmt: skip
-        return f"{base}{FORMATS[request.fmt].suffix}"
+        return export_name(
+            self.area_name(area),
+            request.layers,
+            res=request.res,
+            since=since,
+            until=until,
+            crs=request.crs,
+            suffix=FORMATS[request.fmt].suffix,
+            ascii=ascii,
+        )
 
     def _workdir(self) -> Path:
         if self._dir is None:
@@ -294,14 +328,16 @@ class ExportService:
             scope="county" if scope is None else sorted(scope),
         )
 
-    def _write(self, bundles: list[ExportBundle], request: ExportRequest, target: Path) -> None:
+    def _write(
+        self, bundles: list[ExportBundle], request: ExportRequest, area: Area, target: Path
+    ) -> None:
         """Write the bundles as the download ``target``: the zipped Shapefile as it is,
         any other format zipped with its sidecars (.qml, .metadata.json, .csvt)."""
         part = target.with_name(target.name + ".part")
         scratch: Path | None = None
         try:
             scratch = Path(tempfile.mkdtemp(prefix=".write-", dir=target.parent))
-            name = self.file_name(request)
+            name = self.file_name(request, area)
             written = write_export(
                 bundles, scratch / name, fmt=request.fmt, crs=request.crs, lang=request.lang
             )
@@ -324,10 +360,10 @@ class ExportService:
             if scratch is not None:
                 shutil.rmtree(scratch, ignore_errors=True)
 
-    def download_name(self, request: ExportRequest) -> str:
+    def download_name(self, request: ExportRequest, area: Area, *, ascii: bool = False) -> str:
         """The name the browser saves: ``….gpkg.zip`` (file and sidecars), ``….zip`` for
-        a Shapefile (already a zip)."""
-        name = self.file_name(request)
+        a Shapefile (already a zip); ``ascii``: without the area's Chinese names."""
+        name = self.file_name(request, area, ascii=ascii)
         return name if request.fmt == "shp" else f"{name}.zip"
 
     def prepare(self, request: ExportRequest, scope: Scope) -> Prepared:
@@ -349,10 +385,11 @@ class ExportService:
         bundles, area = self.bundles(request, scope)
         with self._lock:
             target = self._workdir() / f"{key.replace(':', '-')}.zip"
-            self._write(bundles, request, target)
+            self._write(bundles, request, area, target)
             prepared = Prepared(
                 path=target,
-                file_name=self.download_name(request),
+                file_name=self.download_name(request, area),
+                ascii_name=self.download_name(request, area, ascii=True),
                 bytes=target.stat().st_size,
                 features={b.layer: b.features for b in bundles},
                 area=area,
@@ -379,22 +416,25 @@ class ExportService:
         ExportProblem
             As :meth:`prepare`.
         """
-        bundles, _ = self.bundles(request, scope)
+        bundles, area = self.bundles(request, scope)
         features = {b.layer: b.features for b in bundles}
         if sum(features.values()) <= PREPARE_LIMIT:
             prepared = self.prepare(request, scope)
             return Preview(features, prepared.bytes, True, prepared.file_name)
         return Preview(
-            features, self._estimate(bundles, request), False, self.download_name(request)
+            features,
+            self._estimate(bundles, request, area),
+            False,
+            self.download_name(request, area),
         )
 
-    def _estimate(self, bundles: list[ExportBundle], request: ExportRequest) -> int:
+    def _estimate(self, bundles: list[ExportBundle], request: ExportRequest, area: Area) -> int:
         """Bytes of the download, scaled from a sample of each layer's first features."""
         samples = [_head(b, SAMPLE_FEATURES) for b in bundles]
         with self._lock:
             target = self._workdir() / f"sample-{os.getpid()}-{threading.get_ident()}.zip"
             try:
-                self._write(samples, request, target)
+                self._write(samples, request, area, target)
                 size = target.stat().st_size
             finally:
                 target.unlink(missing_ok=True)

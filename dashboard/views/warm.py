@@ -53,8 +53,7 @@ log = logging.getLogger(__name__)
 AREA_RES = (8, 9, 10, 7)
 # The other preset windows, warmed after the default one.
 OTHER_PRESETS = ("7d", "quarter", "today")
-# Cheaper layers first; patrol and koper before gaps (the gap layer reuses their merged
-# visits, see layers.memo).
+# Cheaper layers first, the gap layer (which computes every other layer's frame) last.
 ORDER = ("heat", "rate", "hotspots", "emerging", "mom", "yoy", "community", "reach",
          "patrol", "koper", "gaps")  # fmt: skip
 # Without Redis the cache keeps SIMPLE_THRESHOLD entries (views and their panned slices

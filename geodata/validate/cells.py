@@ -9,6 +9,9 @@ the cells that miss it pay for the slower normalisation of Chinese spellings.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+import zoneinfo
 from functools import lru_cache
 from typing import Final
 
@@ -20,11 +23,14 @@ from geodata.schema import VOCABULARIES, Label
 from geodata.validate.reasons import BoolArray, FloatArray
 
 __all__ = [
+    "CST",
     "as_datetimes",
     "as_numbers",
     "as_text",
+    "carries_zone",
     "from_excel_serial",
     "parse_datetime_text",
+    "parse_zone",
     "to_codes",
     "vocabulary_lookup",
 ]
@@ -34,6 +40,10 @@ __all__ = [
 SERIAL_RANGE: Final = (20000.0, 73050.0)
 _EXCEL_EPOCH: Final = pd.Timestamp("1899-12-30")  # serial 0, past Excel's 1900 leap-day bug
 _CST: Final = "Asia/Shanghai"  # China Standard Time, UTC+8 all year
+CST: Final = _CST
+# A time of day followed by a zone: "…08:00:00Z", "…08:00+08:00", "…08:00 -0500".
+_ZONED: Final = r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$"
+_OFFSET: Final = r"(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?"
 
 # Tried first, on the raw text; most exports use one of these for every row.
 _FAST_FORMATS: Final = (
@@ -139,7 +149,59 @@ def as_numbers(
     return values, missing, not_number, nonfinite
 
 
-def as_datetimes(series: pd.Series) -> tuple[pd.Series, BoolArray]:
+def parse_zone(text: str) -> dt.tzinfo:
+    """The time zone named by ``text``: an IANA name (``UTC``, ``Asia/Shanghai``,
+    ``Europe/Berlin``) or a fixed offset (``+08:00``, ``-0500``, ``UTC+8``).
+
+    Raises
+    ------
+    ValueError
+        For anything else, with a message that says what is accepted.
+    """
+    value = text.strip()
+    fixed = re.fullmatch(_OFFSET, value, flags=re.IGNORECASE)
+    if fixed:
+        sign, hours, minutes = fixed.groups()
+        offset = dt.timedelta(hours=int(hours), minutes=int(minutes or 0))
+        if offset > dt.timedelta(hours=14):
+            raise ValueError(f"time zone offset out of range: {text!r}")
+        return dt.timezone(-offset if sign == "-" else offset)
+    try:
+        return zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"未知的时区：{text!r}（可写 UTC、+08:00 或 Asia/Shanghai）/ unknown time zone "
+            f"{text!r}: write UTC, an offset such as +08:00, or a name such as Asia/Shanghai"
+        ) from exc
+
+
+def carries_zone(series: pd.Series) -> BoolArray:
+    """Which cells of a column of times say their own time zone (a zoned datetime, or a
+    text ending in ``Z`` or an offset); the others are naive."""
+    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+        zoned = getattr(series.dt, "tz", None) is not None
+        return np.full(len(series), zoned, dtype=bool)
+    if pd.api.types.is_string_dtype(series.dtype) and series.dtype != object:
+        text = series.astype(object).where(series.notna(), None)
+        return carries_zone(text)
+    if series.dtype != object:
+        return np.zeros(len(series), dtype=bool)
+
+    def one(value: object) -> bool:
+        if isinstance(value, dt.datetime):
+            return value.tzinfo is not None
+        if isinstance(value, pd.Timestamp):
+            return value.tz is not None
+        if isinstance(value, str):
+            return re.search(_ZONED, unicodedata.normalize("NFKC", value).strip()) is not None
+        return False
+
+    return np.fromiter((one(v) for v in series), dtype=bool, count=len(series))
+
+
+def as_datetimes(
+    series: pd.Series, zone: dt.tzinfo | str | None = None
+) -> tuple[pd.Series, BoolArray]:
     """Parse a column of datetimes to naive China Standard Time.
 
     Parameters
@@ -147,6 +209,10 @@ def as_datetimes(series: pd.Series) -> tuple[pd.Series, BoolArray]:
     series : pandas.Series
         Text (see :func:`parse_datetime_text`), Excel datetimes or serial numbers, or a
         datetime64 column (with a time zone: converted to CST).
+    zone : tzinfo or str, optional
+        The zone of the times that do not say theirs (``--tz``); they are converted from
+        it to CST. None: they are CST already. A naive time that does not exist in the
+        zone, or exists twice (a daylight-saving change), is not understood (NaT).
 
     Returns
     -------
@@ -155,6 +221,19 @@ def as_datetimes(series: pd.Series) -> tuple[pd.Series, BoolArray]:
     missing : numpy.ndarray
         Blank cells (the others that are NaT were not understood).
     """
+    values, missing = _as_cst(series)
+    if zone is None or zone == _CST:
+        return values, missing
+    naive = ~carries_zone(series) & values.notna().to_numpy(dtype=bool)
+    if naive.any():
+        local = values[naive].dt.tz_localize(zone, ambiguous="NaT", nonexistent="NaT")
+        values = values.copy()
+        values[naive] = local.dt.tz_convert(_CST).dt.tz_localize(None).astype("datetime64[us]")
+    return values, missing
+
+
+def _as_cst(series: pd.Series) -> tuple[pd.Series, BoolArray]:
+    """:func:`as_datetimes` with naive times taken as CST."""
     if pd.api.types.is_datetime64_any_dtype(series.dtype):
         values = series
         if getattr(series.dt, "tz", None) is not None:
@@ -258,7 +337,7 @@ def parse_datetime_text(text: pd.Series) -> pd.Series:
 
     slow = pd.Series(pd.NaT, index=t.index, dtype="datetime64[us]")
     left = pd.Series(True, index=t.index)
-    zoned = t.str.contains(r"\d:\d{2}(?::\d{2}(?:\.\d+)?)?\s?(?:Z|[+-]\d{2}:?\d{2})$", regex=True)
+    zoned = t.str.contains(_ZONED, regex=True)
     zoned = zoned.fillna(False).astype(bool)
     if zoned.any():
         stamps = pd.to_datetime(t[zoned], utc=True, format="ISO8601", errors="coerce")

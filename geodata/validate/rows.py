@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Final
@@ -77,6 +78,8 @@ class Validator:
         Earliest and latest time (naive CST) a datetime column may hold; a time outside
         is rejected as ``time_out_of_range`` (see :class:`geodata.limits.ImportLimits`).
         None: any time.
+    zone : tzinfo, optional
+        The zone of the file's times that do not say theirs (``--tz``); None: CST.
     """
 
     def __init__(
@@ -87,8 +90,10 @@ class Validator:
         area: Area | None = None,
         existing_keys: Iterable[str] = (),
         time_range: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+        zone: dt.tzinfo | None = None,
     ) -> None:
         self.time_range = time_range
+        self.zone = zone
         self.columns = columns
         self.schema: Dataset = columns.schema
         self.locator = Locator(datum, area)
@@ -168,7 +173,7 @@ class Validator:
 
     def _datetimes(self, flags: Flags, frame: pd.DataFrame, col: Column, code: str) -> pd.Series:
         raw = self._raw(frame, col.name)
-        values, missing = as_datetimes(raw)
+        values, missing = as_datetimes(raw, self.zone if col.dtype == "datetime" else None)
         if col.required:
             self._flag_missing(flags, col, missing)
         hint = "2024-05-01 13:20:00" if col.dtype == "datetime" else "2024-05-01"

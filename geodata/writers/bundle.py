@@ -23,13 +23,18 @@ households has no certified share); drawn grey."""
 
 @dataclass(frozen=True)
 class FieldInfo:
-    """What one attribute column means: its unit and a label in both languages."""
+    """What one attribute column means: its unit and a label in both languages.
+
+    ``short`` is its Shapefile (dBASE) field name, at most 10 characters, when the layer
+    gives one (:data:`layers.export.fields.COLUMNS`); "" leaves it to the writer's rule.
+    """
 
     name: str
     unit: str
     zh: str
     en: str
     description: str = ""
+    short: str = ""
 
     def as_dict(self) -> dict[str, str]:
         """Plain JSON form."""

@@ -17,10 +17,13 @@ from geodata.hexes import cells_to_polygons, cells_to_str
 from geodata.schema import UNIT_KINDS
 from geodata.writers.bundle import ExportBundle, FieldInfo
 from layers.classify import SCHEMES, Scheme
-from layers.export.catalogue import LAYERS, LayerSpec, Request
+from layers.export.catalogue import LayerSpec, Request
+from layers.export.derived import LAYERS
+from layers.export.fields import dbf_name, round_frame
 from layers.export.styles import HEAT_SCHEME
 from layers.grids import area_cells, zone_cells
 from layers.incident_heat import last_days
+from layers.registry import LAYERS as MAP_LAYERS
 from layers.time_window import BANDS
 
 DEFAULT_WINDOW_DAYS: Final = 30
@@ -52,6 +55,20 @@ def layer_spec(layer: str) -> LayerSpec:
         return LAYERS[layer]
     except KeyError:
         raise ValueError(f"unknown layer {layer!r}; choose one of {', '.join(LAYERS)}") from None
+
+
+def resolutions_of(layer: str) -> tuple[int, ...]:
+    """The resolutions ``layer`` can be exported at: those its map layer is drawn at for a
+    layer the registry computes, else every export resolution up to the map's finest."""
+    spec = layer_spec(layer)
+    drawn = MAP_LAYERS[spec.map_layer]
+    low = drawn.min_res if spec.snapshot else RESOLUTIONS[0]
+    return tuple(r for r in RESOLUTIONS if low <= r <= drawn.max_res)
+
+
+def _with_short(fields: Iterable[FieldInfo]) -> tuple[FieldInfo, ...]:
+    """``fields`` with the Shapefile name of :data:`layers.export.fields.COLUMNS`."""
+    return tuple(f if f.short else replace(f, short=dbf_name(f.name)) for f in fields)
 
 
 def export_window(
@@ -204,8 +221,10 @@ def build_export(
     Returns
     -------
     ExportBundle
-        Columns ``h3_cell``, ``h3_res``, ``precinct_id``, ``grid_id``, the layer's values,
-        ``class``, ``class_zh``, ``class_en``; WGS84 hexagons; metadata; style.
+        Columns ``h3_cell``, ``h3_res``, ``precinct_id``, ``grid_id``, the layer's values
+        rounded by their kind (:data:`layers.export.fields.ROUNDING`), ``class``,
+        ``class_zh``, ``class_en``; WGS84 hexagons; metadata; style; each field with its
+        Shapefile name.
 
     Raises
     ------
@@ -217,6 +236,11 @@ def build_export(
     if res not in RESOLUTIONS:
         raise ValueError(
             f"H3 resolution must be one of {', '.join(map(str, RESOLUTIONS))}, got {res}"
+        )
+    allowed = resolutions_of(layer)
+    if spec.snapshot and res not in allowed:
+        raise ValueError(
+            f"layer {layer} is drawn at H3 resolutions {allowed[0]}-{allowed[-1]}, not {res}"
         )
     if scheme not in SCHEMES:
         raise ValueError(f"unknown scheme {scheme!r}; choose one of {', '.join(SCHEMES)}")
@@ -273,7 +297,8 @@ def build_export(
     out["class"] = classes
     out["class_zh"] = pd.array(label_zh, dtype="str")
     out["class_en"] = pd.array(label_en, dtype="str")
-    fields = (*COMMON_FIELDS, *table.fields, *CLASS_FIELDS)
+    out = round_frame(out)  # each value as what it means (layers.export.fields.ROUNDING)
+    fields = _with_short((*COMMON_FIELDS, *table.fields, *CLASS_FIELDS))
 
     moment = created_at or dt.datetime.now(CHINA_TZ)
     if moment.tzinfo is None:

@@ -1,10 +1,15 @@
-"""The layers a planner can export, each computed by the same function the map uses.
+"""The exports with fields of their own, each computed by the same function the map uses.
 
-Each entry of :data:`LAYERS` says what it needs from the data directory and computes,
+Each entry of :data:`HAND_WRITTEN` (incidents, hot spots, reach, safe communities,
+patrol coverage: a GIS file covering the area, with classes for every cell) names the
+map layers it presents and what it needs from the data directory, and computes,
 for the whole county at one resolution, a table keyed by H3 cell with its values, an
 integer ``class`` and the style that colours the classes. The area filter is applied
 afterwards (:mod:`layers.export.assembly`), so a precinct's file holds exactly the rows
 of the county's file that lie in the precinct — the same numbers the county map shows.
+Every other map layer is exported as the registry computes it
+(:mod:`layers.export.derived`, whose :data:`~layers.export.derived.LAYERS` is the whole
+list).
 """
 
 from __future__ import annotations
@@ -86,7 +91,13 @@ class LayerTable:
 
 @dataclass(frozen=True)
 class LayerSpec:
-    """An exportable layer: its name, title, what it reads and how it is computed."""
+    """An exportable layer: its name, title, what it reads and how it is computed.
+
+    ``presents`` names the map layers (:data:`layers.registry.LAYERS`) whose numbers
+    the file holds, the first being the one whose resolutions and filters it takes;
+    ``snapshot`` says it is computed by the registry itself from the data snapshot
+    (:attr:`geodata.export_inputs.ExportInputs.source`) rather than from the frames.
+    """
 
     name: str
     title: Label
@@ -94,6 +105,13 @@ class LayerSpec:
     tables: tuple[str, ...]
     cubes: tuple[str, ...]
     compute: Callable[[ExportInputs, Request], LayerTable]
+    presents: tuple[str, ...] = ()
+    snapshot: bool = False
+
+    @property
+    def map_layer(self) -> str:
+        """The map layer whose resolutions and filters this export takes."""
+        return self.presents[0] if self.presents else self.name
 
 
 def _need(
@@ -534,7 +552,7 @@ def _patrol(inputs: ExportInputs, req: Request) -> LayerTable:
     )
 
 
-LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
+HAND_WRITTEN: Mapping[str, LayerSpec] = MappingProxyType(
     {
         spec.name: spec
         for spec in (
@@ -545,6 +563,7 @@ LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
                 tables=("grids", "communities"),
                 cubes=("incidents",),
                 compute=_incidents,
+                presents=("heat", "rate"),
             ),
             LayerSpec(
                 "hotspots",
@@ -556,6 +575,7 @@ LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
                 tables=(),
                 cubes=("incidents",),
                 compute=_hotspots,
+                presents=("hotspots",),
             ),
             LayerSpec(
                 "response_reach",
@@ -567,6 +587,7 @@ LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
                 tables=("response_units",),
                 cubes=(),
                 compute=_response_reach,
+                presents=("reach",),
             ),
             LayerSpec(
                 "safe_community",
@@ -578,6 +599,7 @@ LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
                 tables=("communities",),
                 cubes=("incidents",),
                 compute=_safe_community,
+                presents=("community",),
             ),
             LayerSpec(
                 "patrol_coverage",
@@ -589,11 +611,14 @@ LAYERS: Mapping[str, LayerSpec] = MappingProxyType(
                 tables=(),
                 cubes=("patrol", "visits"),
                 compute=_patrol,
+                presents=("patrol",),
             ),
         )
     }
 )
-"""Every exportable layer, by name."""
+"""The exports with fields of their own (names, units, the classes of a GIS file that
+covers the area); every other map layer is exported as the registry computes it
+(:mod:`layers.export.derived`)."""
 
 
 def known_categories() -> tuple[str, ...]:

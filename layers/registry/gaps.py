@@ -102,7 +102,8 @@ def unit_precinct_codes(data: Inputs, unit_ids: pd.Series) -> npt.NDArray[np.int
             strict=True,
         )
     )
-    return np.asarray([owner.get(str(u), NO_ZONE) for u in unit_ids], dtype=np.int64)
+    codes = pd.Series(unit_ids, dtype=object).astype(str).map(owner)
+    return np.asarray(codes.fillna(NO_ZONE), dtype=np.int64)
 
 
 def gaps(data: Inputs, p: LayerParams) -> LayerResult:

@@ -237,20 +237,23 @@ def has_patrols(data: Inputs) -> bool:
 def patrol_inputs(
     data: Inputs, since: pd.Timestamp, until: pd.Timestamp, kinds: Sequence[str] = ()
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The patrol cube rows and the visits of a window (and of some unit kinds only).
+    """The patrol cube rows of a window (and of some unit kinds only), and a visits
+    table holding every visit that can matter to it.
 
-    Cut before the layers see them, so a layer reads only the window's rows; the
-    visits keep the few hours before the window that the visits and the dose need.
+    The cube's rows are cut here (one slice), so a layer reads only the window's; the
+    visits by kind only, and by window in the layers themselves
+    (:func:`layers.patrol_coverage.intervals.visits_near`, with only the columns they
+    read: a copy of all the table's columns of the window's rows cost more than the merge).
     """
     cube = to_polars(data.patrol_cube)
     if not has_patrols(data):
         cube = pl.DataFrame({c: pl.Series(c, [], dtype=t) for c, t in PATROL_COLUMNS.items()})
     rows = _window_rows(cube, since, until)
     if kinds:
-        rows = rows.filter(pl.col("unit_kind").cast(pl.String).is_in(list(kinds)))
+        rows = rows.filter(pl.col("unit_kind").is_in(list(kinds)))
     visits: pl.DataFrame = data.visits_for(since, until)
-    if kinds:
-        visits = visits.filter(pl.col("unit_kind").cast(pl.String).is_in(list(kinds)))
+    if kinds:  # the gap layer counts what it is given
+        visits = visits.filter(pl.col("unit_kind").is_in(list(kinds)))
     return rows, visits
 
 
@@ -260,10 +263,10 @@ def _window_rows(cube: pl.DataFrame, since: pd.Timestamp, until: pd.Timestamp) -
     (no copy; a third of the time of a mask on the county demo); a cube in another order
     is filtered."""
     columns = [c for c in PATROL_COLUMNS if c in cube.columns]
-    hours = cube["hour"].cast(pl.Datetime("us")).to_numpy()
-    if hours.size and bool((hours[1:] >= hours[:-1]).all()):
-        bounds = np.array([since, until], dtype="datetime64[us]")
-        lo, hi = (int(i) for i in np.searchsorted(hours, bounds))
+    hours = cube["hour"].cast(pl.Datetime("us"))
+    if hours.len() and hours.is_sorted():  # read in place, no copy of the column
+        bounds = pl.Series([since, until], dtype=pl.Datetime("us"))
+        lo, hi = (int(i) for i in hours.search_sorted(bounds))
         return cube.slice(lo, hi - lo).select(columns)
     return cube.filter((pl.col("hour") >= since) & (pl.col("hour") < until)).select(columns)
 
@@ -328,10 +331,8 @@ def patrol(data: Inputs, p: LayerParams) -> LayerResult:
     explain = frame[np.asarray(active, dtype=bool)].set_index("cell") if len(frame) else frame
     explain = explain[[c for c in labels if c in explain.columns]].copy()
     if "last_visit" in explain:
-        explain["last_visit"] = [
-            None if pd.isna(t) else pd.Timestamp(t).strftime("%Y-%m-%d %H:%M")
-            for t in explain["last_visit"]
-        ]
+        text = pd.to_datetime(explain["last_visit"]).dt.strftime("%Y-%m-%d %H:%M")
+        explain["last_visit"] = text.astype(object).where(text.notna(), None)
     dwell = frame["dwell_min"].to_numpy(dtype=np.float64)
     shown = classes > 0
     all_cells = frame["cell"].to_numpy(dtype=np.uint64)

@@ -8,13 +8,17 @@ file in the browser's download folder. Waits for states, never sleeps; saves
 
 from __future__ import annotations
 
+import json
 import re
+import zipfile
 from collections.abc import Iterator
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import h3
+import pyogrio
 import pytest
 
 from dashboard.app import create_app
@@ -120,3 +124,86 @@ def test_export_page_pre_filled_from_the_map_downloads_the_file(
     assert [(e["action"], e["layer"], e["features"]) for e in events] == [
         ("export", ["hotspots"], int(summary.group(1).replace(",", "")))
     ]
+
+
+HEXES_DRAWN = """
+const s = window.pnm && window.pnm.status && window.pnm.status.hexes;
+return Boolean(s && s.drawn === s.expected && s.drawnAt !== null) ? s.layer : null;
+"""
+
+
+def test_export_this_view_of_the_gap_map_exports_the_gap_layer(
+    chrome: Any, export_app: tuple[LiveApp, Path], tmp_path: Path
+) -> None:
+    """On the map with the gap layer, "导出当前视图" opens the export of the gap layer (not
+    incidents), and the downloaded GeoPackage, read back by GDAL, is the gap layer with its
+    score, class, reason and parts, named after the area, layer, window and CRS."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    live, data = export_app
+    driver = chrome
+    downloads = tmp_path / "downloads"
+    downloads.mkdir()
+    driver.execute_cdp_cmd(
+        "Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    wait = WebDriverWait(driver, TIMEOUT)
+    driver.get_log("performance")
+    driver.get(f"{live.url}/?layer=gaps&window=30d&zoom=12&lat=31.35&lng=107.73")
+    wait.until(lambda d: d.execute_script(HEXES_DRAWN) == "gaps")
+    link = driver.find_element(By.ID, "export-link")
+    assert link.text.strip() == "导出当前视图"
+    assert "layer=gaps" in (link.get_attribute("href") or "")
+    link.click()
+
+    def checked(container: str) -> list[str]:
+        boxes = driver.find_elements(By.CSS_SELECTOR, f"#{container} input:checked")
+        return [b.get_attribute("value") for b in boxes]
+
+    wait.until(lambda d: "/export" in d.current_url and checked("export-layers") == ["gaps"])
+    assert checked("export-area") == ["view"]
+    summary = wait.until(
+        lambda d: re.search(r"共 ([\d,]+) 个要素", d.find_element(By.ID, "export-summary").text)
+    )
+    features = int(summary.group(1).replace(",", ""))
+    assert features > 0
+    ARTIFACTS.joinpath("screenshots").mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / "screenshots" / "export-gaps.png"))
+    driver.find_element(By.ID, "export-download").click()
+
+    def finished(_: Any) -> Path | None:
+        done = [p for p in downloads.iterdir() if not p.name.endswith(".crdownload")]
+        return done[0] if done else None
+
+    file = wait.until(finished)
+    # The county demo: the area's name and code, the layer, the window, the CRS.
+    assert re.fullmatch(
+        r"宣汉县-511722-view-gaps-res\d+-\d{8}-\d{8}-EPSG4326\.gpkg\.zip", file.name
+    ), file.name
+    with zipfile.ZipFile(file) as zf:
+        zf.extractall(tmp_path / "file")
+    gpkg = next((tmp_path / "file").glob("*.gpkg"))
+    frame = pyogrio.read_dataframe(gpkg, layer="gaps")
+    assert len(frame) == features
+    for column in ("gap", "gap_class", "risk", "protection", "risk_intensity",
+                   "protection_patrol", "reason_zh"):  # fmt: skip
+        assert column in frame.columns, column
+    events = list(read_events(data))
+    assert [(e["layer"], e["features"]) for e in events] == [(["gaps"], features)]
+    outside = [
+        u
+        for u in _requests(driver)
+        if urlsplit(u).scheme in ("http", "https", "ws", "wss")
+        and urlsplit(u).netloc != live.netloc
+    ]
+    assert not outside, sorted(outside)
+
+
+def _requests(driver: Any) -> list[str]:
+    found = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            found.append(message["params"]["request"]["url"])
+    return found

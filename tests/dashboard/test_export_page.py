@@ -30,6 +30,7 @@ from dashboard.datasource import ReloadingSource, View
 from dashboard.downloads import Viewer, download, register_download_route
 from dashboard.pages import export as page
 from dashboard.settings import Settings, load_settings
+from dashboard.views import LAYERS as MAP_LAYERS
 from dashboard.views.export import (
     ExportProblem,
     ExportRequest,
@@ -400,19 +401,23 @@ def test_the_map_query_pre_fills_the_page(source: View, settings: Settings) -> N
     assert _find(layout, ids.EXPORT_VIEW).data == [31.34, 107.71, 31.36, 107.75]
 
 
-def test_map_playback_exports_the_frame_shown_and_other_layers_fall_back(
+def test_map_playback_exports_the_frame_shown_and_every_map_layer_itself(
     source: View, settings: Settings
 ) -> None:
     # Week by week over the last 30 days (27 Oct – 25 Nov), frame 2 is 3–9 Nov.
     frame = request_from_query("?window=30d&step=week&frame=1&res=8", last_day=source.last_day)
     assert (frame.window, frame.since, frame.until) == ("custom", "2026-11-03", "2026-11-09")
     assert frame.area == "county" and frame.res == 8
-    layout = page.layout(
-        source=source, settings=settings, lang="en", pathname="/export",
-        search="?layer=emerging&lang=en", viewer=COUNTY,
-    )  # fmt: skip
-    assert _find(layout, ids.EXPORT_LAYERS).value == ["incidents"]
-    assert "The map layer “Emerging hot spots” cannot be exported yet" in _text(layout)
+    # "Export this view" of any map layer exports that layer (gaps: not incidents).
+    expected = {"heat": "incidents", "rate": "incidents", "reach": "response_reach",
+                "community": "safe_community", "patrol": "patrol_coverage"}  # fmt: skip
+    for layer in MAP_LAYERS:
+        layout = page.layout(
+            source=source, settings=settings, lang="en", pathname="/export",
+            search=f"?layer={layer}&lang=en", viewer=COUNTY,
+        )  # fmt: skip
+        assert _find(layout, ids.EXPORT_LAYERS).value == [expected.get(layer, layer)], layer
+        assert "cannot be exported" not in _text(layout)
 
 
 def test_the_map_link_carries_the_view_and_the_download_link_round_trips(

@@ -49,6 +49,7 @@ from layers.registry.frame import OTHER_PRECINCT
 from layers.registry.protection import SHARE_CATEGORIES
 from layers.response_reach import DEFAULT_DETOUR, DEFAULT_SPEEDS_KMH
 from tests.dashboard.auth_data import SECRET, build_secure_data, sign_in
+from tests.dashboard.rounding import assert_rounded
 from tests.dashboard.tiny_data import EAST, MID_LNG, NORTH, SOUTH, WEST, cube_frame, write_meta
 
 RES = 8
@@ -103,21 +104,8 @@ def as_float(values: Any) -> np.ndarray:
 # --------------------------------------------------------------------------- the demo
 
 
-@pytest.fixture(scope="module")
-def live(demo_with_cubes: Path) -> ReloadingSource:
-    return ReloadingSource(Snapshot(demo_with_cubes))
-
-
-@pytest.fixture(scope="module")
-def cache(demo_with_cubes: Path) -> LayerCache:
-    return LayerCache(Flask("one-truth"), load_settings({}, data_dir=str(demo_with_cubes)))
-
-
-@pytest.fixture(scope="module")
-def window(live: ReloadingSource) -> tuple[str, str]:
-    """The 30-day preset as the map and the export page both resolve it."""
-    since, until = ExportRequest(window="30d").span(live.current.last_day)
-    return since.isoformat(), until.isoformat()
+# live, cache and window (the demo in service, its layer cache, the 30-day window):
+# tests/dashboard/conftest.py.
 
 
 @pytest.fixture(scope="module")
@@ -403,16 +391,15 @@ def test_a_chiefs_export_holds_the_chiefs_map_cells_and_numbers(
             assert set(frame.index) <= set(live.current.zone_frame(res).query(
                 "precinct_id == @chief")["cell"].tolist())  # fmt: skip
         explain = mine.explain.reindex(shown.index)
-        for field, column in fields.items():
+        for field, column in fields.items():  # the map's numbers, rounded as they mean
             got, want = as_float(shown[field]), as_float(explain[column])
             if map_layer == "rate" and field == "population":  # the map hides under 50
                 want = np.where(np.isnan(mine.values), got, want)
-            np.testing.assert_allclose(got, want, rtol=1e-9, equal_nan=True, err_msg=field)
+            assert_rounded(field, got, want)
         if map_layer == "rate":
             known = ~np.isnan(mine.values)
-            np.testing.assert_allclose(
-                as_float(shown["rate_per_1000"])[known], mine.values[known], rtol=1e-9
-            )
+            assert_rounded("rate_per_1000", as_float(shown["rate_per_1000"])[known],
+                           mine.values[known])  # fmt: skip
         if map_layer in EXPORT_CLASS:  # the class is the map's colour
             on_map = [mine.categories[int(v)].code for v in mine.values]
             assert EXPORT_CLASS[map_layer](shown) == on_map, (map_layer, chief)
@@ -452,8 +439,7 @@ def test_an_export_with_the_maps_filters_holds_the_filtered_maps_numbers(
         assert shown.index.tolist() == mine.cells.tolist(), (map_layer, filters, scope)
         explain = mine.explain.reindex(shown.index)
         for field, column in fields.items():
-            got, want = as_float(shown[field]), as_float(explain[column])
-            np.testing.assert_allclose(got, want, rtol=1e-9, equal_nan=True, err_msg=field)
+            assert_rounded(field, shown[field], explain[column])
         if map_layer in EXPORT_CLASS:
             on_map = [mine.categories[int(v)].code for v in mine.values]
             assert EXPORT_CLASS[map_layer](shown) == on_map, (map_layer, filters, scope)
@@ -682,7 +668,7 @@ def test_the_downloaded_file_of_a_chief_is_the_chiefs_map(known: Path, west_clie
     reach = scoped_result(view, cache, known_params(view, "reach"))
     frame = download(west_client, "response_reach")
     assert frame.index.tolist() == reach.cells.tolist()
-    np.testing.assert_allclose(frame["minutes"], reach.explain.loc[frame.index, "minutes"])
+    assert_rounded("minutes", frame["minutes"], reach.explain.loc[frame.index, "minutes"])
     w, _ = border_cells()
     assert frame.loc[w, "nearest_unit"] == OTHER_PRECINCT.zh
     assert set(frame["nearest_unit"]) == {"U1", OTHER_PRECINCT.zh}
@@ -692,5 +678,5 @@ def test_the_downloaded_file_of_a_chief_is_the_chiefs_map(known: Path, west_clie
     frame = download(west_client, "hotspots")
     significant = frame[frame["class_code"] != "not_significant"]
     assert significant.index.tolist() == hot.cells.tolist()
-    np.testing.assert_allclose(significant["gi_z"], hot.explain.loc[significant.index, "gi_z"])
+    assert_rounded("gi_z", significant["gi_z"], hot.explain.loc[significant.index, "gi_z"])
     assert significant.loc[w, "class_code"] == "hot_99"

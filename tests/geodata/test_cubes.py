@@ -635,3 +635,22 @@ def test_a_point_counts_in_its_own_hexagon_not_its_parents_neighbour(res: int) -
     built = patrol_cubes(fixes_frame(rows), fix_interval_s=CAR)
     assert rollup(built.patrol, res)["cell"].to_list() == [own]
     assert visits_at(built.visits, res)["cell"].to_list() == [own]
+
+
+def test_cube_res_is_the_cells_resolution_and_refuses_a_mixture() -> None:
+    """From the smallest and largest cell only: checked against h3 on cells of every
+    resolution, the null cell ignored, mixtures refused (also one cell among thousands)."""
+    from geodata.cubes.coarser import cube_res
+
+    rng = np.random.default_rng(5)
+    points = list(zip(rng.uniform(-80, 80, 300), rng.uniform(-179, 179, 300), strict=True))
+    for res in (0, 6, 9, 11, 15):
+        cells = [h3i.latlng_to_cell(lat, lng, res) for lat, lng in points]
+        assert cube_res(pl.Series([*cells, 0], dtype=pl.UInt64)) == res
+        assert {h3i.get_resolution(c) for c in cells} == {res}
+        for other in (res - 1, res + 1):
+            if 0 <= other <= 15:
+                odd = h3i.latlng_to_cell(*points[7], other)
+                with pytest.raises(ValueError, match="share a resolution"):
+                    cube_res(pl.Series([*cells[:150], odd, *cells[150:]], dtype=pl.UInt64))
+    assert cube_res(pl.Series([0, 0], dtype=pl.UInt64)) is None

@@ -394,3 +394,105 @@ def test_no_area_is_said_in_the_summary(tmp_path, capsys):
     path = _csv(tmp_path, HEAD + "A,2024-05-01,107.73,31.35,盗窃\n")
     assert run_import("incidents", path, data_dir=tmp_path / "d") == 0
     assert "only coordinate ranges were checked" in capsys.readouterr().out
+
+
+# -- a file's time zone and a file of one unit kind (--tz, --unit-kind) ----------------------
+
+FIXES_HEAD = "设备编号,定位时间,经度,纬度\n"
+
+
+def test_utc_fixes_without_a_kind_are_converted_and_given_the_kind(tmp_path, square_store, capsys):
+    """A GPS gateway writing UTC and no kind column: every naive time moved by the zone
+    (checked with zoneinfo), a time with its own zone converted by that zone, the kind set."""
+    import datetime as dt
+    import zoneinfo
+
+    rows = ["car-1,2024-05-01 23:30:00,107.73,31.35", "car-1,2024-05-02T01:00:00+08:00,107.73,31.35",
+            "car-1,45413.5,107.73,31.35"]  # fmt: skip
+    path = _csv(tmp_path, FIXES_HEAD + "\n".join(rows) + "\n")
+    assert run_import("patrol_fixes", path, data_dir=square_store, tz="UTC",
+                      unit_kind="police_car") == 0  # fmt: skip
+    stored = store.read_table(square_store, "patrol_fixes").sort_values("time")
+    cst = zoneinfo.ZoneInfo("Asia/Shanghai")
+    utc = dt.datetime(2024, 5, 1, 23, 30, tzinfo=dt.UTC).astimezone(cst).replace(tzinfo=None)
+    serial = dt.datetime(2024, 5, 1, 12, tzinfo=dt.UTC).astimezone(cst).replace(tzinfo=None)
+    assert sorted(stored["time"].tolist()) == sorted(
+        [pd.Timestamp(utc), pd.Timestamp("2024-05-02 01:00:00"), pd.Timestamp(serial)]
+    )
+    assert set(stored["unit_kind"]) == {"police_car"}
+    out = capsys.readouterr().out
+    assert "taken as UTC" in out and "every row is police_car" in out
+
+
+def test_without_tz_the_summary_says_cst_was_assumed(tmp_path, square_store, capsys):
+    path = _csv(
+        tmp_path,
+        FIXES_HEAD.replace("\n", ",巡逻类型\n") + "c,2024-05-01 08:00,107.73,31.35,巡逻警车\n",
+    )
+    assert run_import("patrol_fixes", path, data_dir=square_store) == 0
+    assert store.read_table(square_store, "patrol_fixes")["time"].tolist() == [
+        pd.Timestamp("2024-05-01 08:00")
+    ]
+    assert "China Standard Time (UTC+8); say otherwise with --tz" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("tz", "naive", "want"),
+    [
+        ("+05:30", "2024-05-01 00:00", "2024-05-01 02:30"),
+        ("-0500", "2024-05-01 00:00", "2024-05-01 13:00"),
+        ("UTC+8", "2024-05-01 00:00", "2024-05-01 00:00"),
+        ("Europe/Berlin", "2024-07-01 00:00", "2024-07-01 06:00"),  # summer: UTC+2
+    ],
+)
+def test_tz_offsets_and_names(tmp_path, square_store, tz, naive, want):
+    path = _csv(tmp_path, FIXES_HEAD + f"c,{naive},107.73,31.35\n")
+    report = import_file(
+        "patrol_fixes", path, data_dir=square_store, tz=tz, unit_kind="red_armband"
+    )
+    assert report.rows_stored == 1
+    assert store.read_table(square_store, "patrol_fixes")["time"].tolist() == [pd.Timestamp(want)]
+
+
+def test_a_time_that_does_not_exist_in_the_zone_is_rejected(tmp_path, square_store):
+    """Berlin's clocks jump from 02:00 to 03:00 on 2024-03-31: 02:30 never happened there."""
+    path = _csv(
+        tmp_path, FIXES_HEAD + "c,2024-03-31 02:30,107.73,31.35\nc,2024-03-31 04:00,107.73,31.35\n"
+    )
+    report = import_file("patrol_fixes", path, data_dir=square_store, tz="Europe/Berlin",
+                         unit_kind="red_armband")  # fmt: skip
+    assert report.rows_stored == 1 and report.rejected == {"unparseable_time": 1}
+
+
+def test_unit_kind_is_refused_for_a_file_with_its_own_kind_column(tmp_path, square_store, capsys):
+    path = _csv(tmp_path, "设备编号,定位时间,经度,纬度,巡逻类型\nc,2024-05-01,107.73,31.35,警车\n")
+    before = sorted(p.name for p in square_store.iterdir())
+    assert run_import("patrol_fixes", path, data_dir=square_store, unit_kind="foot_patrol") == 2
+    err = capsys.readouterr().err
+    assert "巡逻类型" in err and "--unit-kind is for a file without one" in err
+    assert len(err.strip().splitlines()) == 1
+    assert sorted(p.name for p in square_store.iterdir()) == before  # nothing written
+
+
+def test_an_unknown_unit_kind_rejects_the_rows_and_an_unknown_zone_fails_at_once(
+    tmp_path, square_store, capsys
+):
+    path = _csv(tmp_path, FIXES_HEAD + "c,2024-05-01,107.73,31.35\n")
+    assert run_import("patrol_fixes", path, data_dir=square_store, unit_kind="tank") == 1
+    assert _rejects(square_store)["reason"].tolist() == ["unknown_category"]  # not a kind
+    capsys.readouterr()
+    assert run_import("patrol_fixes", path, data_dir=square_store, tz="Mars/Olympus",
+                      unit_kind="police_car") == 2  # fmt: skip
+    assert "unknown time zone 'Mars/Olympus'" in capsys.readouterr().err
+    with pytest.raises(Exception, match="not incidents"):
+        import_file("incidents", path, data_dir=square_store, unit_kind="police_car")
+
+
+def test_cli_takes_tz_and_unit_kind(tmp_path, square_store):
+    path = _csv(tmp_path, FIXES_HEAD + "c,2024-05-01 00:00,107.73,31.35\n")
+    done = _cli("patrol_fixes", path, "--data", square_store, "--tz", "UTC",
+                "--unit-kind", "volunteer_patrol")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    stored = store.read_table(square_store, "patrol_fixes")
+    assert stored["time"].tolist() == [pd.Timestamp("2024-05-01 08:00")]
+    assert stored["unit_kind"].tolist() == ["volunteer_patrol"]

@@ -78,7 +78,7 @@ def _bundle(layer: str = "test_layer") -> ExportBundle:
         FieldInfo("name", "", "名称", "Name"),
         FieldInfo("value", "z-score", "z值", "z-score"),
         FieldInfo("count", "incidents", "警情数（起）", "Incidents"),
-        FieldInfo("certified_share", "share", "已创建占比", "Certified share"),
+        FieldInfo("certified_share", "share", "已创建占比", "Certified share", short="cert_share"),
         FieldInfo("class", "class", "分类", "Class"),
         FieldInfo("class_zh", "label", "分类", "Class (zh)"),
         FieldInfo("class_en", "label", "分类", "Class (en)"),
@@ -387,15 +387,18 @@ def test_short_names_fit_dbase_and_stay_unique() -> None:
         "A_VERY_LONG_NAME_THREE",
         "count",
     ]
-    short = short_names(names)
-    assert short["certified_share"] == "cert_share"
-    assert short["nearest_unit"] == "near_unit"
-    assert short["count"] == "count"
+    given = {"certified_share": "cert_share", "nearest_unit": "count"}  # a clash, on purpose
+    short = short_names(names, given)
+    assert short["certified_share"] == "cert_share"  # the layer's name
+    assert short["certified_households"] == "cert_hh"  # word by word
+    assert short["nearest_unit"] == "count"  # the layer's, first come
+    assert short["count"] == "count_2"  # then made unique
     assert short["a_very_long_name_one"] == "a_very_lon"
     assert short["a_very_long_name_two"] == "a_very_l_2"
     assert short["A_VERY_LONG_NAME_THREE"] == "A_VERY_L_3"
     assert all(len(s) <= 10 for s in short.values())
     assert len({s.lower() for s in short.values()}) == len(names)
+    assert short_names(names, given) == short  # deterministic
 
 
 def test_shapefile_zip_keeps_chinese_text_and_documents_field_names(tmp_path: Path) -> None:
@@ -411,10 +414,16 @@ def test_shapefile_zip_keeps_chinese_text_and_documents_field_names(tmp_path: Pa
             "test_layer.cpg",
             "test_layer.qml",
             "test_layer.metadata.json",
+            "README.txt",
         } <= members
         assert zf.read("test_layer.cpg").decode().strip() == "UTF-8"
         meta = json.loads(zf.read("test_layer.metadata.json"))
+        readme = zf.read("README.txt").decode("utf-8")
         qml = _qml_root(zf.read("test_layer.qml").decode())
+    # README: field -> full name -> unit -> zh -> en, one line per field
+    assert "cert_share\tcertified_share\tshare\t已创建占比\tCertified share" in readme
+    rows = {r["name"]: r for r in meta["fields"]}
+    assert rows["certified_share"]["shapefile_field"] == "cert_share"
     assert meta["field_names"]["certified_share"] == "cert_share"
     assert qml.find("renderer-v2").get("attr") == "class"  # type: ignore[union-attr]
     aliases = {a.get("field"): a.get("name") for a in qml.findall("aliases/alias")}

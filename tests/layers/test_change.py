@@ -251,3 +251,20 @@ def test_counts_at_res_r_are_those_of_the_points_in_each_res_r_hexagon(
         assert coarse[m].fillna(-1).tolist() == summed[m].fillna(-1).tolist()
     total = total_change(cube, **window).iloc[0]
     assert total["count"] == coarse["count"].sum()
+
+
+def test_binomial_p_values_equal_scipys_binomtest_for_every_count() -> None:
+    """The vectorised p-values against scipy.stats.binomtest itself, for every k of
+    n = 1..60 and counts drawn up to 400, at proportions of the windows the layers use."""
+    from scipy import stats
+
+    from layers.change import _binom_p
+
+    rng = np.random.default_rng(11)
+    n = np.concatenate([np.repeat(np.arange(1, 61), np.arange(2, 62)), rng.integers(1, 400, 300)])
+    k = np.concatenate([np.concatenate([np.arange(m + 1) for m in range(1, 61)]),
+                        (rng.random(300) * (n[-300:] + 1)).astype(np.int64)])  # fmt: skip
+    for p0 in (0.5, 30 / 395):
+        want = [stats.binomtest(int(a), int(b), p0).pvalue for a, b in zip(k, n, strict=True)]
+        np.testing.assert_allclose(_binom_p(k, n, p0), want, rtol=1e-12, atol=0)
+    assert _binom_p(np.array([0]), np.array([0]), 0.5).tolist() == [1.0]

@@ -34,7 +34,9 @@ WINDOW = ("2026-10-01", "2026-11-01")
 
 @pytest.fixture(scope="module")
 def inputs(demo_with_cubes: Path) -> ExportInputs:
-    return load_export_inputs(demo_with_cubes, cubes=["incidents", "patrol", "visits"])
+    return load_export_inputs(
+        demo_with_cubes, cubes=["incidents", "patrol", "visits"], snapshot=True
+    )
 
 
 @pytest.fixture(scope="module")
@@ -249,6 +251,43 @@ def test_cli_exports_and_logs_each_export_once(
         check=True,
     ).stdout
     assert "incidents" in listed and "safe_community" in listed
+
+
+def test_cli_exports_the_gap_layer_named_after_the_precinct_with_the_maps_filters(
+    data_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "out"
+    folder.mkdir()
+    code, printed, err = _run(
+        capsys,
+        "export",
+        "--layer", "gaps",
+        "--res", str(RES),
+        "--format", "shp",
+        "--crs", "EPSG:4490",
+        "--out", str(folder),
+        "--precinct", "511722001",
+        "--kind", "police_car",
+        "--data", str(data_copy),
+        "--since", WINDOW[0],
+        "--until", WINDOW[1],
+        "--user", "规划员",
+    )  # fmt: skip
+    assert code == 0, err
+    (out,) = folder.iterdir()
+    assert str(out) in printed
+    precincts = pd.read_parquet(data_copy / "precincts.parquet")
+    name = precincts.set_index("precinct_id").loc["511722001", "name"]
+    assert out.name == f"{name}-511722001-gaps-res{RES}-20261001-20261031-EPSG4490.zip"
+    frame = pyogrio.read_dataframe(f"/vsizip/{out}/gaps.shp")
+    assert len(frame) and (frame["precinct"] == "511722001").all()
+    assert {"gap", "gap_class", "risk", "protect", "p_patrol", "reason_zh"} <= set(frame.columns)
+    with zipfile.ZipFile(out) as zf:
+        meta = json.loads(zf.read("gaps.metadata.json"))
+    assert meta["parameters"]["unit_kinds"] == ["police_car"]
+    event = json.loads(audit_path(data_copy).read_text("utf-8").splitlines()[-1])
+    assert event["layers"] == ["gaps"] and event["features"] == len(frame)
+    assert str(out.resolve()) == event["out"]
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,12 @@
 from __future__ import annotations
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import polars as pl
 from shapely.geometry import box
 
-from geodata.cubes.coarser import visits_at
 from layers import grids
 from layers.memo import Memo, copy_frame, digest_frame
-from layers.patrol_coverage import intervals
-from tests.cube_rows import exact_rows_pl
 
 
 def _zones() -> gpd.GeoDataFrame:
@@ -68,32 +64,3 @@ def test_zone_cells_from_the_memo_equal_a_fresh_fill() -> None:
     other.loc[0, "precinct_id"] = "p9"  # other content: its own answer
     assert set(grids.zone_cells(other, res=9, id_col="grid_id", keep=("precinct_id",))[
         "precinct_id"]) == {"p9", "p2"}  # fmt: skip
-
-
-def test_visits_near_from_the_memo_equal_a_fresh_merge() -> None:
-    t0 = pd.Timestamp("2024-05-01 08:00")
-    cell = np.uint64(0x8B40A2A2A2A2FFF)  # any res-11 cell id pattern is fine for merging
-    visits = exact_rows_pl(
-        pl.DataFrame(
-            {
-                "unit_id": ["u1", "u1", "u2"],
-                "unit_kind": ["foot_patrol", "foot_patrol", "police_car"],
-                "cell": np.array([cell, cell, cell], dtype=np.uint64),
-                "entered": [t0, t0 + pd.Timedelta(minutes=5), t0],
-                "last_fix": [t0 + pd.Timedelta(minutes=3), t0 + pd.Timedelta(minutes=9), t0],
-                "left": [t0 + pd.Timedelta(minutes=4), t0 + pd.Timedelta(minutes=10), t0],
-                "fixes": pl.Series([3, 4, 1], dtype=pl.Int32),
-            }
-        )
-    )
-    start = int(t0.value // 1000)
-    kwargs = dict(res=9, kinds=["foot_patrol", "police_car"], start_us=start,
-                  end_us=start + 3_600_000_000, margin_s=600.0, max_gap_s=600.0)  # fmt: skip
-    intervals._MERGED.clear()
-    first = intervals.visits_near(visits, **kwargs)  # type: ignore[arg-type]
-    hits = intervals._MERGED.hits
-    again = intervals.visits_near(visits.clone(), **kwargs)  # type: ignore[arg-type]
-    assert intervals._MERGED.hits == hits + 1
-    assert first.equals(again)
-    assert first.height == 2  # u1's two stays merged, u2's apart
-    assert visits_at(visits, 9).height == 2

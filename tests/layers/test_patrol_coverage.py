@@ -9,6 +9,7 @@ real build (:func:`geodata.cubes.patrol_cubes`) is the point of the test.
 from __future__ import annotations
 
 import math
+from itertools import pairwise
 from pathlib import Path
 
 import h3
@@ -678,3 +679,97 @@ def test_the_night_life_hot_spot_gets_no_night_dwell(demo_with_cubes: Path) -> N
     whole = patrol_coverage(patrol, visits, **kw)
     assert (whole["dwell_min_night"] == 0).all()
     assert whole["dwell_min_day"].sum() > 0  # patrolled by day: the test can see dwell
+
+
+def test_visits_near_merges_a_units_stays_in_the_exact_cell_and_drops_the_far_ones() -> None:
+    """Known answer: two stays of one unit 2 min apart in one res-9 cell are one visit;
+    another unit's stay is its own; a stay ending long before the window is dropped; the
+    cell reported is the point's own res-9 cell (h3), in a res-11 cell whose parent differs."""
+    from layers.patrol_coverage.intervals import visits_near
+    from tests.cube_rows import exact_rows_pl
+
+    base = h3.latlng_to_cell(31.25, 107.55, 9)
+    cell = next(
+        int(c, 16)
+        for c in h3.cell_to_children(h3.grid_ring(base, 1)[0], 11)
+        if centre_cell(int(c, 16), 9) != int(h3.cell_to_parent(c, 9), 16)
+    )
+    t0 = pd.Timestamp("2024-05-01 08:00")
+    minutes = [pd.Timedelta(minutes=m) for m in (0, 3, 4, 5, 9, 10)]
+    visits = exact_rows_pl(
+        pl.DataFrame(
+            {
+                "unit_id": ["u1", "u1", "u2", "u3"],
+                "unit_kind": ["foot_patrol", "foot_patrol", "police_car", "police_car"],
+                "cell": np.array([cell] * 4, dtype=np.uint64),
+                "entered": [t0, t0 + minutes[3], t0, t0 - pd.Timedelta(hours=3)],
+                "last_fix": [t0 + minutes[1], t0 + minutes[4], t0, t0 - pd.Timedelta(hours=2)],
+                "left": [t0 + minutes[2], t0 + minutes[5], t0, t0 - pd.Timedelta(hours=2)],
+                "fixes": pl.Series([3, 4, 1, 2], dtype=pl.Int32),
+            }
+        )
+    )
+    start = int(t0.value // 1000)
+    near = visits_near(
+        visits, res=9, kinds=["foot_patrol", "police_car"], start_us=start,
+        end_us=start + 3_600_000_000, margin_s=600.0, max_gap_s=600.0,
+    )  # fmt: skip
+    assert sorted(near["unit_id"].to_list()) == ["u1", "u2"]
+    u1 = near.filter(pl.col("unit_id") == "u1").row(0, named=True)
+    assert (u1["entered"], u1["left"]) == (start, start + 10 * 60_000_000)
+    assert set(near["cell"].to_list()) == {centre_cell(cell, 9)}
+
+
+def _covered(pieces: list[tuple[int, int, int, int]]) -> dict[tuple[int, int], set[int]]:
+    """Reference: the instants (whole units) each (cell, segment) is covered, by brute force."""
+    out: dict[tuple[int, int], set[int]] = {}
+    for cell, seg, start, end in pieces:
+        out.setdefault((cell, seg), set()).update(range(start, end))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(1, 4), st.integers(0, 2), st.integers(0, 40), st.integers(1, 30)),
+             max_size=25),
+    st.lists(st.integers(0, 300), min_size=6, max_size=6, unique=True),
+)  # fmt: skip
+def test_longest_gaps_and_union_equal_a_brute_force_sweep(
+    rows: list[tuple[int, int, int, int]], edges: list[int]
+) -> None:
+    from layers.patrol_coverage.intervals import longest_gaps, union
+
+    bounds = sorted(edges)
+    seg_start = np.array(bounds[0::2], dtype=np.int64)
+    seg_end = np.array(bounds[1::2], dtype=np.int64)
+    pieces = []
+    for cell, seg, offset, length in rows:
+        start = int(seg_start[seg]) + offset
+        end = min(start + length, int(seg_end[seg]))
+        if end > start:
+            pieces.append((cell, seg, start, end))
+    frame = pl.DataFrame(
+        pieces, schema={"cell": pl.UInt64, "seg": pl.Int64, "start": pl.Int64, "end": pl.Int64},
+        orient="row",
+    )  # fmt: skip
+    covered = _covered(pieces)
+    want: dict[int, int] = {}
+    for cell in {p[0] for p in pieces}:
+        longest = 0
+        for seg in range(seg_start.size):
+            run = 0
+            for t in range(int(seg_start[seg]), int(seg_end[seg])):
+                run = 0 if t in covered.get((cell, seg), set()) else run + 1
+                longest = max(longest, run)
+        want[cell] = longest
+    got = longest_gaps(frame, seg_start, seg_end)
+    assert dict(zip(got["cell"].to_list(), got["gap_us"].to_list(), strict=True)) == want
+
+    merged = union(frame)
+    for cell in {p[0] for p in pieces}:
+        instants = set().union(*(s for (c, _), s in covered.items() if c == cell))
+        mine = merged.filter(pl.col("cell") == cell)
+        spans = list(zip(mine["start"].to_list(), mine["end"].to_list(), strict=True))
+        assert set().union(*(range(a, b) for a, b in spans)) == instants
+        # merged intervals neither overlap nor touch
+        assert all(b1 < a2 for (_, b1), (a2, _) in pairwise(spans))
