@@ -84,7 +84,9 @@ TEXT: dict[str, Label] = {
         "当前 {res} 级 · 边长约 {edge}（随缩放）", "Now res {res} · edge ≈ {edge} (follows zoom)"
     ),
     "res_fixed_text": Label("当前 {res} 级 · 边长约 {edge}", "Now res {res} · edge ≈ {edge}"),
-    "search": Label("搜索乡镇、网格、小区…", "Search a township, grid or community…"),
+    "search": Label(
+        "搜索乡镇、网格、小区，可输拼音…", "Search a township, grid or community, or pinyin…"
+    ),
     "no_match": Label("无匹配地点", "No matching place"),
     "legend_nodata": Label("无数据", "No data"),
     "panel_title": Label("六边形 {cell}", "Hexagon {cell}"),

@@ -19,6 +19,8 @@ SELECTED = "selected-cell"  # the selected H3 cell id (a dcc.Store)
 AREA_OUTLINE = "area-outline"
 PRECINCT_OUTLINE = "precinct-outline"
 GRID_OUTLINE = "grid-outline"
+LABEL_LAYER = "label-layer"  # precinct, township and grid names (dashboard.views.labels)
+PLACE_LAYER = "place-outline"  # the searched place's outline
 
 LAYER = "layer-choice"
 WINDOW = "window-preset"
@@ -56,6 +58,7 @@ PANE_LAND = "pnm-land"
 PANE_HEXES = "pnm-hexes"
 PANE_OUTLINES = "pnm-outlines"
 PANE_SELECTION = "pnm-selection"
+PANE_LABELS = "pnm-labels"
 
 # Wall screen (/wall)
 WALL_ROOT = "wall-root"
@@ -66,6 +69,7 @@ WALL_ROTATE = "wall-rotate"  # dcc.Interval: the next view
 WALL_REFRESH = "wall-refresh"  # dcc.Interval: fresh data
 WALL_MAP = "wall-map"
 WALL_HEXES = "wall-hexes"
+WALL_LABELS = "wall-labels"
 WALL_TITLE = "wall-title"
 WALL_WINDOW = "wall-window"
 WALL_STEP = "wall-step"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Set up whatever is missing, idempotently: system packages (Debian), the Python virtual
 # environment and its pinned packages. Usage: scripts/setup.sh [run|test]
-#   run   packages needed to serve the dashboard (the default): CJK fonts (the demo's
-#         basemap draws the township names with them)
+#   run   packages needed to serve the dashboard (the default): CJK fonts (for a
+#         browser on this machine, e.g. a wall kiosk, and a basemap with names baked in)
 #   test  also Chromium + ChromeDriver (browser tests), PostGIS, GDAL's ogrinfo,
 #         and the test tools of requirements-dev.txt
 set -euo pipefail

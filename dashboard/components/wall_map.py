@@ -22,6 +22,7 @@ EMPTY: dict[str, Any] = {"type": "FeatureCollection", "features": []}
 PANE_LAND = "pnm-wall-land"
 PANE_HEXES = "pnm-wall-hexes"
 PANE_LINES = "pnm-wall-lines"
+PANE_LABELS = "pnm-wall-labels"
 
 LAND_STYLE = {"fill": True, "fillColor": "#1e293b", "fillOpacity": 1.0, "stroke": False}
 AREA_STYLE = {"color": "#e2e8f0", "weight": 3, "fill": False}
@@ -44,7 +45,11 @@ def _centre(bounds: list[list[float]]) -> list[float]:
 
 
 def wall_map(
-    *, outlines: dict[str, dict[str, Any]], bounds: list[list[float]], settings: Settings
+    *,
+    outlines: dict[str, dict[str, Any]],
+    bounds: list[list[float]],
+    settings: Settings,
+    labels: dict[str, Any] | None = None,
 ) -> dl.MapContainer:
     """The wall's map, fitted to ``bounds`` (``[[south, west], [north, east]]``).
 
@@ -57,6 +62,9 @@ def wall_map(
         What the map shows: the county, or a scope's precincts.
     settings : Settings
         The basemap: a tile server or the app's own tile package (:mod:`dashboard.tiles`).
+    labels : dict, optional
+        The precinct names (:func:`dashboard.views.labels.label_data`), so a hot spot's
+        precinct reads across the room.
     """
     lines = [
         dl.GeoJSON(data=outlines["precincts"], style=PRECINCT_STYLE, interactive=False),
@@ -76,8 +84,19 @@ def wall_map(
         hideout={"colours": [], "breaks": None},
         interactive=False,
     )
+    names = dl.GeoJSON(
+        id=ids.WALL_LABELS,
+        data=labels or EMPTY,
+        pointToLayer=Namespace("pnm")("labelLayer"),
+        interactive=False,
+    )
     return dl.MapContainer(
-        [*base, dl.Pane(hexes, name=PANE_HEXES), dl.Pane(lines, name=PANE_LINES)],
+        [
+            *base,
+            dl.Pane(hexes, name=PANE_HEXES),
+            dl.Pane(lines, name=PANE_LINES),
+            dl.Pane(names, name=PANE_LABELS),
+        ],
         id=ids.WALL_MAP,
         bounds=bounds,
         # dash-leaflet 1.1.3 tracks the viewport against `center` and fails without one.

@@ -50,6 +50,7 @@ from dashboard.views import places as place_search
 from dashboard.views.base import style, summary_text
 from dashboard.views.detail import cell_detail, zones_of
 from dashboard.views.export import export_href
+from dashboard.views.labels import label_data
 from dashboard.views.protection import patrol_zones, zone_coverage
 from dashboard.viewstate import PLAY_STEPS, RESOLUTIONS, SCHEMES, ViewState, from_query
 from geodata.hexes import cell_to_str, lnglat_to_cells
@@ -71,6 +72,8 @@ AREA_STYLE = {"color": "#1f2937", "weight": 2.5, "fill": False}
 PRECINCT_STYLE = {"color": "#374151", "weight": 1.4, "fill": False}
 GRID_STYLE = {"color": "#6b7280", "weight": 0.6, "opacity": 0.8, "fill": False}
 LAND_STYLE = {"fill": True, "fillColor": "#ffffff", "fillOpacity": 1.0}
+# The searched place: a blue outline, distinct from the dark dashed selected cell.
+PLACE_STYLE = {"color": "#1d4ed8", "weight": 3.5, "fill": True, "fillOpacity": 0.06}
 
 
 def _base_layers(settings: Settings, source: View, state: ViewState) -> list[Any]:
@@ -114,7 +117,27 @@ def _base_layers(settings: Settings, source: View, state: ViewState) -> list[Any
         dl.Pane(hexes, name=ids.PANE_HEXES),
         dl.Pane([grids, precincts, *top], name=ids.PANE_OUTLINES),
         dl.Pane(selection, name=ids.PANE_SELECTION),
+        dl.Pane(_name_layers(source), name=ids.PANE_LABELS),
     ]
+
+
+def _name_layers(source: View) -> list[Any]:
+    """The searched place's outline and the names of the scope's precincts, townships
+    and grids (sent once, with the outlines)."""
+    place = dl.GeoJSON(
+        id=ids.PLACE_LAYER,
+        data=EMPTY,
+        style=PLACE_STYLE,
+        pointToLayer=pnm("placePoint"),
+        interactive=False,
+    )
+    labels = dl.GeoJSON(
+        id=ids.LABEL_LAYER,
+        data=label_data(source),
+        pointToLayer=pnm("labelLayer"),
+        interactive=False,
+    )
+    return [place, labels]
 
 
 def _centre(bounds: list[list[float]]) -> list[float]:
@@ -320,6 +343,7 @@ def layout(
             placeholder=t("search", lang),
             searchable=True,
             clearable=True,
+            search_order="original",  # the server's ranking
         ),
         className="pnm-search",
         title=t("drill_hint", lang),
@@ -844,19 +868,23 @@ def register_callbacks(app: Dash, views: Resolver, layer_cache: LayerCache) -> N
         if not text:
             raise PreventUpdate
         found = place_search.search(places(views()), text, lang=lang)
-        kept = [o for o in options or [] if o["value"] == value and o not in found]
+        listed = {o["value"] for o in found}  # an option's search words change per text
+        kept = [o for o in options or [] if o["value"] == value and o["value"] not in listed]
         return kept + found
 
     @app.callback(
         Output(ids.MAP, "viewport", allow_duplicate=True),
+        Output(ids.PLACE_LAYER, "data"),
         Input(ids.SEARCH, "value"),
         prevent_initial_call=True,
     )
-    def _fly(value: str) -> Any:
-        place = place_search.find(places(views()), value)
-        if place is None:
-            raise PreventUpdate
-        return place_search.viewport_of(place)
+    def _fly(value: str) -> tuple[Any, Any]:
+        view = views()
+        place = place_search.find(places(view), value)
+        if place is None and value:
+            raise PreventUpdate  # not a place of the user's scope
+        viewport = place_search.viewport_of(place) if place else no_update
+        return viewport, place_search.outline_of(place, view.outlines)
 
     @app.callback(
         Output(ids.URL, "search"),

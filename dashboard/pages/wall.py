@@ -44,6 +44,7 @@ from dashboard.components.wall_panels import (
 from dashboard.datasource import ReloadingSource, View
 from dashboard.i18n import t
 from dashboard.settings import WALL_VIEWS, Settings
+from dashboard.views.labels import WALL_ZOOMS, label_data
 from dashboard.views.wall import (
     VIEW_TITLES,
     VIEW_WINDOWS,
@@ -175,7 +176,12 @@ def layout(
                         [
                             html.Section(
                                 [
-                                    wall_map(outlines=outlines, bounds=bounds, settings=settings),
+                                    wall_map(
+                                        outlines=outlines,
+                                        bounds=bounds,
+                                        settings=settings,
+                                        labels=label_data(source, WALL_ZOOMS, short_below=0),
+                                    ),
                                     html.Div(id=ids.WALL_LEGENDS, className="pnm-wall-legends"),
                                 ],
                                 className="pnm-wall-stage",

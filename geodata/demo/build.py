@@ -44,7 +44,7 @@ from geodata.demo.scale import NOW, Scale
 from geodata.demo.scale import scale as get_scale
 from geodata.store import cubes_dir, write_manifest, write_table
 from geodata.tiles.area_basemap import build_area_basemap
-from geodata.xuanhan import ADCODE, BOUNDARY_PATH, NAME, townships
+from geodata.xuanhan import ADCODE, BOUNDARY_PATH, NAME
 
 NOTE = {"zh": "演示数据，系为合成，非真实警情", "en": "Synthetic demo data, not real incidents"}
 # Shown on the map in either language, so names only: the county boundary's source and the
@@ -225,9 +225,10 @@ def _span(times: pd.Series) -> list[str]:
 
 
 def build_basemap(out: Path) -> Path:
-    """The demo's basemap in ``out/basemap.mbtiles``: the county, its precincts labelled
-    with the townships' names (a precinct's id is its township's code)."""
-    return build_area_basemap(out, names=dict(townships()), attribution=BASEMAP_ATTRIBUTION)
+    """The demo's basemap in ``out/basemap.mbtiles``: the county and its precincts; the
+    map writes the names over it (``build_area_basemap(labelled=True, names=...)`` would
+    bake the townships' names in, a precinct's id being its township's code)."""
+    return build_area_basemap(out, attribution=BASEMAP_ATTRIBUTION)
 
 
 def build_demo(

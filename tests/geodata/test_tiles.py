@@ -248,3 +248,20 @@ def test_the_basemap_command_renders_a_data_directory_or_says_why_not(
     assert main(["basemap", "--data", str(tmp_path / "nothing")]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("失败 / failed:") and "\n" not in err
+
+
+@pytest.mark.skipif(cjk_font() is None, reason="no CJK font installed (fonts-noto-cjk)")
+def test_an_area_basemap_leaves_the_names_to_the_map_unless_asked(tmp_path: Path) -> None:
+    data = build_tiny_data(tmp_path / "data")
+
+    def tiles(**kwargs: object) -> dict[tuple[int, int, int], bytes]:
+        path = build_area_basemap(data, **kwargs)  # type: ignore[arg-type]
+        with sqlite3.connect(path) as db:
+            rows = db.execute("SELECT zoom_level, tile_column, tile_row, tile_data FROM tiles")
+            return {(z, x, y): bytes(b) for z, x, y, b in rows}
+
+    plain, named = tiles(), tiles(labelled=True)
+    assert plain.keys() == named.keys()
+    changed = {k for k in plain if plain[k] != named[k]}
+    # With labelled=True the precincts' names (zoom 10 up) and the area's change tiles.
+    assert changed and {z for z, _, _ in changed} >= {10, 12}
