@@ -562,10 +562,14 @@ def notes(r: dict[str, Any]) -> list[str]:
         out.append(
             "Cold layers at res 9 for the county above 300 ms: " + ", ".join(slow) + ". "
             "Each is computed once for the whole area and then served warm to every scope "
-            "(under 10 ms); the patrol layers merge a unit's stays per exact cell over the "
-            "window's visits (`layers.patrol_coverage.intervals.visits_near`), and the gap "
-            "layer computes every input layer (patrol, dose, Gi*, trend, reach, "
-            "communities) and the score."
+            "(under 10 ms). The patrol layers merge a unit's stays per exact cell over the "
+            "window's visits (`layers.patrol_coverage.intervals.visits_near`, ~60 ms), sum "
+            "the cube's window (~50 ms), find the longest gaps (~20 ms) and join the parts "
+            "over the area's cells. The gap layer computes every input layer itself (patrol "
+            "coverage, dose, Gi*, emerging trend, change, band counts, reach, communities, "
+            "population: 40-350 ms each) and then the score (~100 ms); next step: take its "
+            "inputs from the registry's results of those layers, computed once and shared, "
+            "so that it costs the score alone."
         )
     m = r.get("memory")
     for c in (m or {}).get("cases", []):
