@@ -24,6 +24,14 @@ def _parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
+    def data_dir(cmd: argparse.ArgumentParser) -> None:
+        cmd.add_argument(
+            "--data",
+            type=Path,
+            default=None,
+            help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
+        )
+
     def database(cmd: argparse.ArgumentParser, what: str) -> None:
         cmd.add_argument(
             "--dsn",
@@ -54,12 +62,7 @@ def _parser() -> argparse.ArgumentParser:
         default=None,
         help="JSON or CSV mapping of file headers to schema columns",
     )
-    imp.add_argument(
-        "--data",
-        type=Path,
-        default=None,
-        help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
-    )
+    data_dir(imp)
     imp.add_argument(
         "--replace", action="store_true", help="replace the stored table instead of appending to it"
     )
@@ -110,12 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--scale", choices=["small", "county", "large"], default="county")
 
     cubes = sub.add_parser("cubes", help="index incidents and patrol fixes into H3 hex cubes")
-    cubes.add_argument(
-        "--data",
-        type=Path,
-        default=None,
-        help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
-    )
+    data_dir(cubes)
     database(cubes, "to read incidents and fixes from (the cubes still go to --data)")
     cubes.add_argument(
         "--incremental",
@@ -139,22 +137,12 @@ def _parser() -> argparse.ArgumentParser:
         "basemap",
         help="render the area's land, precincts and names to basemap.mbtiles in the data dir",
     )
-    basemap.add_argument(
-        "--data",
-        type=Path,
-        default=None,
-        help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
-    )
+    data_dir(basemap)
 
     check = sub.add_parser(
         "check", help="what the data directory holds and what each map layer still needs"
     )
-    check.add_argument(
-        "--data",
-        type=Path,
-        default=None,
-        help="data directory (default: $PNM_DATA_DIR or ./data/demo)",
-    )
+    data_dir(check)
 
     migrate = sub.add_parser("migrate", help="create or update the PostGIS tables")
     database(migrate, "of the database")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -29,3 +30,21 @@ def demo_with_cubes(demo_small: Path, tmp_path_factory: pytest.TempPathFactory) 
     shutil.copytree(demo_small, out)
     build_cubes(out)
     return out
+
+
+def components_by_id(page: Any) -> dict[str, Any]:
+    """Every Dash component of ``page`` with a string id, by id."""
+    found: dict[str, Any] = {}
+
+    def walk(c: object) -> None:
+        if hasattr(c, "to_plotly_json"):
+            cid = getattr(c, "id", None)
+            if isinstance(cid, str):
+                found[cid] = c
+            walk(getattr(c, "children", None))
+        elif isinstance(c, list | tuple):
+            for x in c:
+                walk(x)
+
+    walk(page)
+    return found

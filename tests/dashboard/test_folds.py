@@ -21,27 +21,10 @@ from dashboard.components import folds
 from dashboard.datasource import View
 from dashboard.i18n import t
 from dashboard.settings import Settings
+from tests.dashboard.fixtures import components_by_id
 
 LAYOUT_JS = Path(__file__).resolve().parents[2] / "assets" / "layout.js"
 CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-def _components(page: Any) -> dict[str, Any]:
-    """Every component of ``page`` with a string id, by id."""
-    found: dict[str, Any] = {}
-
-    def walk(c: object) -> None:
-        if hasattr(c, "to_plotly_json"):
-            cid = getattr(c, "id", None)
-            if isinstance(cid, str):
-                found[cid] = c
-            walk(getattr(c, "children", None))
-        elif isinstance(c, list | tuple):
-            for x in c:
-                walk(x)
-
-    walk(page)
-    return found
 
 
 def _fold_callbacks() -> list[dict[str, Any]]:
@@ -54,7 +37,7 @@ def test_every_id_of_the_fold_callbacks_is_on_the_map_page(
     source: View, settings: Settings
 ) -> None:
     page, _ = render_page(source, settings, "/", "?layer=gaps")
-    shown = _components(page)
+    shown = components_by_id(page)
     callbacks = _fold_callbacks()
     assert len(callbacks) == 3
     named = set()
@@ -65,14 +48,14 @@ def test_every_id_of_the_fold_callbacks_is_on_the_map_page(
                 named.add(dep["id"])
     assert named - set(shown) == set()
     # Every choice that closes the drawer is a control of its sidebar.
-    sidebar = _components(shown[ids.SIDEBAR])
+    sidebar = components_by_id(shown[ids.SIDEBAR])
     assert {target for target, _ in folds.CLOSING_CHOICES} <= set(sidebar)
     assert ids.DRAWER_CLOSE in sidebar
 
 
 def test_folds_start_in_their_default_state(source: View, settings: Settings) -> None:
     page, _ = render_page(source, settings, "/", "?layer=gaps")
-    shown = _components(page)
+    shown = components_by_id(page)
     assert shown[ids.MAP_BODY].className == folds.BODY  # the drawer closed
     assert "pnm-fold-small" in shown[ids.GAP_LIST_BODY].className  # folded on small screens
     assert shown[ids.PANEL_BODY].className == folds.FOLDABLE  # open when a cell is chosen

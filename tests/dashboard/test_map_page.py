@@ -24,6 +24,7 @@ from dashboard.views import LAYERS, layer_result
 from dashboard.views import places as place_search
 from dashboard.views.detail import cell_detail
 from dashboard.viewstate import ViewState, from_query
+from tests.dashboard.fixtures import components_by_id
 from tests.dashboard.styles import update_style
 from tests.dashboard.tiny_data import A, B, C
 
@@ -256,19 +257,7 @@ def test_a_shared_url_opens_the_same_view(source: View, settings: Settings) -> N
     cell = _parent(A, 8)
     query = f"?layer=reach&window=7d&lat=31.33&lng=107.7&zoom=12.5&cell={cell}&lang=en"
     page, document = render_page(source, settings, "/", query)
-    found = {}
-
-    def walk(c: object) -> None:
-        if hasattr(c, "to_plotly_json"):
-            cid = getattr(c, "id", None)
-            if isinstance(cid, str):
-                found[cid] = c
-            walk(getattr(c, "children", None))
-        elif isinstance(c, list | tuple):
-            for x in c:
-                walk(x)
-
-    walk(page)
+    found = components_by_id(page)
     assert document["lang"] == "en"
     assert found["layer-choice"].value == "reach"
     assert found["window-preset"].value == "7d"
