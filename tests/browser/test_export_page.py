@@ -8,7 +8,6 @@ file in the browser's download folder. Waits for states, never sleeps; saves
 
 from __future__ import annotations
 
-import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from geodata.audit import read_events
 from geodata.export_inputs import load_export_inputs
 from layers.export import build_export
 from tests.browser.conftest import LiveApp, serve
+from tests.browser.network import requested_urls
 
 pytestmark = pytest.mark.browser
 
@@ -193,17 +193,8 @@ def test_export_this_view_of_the_gap_map_exports_the_gap_layer(
     assert [(e["layer"], e["features"]) for e in events] == [(["gaps"], features)]
     outside = [
         u
-        for u in _requests(driver)
+        for u in requested_urls(driver)
         if urlsplit(u).scheme in ("http", "https", "ws", "wss")
         and urlsplit(u).netloc != live.netloc
     ]
     assert not outside, sorted(outside)
-
-
-def _requests(driver: Any) -> list[str]:
-    found = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            found.append(message["params"]["request"]["url"])
-    return found

@@ -19,6 +19,7 @@ from dashboard.app import create_app
 from dashboard.settings import load_settings
 from dashboard.views.gaps import fly_zoom
 from tests.browser.conftest import LiveApp, serve
+from tests.browser.network import requested_urls
 
 pytestmark = pytest.mark.browser
 
@@ -50,15 +51,6 @@ def _click_label(driver: Any, container: str, text: str) -> None:
             label.click()
             return
     raise AssertionError(f"no option {text!r} in #{container}")
-
-
-def _requests(driver: Any) -> list[str]:
-    found = []
-    for entry in driver.get_log("performance"):
-        message = json.loads(entry["message"])["message"]
-        if message["method"] == "Network.requestWillBeSent":
-            found.append(message["params"]["request"]["url"])
-    return found
 
 
 def test_gap_layer_list_and_reason(chrome: Any, live_app: LiveApp) -> None:
@@ -105,7 +97,7 @@ def test_gap_layer_list_and_reason(chrome: Any, live_app: LiveApp) -> None:
     ARTIFACTS.joinpath("screenshots").mkdir(parents=True, exist_ok=True)
     driver.save_screenshot(str(ARTIFACTS / "screenshots" / "map-gaps.png"))
 
-    requested = _requests(driver)
+    requested = requested_urls(driver)
     outside = {
         u
         for u in requested
