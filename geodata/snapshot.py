@@ -40,7 +40,15 @@ from geodata import cubes
 from geodata.cubes.mapped import mapped
 from geodata.cubes.tables import empty
 from geodata.limits import now_cst
-from geodata.store import MANIFEST, StoreError, cubes_dir, has_table, read_manifest, read_table
+from geodata.store import (
+    MANIFEST,
+    StoreError,
+    cubes_dir,
+    file_identity,
+    has_table,
+    read_manifest,
+    read_table,
+)
 
 WINDOW_DAYS: Final = 30
 """The default window: the last 30 whole days of the data."""
@@ -93,18 +101,6 @@ def check_data_dir(data_dir: Path) -> None:
         cubes.check_format(data_dir)
     except StoreError as exc:
         raise DataDirError(str(exc)) from None
-
-
-def file_identity(path: Path) -> str:
-    """Size, modification time, inode and change time of a file ("" when it does not
-    exist): what tells one version of a file from another. A backup restored with
-    ``cp -p`` (or ``shutil.copy2``) over the file keeps its size, mtime and inode, but
-    not its change time, which only the kernel sets."""
-    try:
-        st = path.stat()
-    except OSError:  # missing, or not ours to read: no version of it can be served
-        return ""
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
 
 
 def content_digest(path: Path) -> str:

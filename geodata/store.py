@@ -117,6 +117,18 @@ def write_manifest(data_dir: Path | str, manifest: dict[str, Any]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def file_identity(path: Path) -> str:
+    """Size, modification time, inode and change time of a file ("" when it does not
+    exist): what tells one version of a file from another. A backup restored with
+    ``cp -p`` (or ``shutil.copy2``) over the file keeps its size, mtime and inode, but
+    not its change time, which only the kernel sets."""
+    try:
+        st = path.stat()
+    except OSError:  # missing, or not ours to read: no version of it can be served
+        return ""
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
+
+
 def cubes_dir(data_dir: Path | str) -> Path:
     """Folder of the hex cubes of a data directory."""
     return Path(data_dir) / CUBES_DIR

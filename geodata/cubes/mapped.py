@@ -30,20 +30,17 @@ from pathlib import Path
 import polars as pl
 import pyarrow as pa
 
+from geodata.store import file_identity
+
 log = logging.getLogger(__name__)
 
 MAPPED_DIR = ".mapped"
 """Under the cubes directory: the IPC copies (derived, safe to delete at any time)."""
 
 
-def _identity(path: Path) -> str:
-    st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}:{st.st_ctime_ns}"
-
-
 def copy_path(source: Path, key: str = "") -> Path:
     """Where the IPC copy of ``source`` read with ``key`` lives."""
-    digest = hashlib.blake2b(f"{_identity(source)}|{key}".encode(), digest_size=8).hexdigest()
+    digest = hashlib.blake2b(f"{file_identity(source)}|{key}".encode(), digest_size=8).hexdigest()
     return source.parent / MAPPED_DIR / f"{source.stem}-{digest}.arrow"
 
 

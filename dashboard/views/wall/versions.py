@@ -10,8 +10,7 @@ import json
 from pathlib import Path
 
 from geodata.cubes.build import META_FILE
-from geodata.snapshot import file_identity
-from geodata.store import MANIFEST, cubes_dir
+from geodata.store import MANIFEST, cubes_dir, file_identity
 
 
 def data_stamp(data_dir: Path) -> str:
