@@ -20,6 +20,7 @@ import polars as pl
 import shapely
 
 from geodata import store
+from geodata.cubes.sources import FileSource
 from geodata.schema import DATASETS, dataset
 from geodata.validate import load_area
 
@@ -126,18 +127,19 @@ def _describe(data_dir: Path, state: TableState, area: shapely.Geometry | None) 
 
 
 def _stale(data_dir: Path, sources: Mapping[str, Any]) -> list[str]:
-    """Tables whose file differs (size or mtime) from the one the cubes were built from."""
+    """Tables whose file differs from the one the cubes were built from (as the
+    incremental build's ledger compares them: name, size, modification time)."""
+    files = FileSource(data_dir)
     out = []
     for kind, seen in sources.items():
         if not isinstance(seen, dict) or "size" not in seen:
             continue
-        path = store.table_path(data_dir, kind)
         try:
-            st = path.stat()
+            now = files.fingerprint(kind)
         except OSError:
             out.append(kind)
             continue
-        if st.st_size != seen.get("size") or st.st_mtime_ns != seen.get("mtime_ns"):
+        if {k: seen.get(k) for k in now} != now:
             out.append(kind)
     return out
 
